@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+
+# Build stage: all dependencies, compile TypeScript, then drop the dev dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY commands ./commands
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: compiled code and production dependencies only, as the unprivileged `node` user.
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    DATABASE_PATH=/data/venice-imagine.sqlite
+WORKDIR /app
+RUN mkdir -p /data && chown node:node /data
+COPY --from=build --chown=node:node /app/package.json ./package.json
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+USER node
+# The SQLite file lives on a volume so settings and history survive a new image.
+VOLUME ["/data"]
+# SIGTERM lets the bot close its gateway session cleanly (see src/index.ts).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/src/index.js"]

@@ -1,0 +1,98 @@
+import type { APIEmbed } from 'discord.js';
+import { NO_MENTIONS } from '../../src/discord/replies.js';
+import type { VariantOutcome } from '../../src/jobs/image-job.js';
+import { VeniceError } from '../../src/venice/errors.js';
+import { formatUsd } from '../../src/venice/models.js';
+import type { ImageFormat } from '../../src/venice/types.js';
+import { describeDeprecation, describeVeniceError } from '../../src/venice/user-messages.js';
+
+export interface ResultSummary {
+  prompt: string;
+  modelName: string;
+  sizeLabel: string;
+  style: string | undefined;
+  pricePerImageUsd: number | undefined;
+}
+
+export interface FilePayload {
+  attachment: Buffer;
+  name: string;
+}
+
+export interface ResultMessage {
+  content: string;
+  embeds: APIEmbed[];
+  files: FilePayload[];
+  allowedMentions: typeof NO_MENTIONS;
+}
+
+const EXTENSION: Record<ImageFormat, string> = { webp: 'webp', png: 'png', jpeg: 'jpg' };
+const VENICE_RED = 0xdd3b2c;
+
+/** Discord's spoiler convention: the `SPOILER_` prefix blurs the attachment until clicked. */
+export function imageFileName(index: number, format: ImageFormat, spoiler: boolean): string {
+  return `${spoiler ? 'SPOILER_' : ''}image-${index + 1}.${EXTENSION[format]}`;
+}
+
+export function trimPrompt(prompt: string, max = 1000): string {
+  return prompt.length > max ? `${prompt.slice(0, max - 1)}…` : prompt;
+}
+
+/** What a failed variant tells its user: Venice's reason when it gave one, never a stack trace. */
+export function describeFailure(error: unknown): string {
+  return error instanceof VeniceError ? describeVeniceError(error) : 'It failed for a reason on our side.';
+}
+
+/** Outcomes split by what the user sees: posted images, refused content, failures. */
+export function partitionOutcomes(outcomes: readonly VariantOutcome[]) {
+  const posted = outcomes.filter((o): o is Extract<VariantOutcome, { ok: true }> => o.ok && !o.result.contentViolation);
+  const refused = outcomes.filter((o) => o.ok && o.result.contentViolation);
+  const failed = outcomes.filter((o): o is Extract<VariantOutcome, { ok: false }> => !o.ok);
+  return { posted, refused, failed };
+}
+
+/**
+ * The public result: every posted image as an attachment (spoilered per its own response's
+ * blur verdict), an embed with what produced it, and a line for each variant that failed.
+ */
+export function renderResult(summary: ResultSummary, outcomes: readonly VariantOutcome[]): ResultMessage {
+  const { posted, refused, failed } = partitionOutcomes(outcomes);
+  const files: FilePayload[] = [];
+  for (const o of posted) {
+    o.result.images.forEach((bytes, i) => {
+      const index = o.index + i;
+      files.push({ attachment: bytes, name: imageFileName(index, o.result.format, o.result.blurred) });
+    });
+  }
+  const seeds = posted.map((o) => o.seed).filter((s): s is number => s !== undefined);
+  const timings = posted.map((o) => o.result.timingMs).filter((t): t is number => t !== undefined);
+  const fields: APIEmbed['fields'] = [
+    { name: 'Model', value: summary.modelName, inline: true },
+    { name: seeds.length > 1 ? 'Seeds' : 'Seed', value: seeds.length > 0 ? seeds.join(', ') : 'random', inline: true },
+    { name: 'Size', value: summary.sizeLabel, inline: true },
+  ];
+  if (summary.style) fields.push({ name: 'Style', value: summary.style, inline: true });
+  if (summary.pricePerImageUsd !== undefined) {
+    fields.push({ name: 'Price', value: `${formatUsd(summary.pricePerImageUsd * posted.length)} (${posted.length} × ${formatUsd(summary.pricePerImageUsd)})`, inline: true });
+  }
+  if (timings.length > 0) fields.push({ name: 'Venice time', value: `${(Math.max(...timings) / 1000).toFixed(1)} s`, inline: true });
+
+  const lines: string[] = [];
+  const deprecation = posted.find((o) => o.result.deprecation)?.result.deprecation;
+  if (deprecation) lines.push(describeDeprecation(summary.modelName, deprecation));
+  if (refused.length > 0) lines.push(`${refused.length} image${refused.length > 1 ? 's were' : ' was'} withheld: Venice flagged ${refused.length > 1 ? 'them' : 'it'} as a content violation.`);
+  for (const f of failed) lines.push(`Image ${f.index + 1}${f.seed !== undefined ? ` (seed ${f.seed})` : ''} failed: ${describeFailure(f.error)}`);
+
+  return {
+    content: lines.join('\n'),
+    embeds: [{ description: trimPrompt(summary.prompt), color: VENICE_RED, fields }],
+    files,
+    allowedMentions: NO_MENTIONS,
+  };
+}
+
+/** The ephemeral notice for images Venice blocked; the images themselves are never posted. */
+export function renderViolationNotice(count: number, total: number): string {
+  const which = count === total ? (total === 1 ? 'The image' : 'All the images') : `${count} of the ${total} images`;
+  return `${which} could not be posted: Venice refused the content as a violation of its usage policy. Change the prompt and try again.`;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const httpUrl = z
+  .url({ error: 'expected an http(s) URL such as https://example.com' })
+  .refine((v) => /^https?:\/\//.test(v), { error: 'expected an http(s) URL such as https://example.com' })
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const snowflake = z.string().regex(/^\d{17,20}$/, { error: 'expected a Discord id (17 to 20 digits)' });
+
+const positiveInt = z.coerce
+  .number({ error: 'expected a whole number' })
+  .int({ error: 'expected a whole number' })
+  .positive({ error: 'expected a number above 0' });
+
+export const configSchema = z.object({
+  DISCORD_TOKEN: z.string({ error: 'required: the bot token from the Discord developer portal' }).min(1, { error: 'required: the bot token from the Discord developer portal' }),
+  VENICE_API_KEY: z.string({ error: 'required: an API key from venice.ai/settings/api' }).min(1, { error: 'required: an API key from venice.ai/settings/api' }),
+  VENICE_API_URL: httpUrl.default('https://api.venice.ai/api/v1'),
+  VENICE_API_MODE: z.enum(['native', 'openai'], { error: 'expected "native" or "openai"' }).default('native'),
+  VENICE_TIMEOUT_MS: positiveInt.default(120_000),
+  DISCORD_API_URL: httpUrl.optional(),
+  DISCORD_GUILD_ID: snowflake.optional(),
+  DATABASE_PATH: z.string().default('./data/venice-imagine.sqlite'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  CATALOG_REFRESH_SECONDS: positiveInt.default(600),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once at start. Every problem is reported at once, one line per
+ * variable, so an operator fixes `.env` in one pass.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable (`KEY=` copied from .env.example) means "not set", not "set to nothing".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = configSchema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    return `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Names every secret the logger must never print. */
+export function secretsOf(config: Config): string[] {
+  return [config.DISCORD_TOKEN, config.VENICE_API_KEY];
+}

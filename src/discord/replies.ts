@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { MessageFlags, type MessageMentionOptions, type RepliableInteraction } from 'discord.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Nothing the bot posts may ping anyone: prompts are user text and may hold @everyone. */
+export const NO_MENTIONS: MessageMentionOptions = { parse: [], repliedUser: false };
+
+export const newErrorId = (): string => randomBytes(4).toString('hex');
+
+/**
+ * Shows the user an ephemeral message, whatever state the interaction is in. A public
+ * "thinking..." placeholder is removed first so a failure does not linger in the channel.
+ */
+export async function replyEphemeral(interaction: RepliableInteraction, content: string, log: Logger): Promise<void> {
+  const payload = { content, flags: MessageFlags.Ephemeral as const, allowedMentions: NO_MENTIONS };
+  try {
+    if (interaction.deferred && !interaction.replied) {
+      const isEphemeral = interaction.ephemeral === true;
+      if (isEphemeral) {
+        await interaction.editReply({ content, allowedMentions: NO_MENTIONS });
+        return;
+      }
+      await interaction.deleteReply().catch((err: unknown) => log.debug({ err }, 'could not delete the placeholder'));
+      await interaction.followUp(payload);
+    } else if (interaction.replied) {
+      await interaction.followUp(payload);
+    } else {
+      await interaction.reply(payload);
+    }
+  } catch (err) {
+    // The token may have expired (10062/50027): nothing more can reach the user through it.
+    log.warn({ err }, 'could not deliver a message to the user');
+  }
+}
+
+/**
+ * The one place that turns an error into what the user reads: a `UserError` speaks for
+ * itself; anything else shows a short id while the log keeps the whole error.
+ */
+export async function replyError(interaction: RepliableInteraction, err: unknown, log: Logger): Promise<void> {
+  if (err instanceof UserError) {
+    await replyEphemeral(interaction, err.message, log);
+    return;
+  }
+  const errorId = newErrorId();
+  log.error({ err, errorId }, 'command failed');
+  await replyEphemeral(interaction, `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give the id to the server's admins.`, log);
+}

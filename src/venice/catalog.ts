@@ -1,0 +1,90 @@
+import type { Logger } from '../logger.js';
+import type { VeniceClient } from './client.js';
+import { toImageModel, type ImageModel } from './models.js';
+
+/** The last good copy of Venice's model list, traits and styles, read from memory by autocomplete. */
+export interface CatalogSnapshot {
+  models: ImageModel[];
+  byId: Map<string, ImageModel>;
+  traits: Record<string, string>;
+  styles: string[];
+  /** Lower-cased style name -> exact name, since Venice matches styles case-sensitively. */
+  styleByLower: Map<string, string>;
+  loadedAt: number;
+}
+
+export interface Catalog {
+  current(): CatalogSnapshot;
+  /** The model used when the user names none: Venice's `default` trait, else the first listed. */
+  defaultModel(): ImageModel | undefined;
+  /** Reloads now; keeps the last good copy if Venice fails. Concurrent calls share one load. */
+  refresh(): Promise<void>;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+const empty: CatalogSnapshot = { models: [], byId: new Map(), traits: {}, styles: [], styleByLower: new Map(), loadedAt: 0 };
+
+export function buildSnapshot(models: ImageModel[], traits: Record<string, string>, styles: string[], now = Date.now()): CatalogSnapshot {
+  return {
+    models,
+    byId: new Map(models.map((m) => [m.id, m])),
+    traits,
+    styles,
+    styleByLower: new Map(styles.map((s) => [s.toLowerCase(), s])),
+    loadedAt: now,
+  };
+}
+
+export function createCatalog(options: { venice: VeniceClient; log: Logger; refreshSeconds: number }): Catalog {
+  const log = options.log.child({ service: 'catalog' });
+  let snapshot = empty;
+  let inFlight: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function load(): Promise<void> {
+    const [wire, traits, styles] = await Promise.all([
+      options.venice.listImageModels(),
+      // Traits only pick the default model; a failure there must not cost us the list.
+      options.venice.listImageTraits().catch((err: unknown) => {
+        log.warn({ err }, 'could not load model traits; keeping the previous ones');
+        return snapshot.traits;
+      }),
+      options.venice.listStyles(),
+    ]);
+    const models = wire.map(toImageModel).filter((m): m is ImageModel => m !== undefined);
+    if (models.length === 0) throw new Error('Venice listed no usable image model');
+    snapshot = buildSnapshot(models, traits, styles);
+    log.info({ models: models.length, styles: styles.length }, 'catalog loaded');
+  }
+
+  const catalog: Catalog = {
+    current: () => snapshot,
+    defaultModel() {
+      const id = snapshot.traits['default'];
+      return (id ? snapshot.byId.get(id) : undefined) ?? snapshot.models[0];
+    },
+    refresh() {
+      inFlight ??= load()
+        .catch((err: unknown) => {
+          log.error({ err }, 'catalog refresh failed; serving the last good copy');
+          if (snapshot.loadedAt === 0) throw err;
+        })
+        .finally(() => {
+          inFlight = undefined;
+        });
+      return inFlight;
+    },
+    async start() {
+      // Venice being down at boot must not keep the bot offline: commands answer "try again"
+      // until the timer's next load succeeds.
+      await catalog.refresh().catch(() => undefined);
+      timer = setInterval(() => void catalog.refresh().catch(() => undefined), options.refreshSeconds * 1000);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+  return catalog;
+}

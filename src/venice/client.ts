@@ -1,0 +1,247 @@
+import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Logger } from '../logger.js';
+import { VeniceError, isRetryable, kindForStatus } from './errors.js';
+import { decodeBase64Image, sniffImageFormat } from './image-bytes.js';
+import { backoffDelay, defaultRetryPolicy, serverWaitMs, sleep, type RetryPolicy } from './retry.js';
+import {
+  errorBodySchema,
+  generateResponseSchema,
+  imageModelSchema,
+  modelListSchema,
+  openAiImagesResponseSchema,
+  stylesSchema,
+  traitsSchema,
+  type ImageModelWire,
+} from './schemas.js';
+import type { DeprecationNotice, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody } from './types.js';
+
+export interface VeniceClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  log: Logger;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface VeniceClient {
+  listImageModels(): Promise<ImageModelWire[]>;
+  listImageTraits(): Promise<Record<string, string>>;
+  listStyles(): Promise<string[]>;
+  /** One HTTP request; its blur and violation verdicts cover every image it returns. */
+  generateImage(body: GenerateImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
+  generateOpenAi(body: OpenAiImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
+  close(): Promise<void>;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+const header = (headers: Headers, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === 'true';
+
+/** Venice prefixes its 400s with schema jargon; keep the human part, short and on one line. */
+export function cleanVeniceMessage(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const text = raw.replace(/\s+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+function describeDetails(details: unknown): string | undefined {
+  if (typeof details === 'string') return details;
+  if (details === null || typeof details !== 'object') return undefined;
+  const parts: string[] = [];
+  for (const [field, value] of Object.entries(details)) {
+    if (field === '_errors') continue;
+    const errs = (value as { _errors?: unknown })._errors;
+    if (Array.isArray(errs) && errs.length > 0) parts.push(`${field}: ${errs.filter((e) => typeof e === 'string').join(', ')}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
+  const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
+  const agent = new Agent({
+    connections: 32,
+    keepAliveTimeout: 30_000,
+    connectTimeout: Math.min(10_000, options.timeoutMs),
+    // undici's own timers tick coarsely and could fire early; the AbortSignal below is the
+    // precise limit, these only catch a stuck socket.
+    headersTimeout: options.timeoutMs + 5_000,
+    bodyTimeout: options.timeoutMs + 5_000,
+  });
+  const log = options.log.child({ service: 'venice' });
+
+  async function once(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<RawResponse> {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const res = await request(`${options.baseUrl}${path}`, {
+        method,
+        dispatcher: agent,
+        signal: combined,
+        headers: {
+          authorization: `Bearer ${options.apiKey}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body: bytes };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (timeout.aborted || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+        throw new VeniceError('timeout', `Venice did not answer ${method} ${path} within ${options.timeoutMs} ms`, { cause: err });
+      }
+      throw new VeniceError('network', `could not reach Venice for ${method} ${path}`, { cause: err });
+    }
+  }
+
+  function errorFrom(res: RawResponse, path: string): VeniceError {
+    let veniceMessage: string | undefined;
+    try {
+      const parsed = errorBodySchema.safeParse(JSON.parse(res.body.toString('utf8')));
+      if (parsed.success) {
+        const base = parsed.data.error ?? parsed.data.message ?? parsed.data.code;
+        const details = describeDetails(parsed.data.details);
+        veniceMessage = cleanVeniceMessage(details && base ? `${base} (${details})` : (base ?? details));
+      }
+    } catch {
+      // Not JSON (a proxy's HTML page, say): the status alone has to speak.
+    }
+    // The rate-limit reset time comes on every answer; it says when to retry only on a 429.
+    const wait = serverWaitMs({
+      retryAfter: header(res.headers, 'retry-after'),
+      resetRequests: res.status === 429 ? header(res.headers, 'x-ratelimit-reset-requests') : undefined,
+    });
+    return new VeniceError(kindForStatus(res.status), `Venice answered ${res.status} to ${path}`, {
+      status: res.status,
+      veniceMessage,
+      requestId: header(res.headers, 'cf-ray'),
+      retryAfterMs: wait,
+    });
+  }
+
+  /** Sends a request, retrying only what Venice says is worth retrying, within the policy's bounds. */
+  async function send(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<RawResponse> {
+    for (let attempt = 0; ; attempt++) {
+      let failure: VeniceError;
+      try {
+        const res = await once(method, path, body, signal);
+        if (res.status >= 200 && res.status < 300) return res;
+        failure = errorFrom(res, path);
+      } catch (err) {
+        if (!(err instanceof VeniceError)) throw err;
+        failure = err;
+      }
+      const last = attempt + 1 >= policy.maxAttempts;
+      if (!isRetryable(failure) || last) throw failure;
+      const jitter = backoffDelay(attempt, policy);
+      if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxServerWaitMs) throw failure;
+      const wait = Math.max(jitter, failure.retryAfterMs ?? 0);
+      log.warn({ path, status: failure.status, kind: failure.kind, attempt: attempt + 1, waitMs: wait, requestId: failure.requestId }, 'retrying Venice request');
+      await sleep(wait, signal);
+    }
+  }
+
+  function parseJson<T>(res: RawResponse, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } }, path: string): T {
+    let value: unknown;
+    try {
+      value = JSON.parse(res.body.toString('utf8'));
+    } catch (cause) {
+      throw new VeniceError('malformed', `Venice sent malformed JSON for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray'), cause });
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new VeniceError('malformed', `Venice's answer to ${path} has an unexpected shape`, { status: res.status, requestId: header(res.headers, 'cf-ray'), cause: parsed.error });
+    }
+    return parsed.data;
+  }
+
+  function verdicts(res: RawResponse): Omit<GeneratedImages, 'images' | 'format'> {
+    const deprecation: DeprecationNotice = {};
+    const warning = header(res.headers, 'x-venice-model-deprecation-warning');
+    const date = header(res.headers, 'x-venice-model-deprecation-date');
+    const replacement = header(res.headers, 'x-venice-deprecated-replacement');
+    if (warning) deprecation.warning = warning;
+    if (date) deprecation.date = date;
+    if (replacement) deprecation.replacement = replacement;
+    const deprecated = isTrue(header(res.headers, 'x-venice-deprecated')) || Object.keys(deprecation).length > 0;
+    const balance = Number(header(res.headers, 'x-venice-balance-usd'));
+    return {
+      blurred: isTrue(header(res.headers, 'x-venice-is-blurred')),
+      contentViolation: isTrue(header(res.headers, 'x-venice-is-content-violation')),
+      ...(deprecated ? { deprecation } : {}),
+      ...(header(res.headers, 'cf-ray') ? { requestId: header(res.headers, 'cf-ray') } : {}),
+      ...(Number.isFinite(balance) ? { balanceUsd: balance } : {}),
+    };
+  }
+
+  function decodeAll(encoded: string[], res: RawResponse, path: string): Buffer[] {
+    return encoded.map((text) => {
+      const bytes = decodeBase64Image(text);
+      if (!bytes) throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
+      return bytes;
+    });
+  }
+
+  return {
+    async listImageModels() {
+      const res = await send('GET', '/models?type=image', undefined);
+      const list = parseJson(res, modelListSchema, '/models');
+      const models: ImageModelWire[] = [];
+      for (const entry of list.data) {
+        const parsed = imageModelSchema.safeParse(entry);
+        if (parsed.success) models.push(parsed.data);
+        else log.warn({ model: (entry as { id?: unknown } | null)?.id, issues: parsed.error.issues.slice(0, 3) }, 'skipping a model Venice listed in an unexpected shape');
+      }
+      return models;
+    },
+
+    async listImageTraits() {
+      const res = await send('GET', '/models/traits?type=image', undefined);
+      return parseJson(res, traitsSchema, '/models/traits').data;
+    },
+
+    async listStyles() {
+      const res = await send('GET', '/image/styles', undefined);
+      return parseJson(res, stylesSchema, '/image/styles').data;
+    },
+
+    async generateImage(body, signal) {
+      const path = '/image/generate';
+      const res = await send('POST', path, { ...body, return_binary: false }, signal);
+      const parsed = parseJson(res, generateResponseSchema, path);
+      const images = decodeAll(parsed.images, res, path);
+      const format: ImageFormat = sniffImageFormat(images[0] ?? Buffer.alloc(0)) ?? body.format ?? 'webp';
+      const timing = parsed.timing?.total ?? parsed.timing?.inferenceDuration;
+      return { images, format, ...verdicts(res), ...(timing !== undefined ? { timingMs: timing } : {}) };
+    },
+
+    async generateOpenAi(body, signal) {
+      const path = '/images/generations';
+      const res = await send('POST', path, { ...body, response_format: 'b64_json' }, signal);
+      const parsed = parseJson(res, openAiImagesResponseSchema, path);
+      const images = decodeAll(
+        parsed.data.map((d) => ('b64_json' in d ? d.b64_json : d.url)),
+        res,
+        path,
+      );
+      const format: ImageFormat = sniffImageFormat(images[0] ?? Buffer.alloc(0)) ?? body.output_format ?? 'png';
+      return { images, format, ...verdicts(res) };
+    },
+
+    async close() {
+      await agent.close();
+    },
+  };
+}

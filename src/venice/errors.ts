@@ -1,0 +1,73 @@
+/** What went wrong talking to Venice, in the terms the bot acts on. */
+export type VeniceErrorKind =
+  | 'bad_request' // 400: Venice refused the request's content
+  | 'unauthorized' // 401: bad key, or a Pro-only model
+  | 'payment_required' // 402: balance or spend limit
+  | 'forbidden' // 403: model blocked for this key or region
+  | 'not_found' // 404: unknown model
+  | 'too_large' // 413
+  | 'unsupported_media' // 415
+  | 'rate_limited' // 429, after retries
+  | 'server_error' // 500 and other 5xx, after retries
+  | 'unavailable' // 503, after retries
+  | 'timeout'
+  | 'network' // connection refused or dropped, after retries
+  | 'malformed'; // a 2xx answer the bot cannot use
+
+export interface VeniceErrorInit {
+  status?: number;
+  veniceMessage?: string;
+  requestId?: string;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class VeniceError extends Error {
+  readonly kind: VeniceErrorKind;
+  readonly status: number | undefined;
+  /** Venice's own text from the error body, if any: safe to show after cleaning. */
+  readonly veniceMessage: string | undefined;
+  /** The `CF-RAY` id, for logs and support. */
+  readonly requestId: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(kind: VeniceErrorKind, message: string, init: VeniceErrorInit = {}) {
+    super(message, { cause: init.cause });
+    this.name = 'VeniceError';
+    this.kind = kind;
+    this.status = init.status;
+    this.veniceMessage = init.veniceMessage;
+    this.requestId = init.requestId;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+export function kindForStatus(status: number): VeniceErrorKind {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 402:
+      return 'payment_required';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 413:
+      return 'too_large';
+    case 415:
+      return 'unsupported_media';
+    case 429:
+      return 'rate_limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'server_error' : 'bad_request';
+  }
+}
+
+/** Venice says these are worth another try after a pause. */
+export function isRetryable(error: VeniceError): boolean {
+  return error.kind === 'rate_limited' || error.kind === 'server_error' || error.kind === 'unavailable' || error.kind === 'network';
+}

@@ -1,0 +1,56 @@
+import type { Quality } from './schemas.js';
+
+export type ImageFormat = 'webp' | 'png' | 'jpeg';
+
+/** The body of `POST /image/generate` as the bot sends it: a subset of the spec's GenerateImageRequest. */
+export interface GenerateImageBody {
+  model: string;
+  prompt: string;
+  negative_prompt?: string;
+  width?: number;
+  height?: number;
+  aspect_ratio?: string;
+  resolution?: string;
+  quality?: Quality;
+  steps?: number;
+  cfg_scale?: number;
+  seed?: number;
+  style_preset?: string;
+  format?: ImageFormat;
+  hide_watermark?: boolean;
+  safe_mode?: boolean;
+  enhance_prompt?: boolean;
+  enable_web_search?: boolean;
+  variants?: number;
+  return_binary?: boolean;
+}
+
+/** The body of the OpenAI-compatible `POST /images/generations`. */
+export interface OpenAiImageBody {
+  prompt: string;
+  model?: string;
+  n?: 1;
+  size?: string;
+  response_format?: 'b64_json';
+  output_format?: ImageFormat;
+  moderation?: 'auto' | 'low';
+}
+
+export interface DeprecationNotice {
+  warning?: string;
+  date?: string;
+  replacement?: string;
+}
+
+/** What one HTTP response of Venice decided about its images. */
+export interface GeneratedImages {
+  images: Buffer[];
+  format: ImageFormat;
+  /** One verdict per HTTP response, covering every image in it. */
+  blurred: boolean;
+  contentViolation: boolean;
+  deprecation?: DeprecationNotice;
+  requestId?: string;
+  timingMs?: number;
+  balanceUsd?: number;
+}

@@ -1,0 +1,61 @@
+import { PassThrough } from 'node:stream';
+import { loadConfig, secretsOf, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startBot, type Bot } from '../../src/main.js';
+import { startFakeDiscord, type FakeDiscord } from '../support/discord/fake-discord.js';
+import { startVeniceSimulator, type VeniceSimulator } from '../support/venice/simulator.js';
+
+export interface Harness {
+  discord: FakeDiscord;
+  venice: VeniceSimulator;
+  bot: Bot;
+  config: Config;
+  /** Every log line the bot wrote, raw JSON text. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+/** The environment the bot would read, pointing both services at the local fakes. */
+export function fakeEnv(discord: FakeDiscord, venice: VeniceSimulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DISCORD_TOKEN: discord.token,
+    VENICE_API_KEY: venice.apiKey,
+    VENICE_API_URL: venice.baseUrl,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_GUILD_ID: discord.ids.guild,
+    LOG_LEVEL: 'debug',
+    ...extra,
+  };
+}
+
+/**
+ * Starts the fake Discord, the Venice simulator and the bot's real wiring (`startBot`, the
+ * function `npm start` runs) in this process, and waits until the commands are registered.
+ */
+export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
+  const discord = await startFakeDiscord();
+  const venice = await startVeniceSimulator();
+  const config = loadConfig(fakeEnv(discord, venice, options.env));
+  const sink = new PassThrough();
+  let logged = '';
+  sink.on('data', (chunk: Buffer) => {
+    logged += chunk.toString('utf8');
+  });
+  const log = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), destination: sink, pretty: false });
+  // Short pauses between retries keep the suite quick; the policy's shape is unchanged.
+  const bot = await startBot(config, log, { veniceRetry: { baseDelayMs: 5, maxDelayMs: 20 } });
+  await bot.ready;
+  await discord.ready();
+  return {
+    discord,
+    venice,
+    bot,
+    config,
+    logs: () => logged,
+    async close() {
+      await bot.stop();
+      await discord.close();
+      await venice.close();
+    },
+  };
+}

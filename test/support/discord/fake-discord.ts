@@ -1,0 +1,1283 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FakeGateway } from './gateway.js';
+import type { GatewayStats } from './gateway.js';
+import { parseBody, readBody, sendJson, sendNoContent } from './http.js';
+import type { RecordedFile } from './http.js';
+import { validateRequestBody } from './spec.js';
+import {
+  ADMIN_PERMISSIONS,
+  APPLICATION_FLAGS,
+  BOT_PERMISSIONS,
+  DEFAULT_ATTACHMENT_SIZE_LIMIT,
+  MEMBER_PERMISSIONS,
+  channelKindOf,
+  channelObject,
+  createWorld,
+  guildObject,
+  interactionToken,
+  snowflake,
+} from './world.js';
+import type { ChannelKind, Json, UserKey, World } from './world.js';
+
+export type { RecordedFile } from './http.js';
+export type { GatewayIdentify, GatewayStats } from './gateway.js';
+export type { ChannelKind, UserKey } from './world.js';
+
+export interface RecordedRequest {
+  method: string;
+  /** Decoded, after /api/v10, e.g. '/webhooks/APP/TOKEN/messages/@original'. */
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** The JSON body, or the parsed payload_json of a multipart body. */
+  json: unknown;
+  files: RecordedFile[];
+  at: number;
+  /** What the fake answered. */
+  status: number;
+  /** Why the body failed validation against Discord's OpenAPI spec, if it did. */
+  invalid?: string;
+}
+
+export interface InteractionContext {
+  /** Default 'text'. */
+  channel?: ChannelKind;
+  /** Default 'alice'. */
+  user?: UserKey;
+  /** The member's permissions bitfield; default a normal member's, 'admin' gets Administrator|ManageGuild. */
+  permissions?: string;
+  locale?: string;
+  /** Default 10 MiB. */
+  attachmentSizeLimit?: number;
+}
+
+export interface InteractionHandle {
+  readonly id: string;
+  readonly token: string;
+  /** Every REST request for this interaction: callback, webhook edits, follow-ups, deletes. */
+  requests(): RecordedRequest[];
+  /** Waits (default 5 s) for POST /interactions/{id}/{token}/callback. */
+  callback(timeoutMs?: number): Promise<RecordedRequest>;
+  /** Waits for a PATCH .../messages/@original matching the predicate. */
+  originalEdit(predicate?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
+  /** POST /webhooks/{app}/{token}. */
+  followUps(): RecordedRequest[];
+}
+
+export interface FaultMatch {
+  method?: string;
+  path: RegExp;
+}
+
+export interface Fault {
+  status: number;
+  code?: number;
+  message?: string;
+  /** Seconds, for 429s. */
+  retryAfter?: number;
+}
+
+export interface FakeDiscordIds {
+  application: string;
+  botUser: string;
+  guild: string;
+  channels: Record<ChannelKind, string>;
+  users: Record<UserKey, string>;
+}
+
+export interface FakeDiscord {
+  /** 'http://127.0.0.1:PORT/api': what the bot passes to discord.js as rest.api. */
+  readonly apiUrl: string;
+  /** The bot token the fake accepts; deliberately not shaped like a real Discord token. */
+  readonly token: string;
+  readonly ids: FakeDiscordIds;
+  /** Every REST request. */
+  readonly requests: RecordedRequest[];
+  /** Gateway connections, IDENTIFY payloads and RESUMEs seen so far. */
+  readonly gateway: GatewayStats;
+  /** Requests whose body failed spec validation. */
+  invalidRequests(): RecordedRequest[];
+  /** Currently registered application commands, global or of one guild. */
+  commands(scope?: { guildId?: string }): unknown[];
+  /** PUT/POST/PATCH/DELETE on .../commands routes. */
+  commandWrites(): RecordedRequest[];
+  /** Resolves once a client IDENTIFYed and got READY + GUILD_CREATE. */
+  ready(timeoutMs?: number): Promise<void>;
+  slashCommand(
+    name: string,
+    options?: Record<string, string | number | boolean>,
+    ctx?: InteractionContext & { subcommand?: string },
+  ): Promise<InteractionHandle>;
+  autocomplete(
+    name: string,
+    options: Record<string, string | number | boolean>,
+    focused: string,
+    ctx?: InteractionContext & { subcommand?: string },
+  ): Promise<InteractionHandle>;
+  button(
+    customId: string,
+    message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] },
+    ctx?: InteractionContext,
+  ): Promise<InteractionHandle>;
+  /** A string select menu (component_type 3) choice on a message. */
+  selectMenu(
+    customId: string,
+    values: string[],
+    message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] },
+    ctx?: InteractionContext,
+  ): Promise<InteractionHandle>;
+  modalSubmit(
+    customId: string,
+    fields: Record<string, string>,
+    ctx?: InteractionContext & { message?: { id: string } },
+  ): Promise<InteractionHandle>;
+  /** POST /channels/{id}/messages to that channel (any DM channel for 'dm'). */
+  channelMessages(channel: ChannelKind): RecordedRequest[];
+  /** The next `times` (default 1) matching requests answer with Discord's error shape. */
+  fail(match: FaultMatch, fault: Fault, times?: number): void;
+  waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
+  /** Drops the client's gateway socket (as a network failure would); discord.js then resumes. */
+  disconnectGateway(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeDiscordOptions {
+  token?: string;
+  /** Clock for interaction windows (3 s to answer, 15 min of webhook token); default Date.now. */
+  now?: () => number;
+}
+
+const CALLBACK_WINDOW_MS = 3_000;
+const WEBHOOK_TOKEN_TTL_MS = 15 * 60_000;
+const CHANNEL_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+const MAX_FILES = 10;
+const FLAG_EPHEMERAL = 1 << 6;
+const FLAG_LOADING = 1 << 7;
+/** Flags a sender may set: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE, IS_COMPONENTS_V2. */
+const SETTABLE_FLAGS = (1 << 2) | (1 << 6) | (1 << 12) | (1 << 13) | (1 << 15);
+const EDITABLE_FLAGS = (1 << 2) | (1 << 15);
+
+const ERROR_MESSAGES: Record<number, string> = {
+  0: 'General error',
+  10003: 'Unknown Channel',
+  10004: 'Unknown Guild',
+  10008: 'Unknown Message',
+  10013: 'Unknown User',
+  10015: 'Unknown Webhook',
+  10062: 'Unknown interaction',
+  10063: 'Unknown application command',
+  20009: 'Explicit content cannot be sent to the desired recipient(s)',
+  40005: 'Request entity too large',
+  40060: 'Interaction has already been acknowledged.',
+  50001: 'Missing Access',
+  50013: 'Missing Permissions',
+  50027: 'Invalid Webhook Token',
+  50035: 'Invalid Form Body',
+  50045: 'File uploaded exceeds the maximum size',
+  200000: 'Message was blocked by automatic moderation',
+  400001: 'Uploads are temporarily limited in this server',
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+/** Interaction types (Discord): 2 command, 3 component, 4 autocomplete, 5 modal submit. */
+const ALLOWED_CALLBACKS: Record<number, number[]> = {
+  2: [4, 5, 9, 10, 12],
+  3: [4, 5, 6, 7, 9, 10, 12],
+  4: [8],
+  5: [4, 5, 6, 7, 10],
+};
+
+interface InteractionState {
+  id: string;
+  token: string;
+  type: number;
+  createdAt: number;
+  channelId: string;
+  userKey: UserKey;
+  attachmentSizeLimit: number;
+  payload: Json;
+  callbackType: number | undefined;
+  originalMessageId: string | undefined;
+  /** The message a component sits on, which types 6/7 answer by editing. */
+  componentMessageId: string | undefined;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Json,
+    readonly invalid?: string,
+  ) {
+    super(typeof body.message === 'string' ? body.message : `HTTP ${status}`);
+  }
+}
+
+function discordError(status: number, code: number, message?: string, errors?: Json): HttpError {
+  const text = message ?? ERROR_MESSAGES[code] ?? `${status}: ${STATUS_TEXT[status] ?? 'Error'}`;
+  return new HttpError(status, { message: text, code, ...(errors ? { errors } : {}) });
+}
+
+const notFound = (): HttpError => discordError(404, 0, '404: Not Found');
+const unauthorized = (): HttpError => discordError(401, 0, '401: Unauthorized');
+const tooLarge = (): HttpError => discordError(413, 40005);
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function defaultFakeToken(): string {
+  return `fake-discord-bot-token-${randomBytes(12).toString('hex')}`;
+}
+
+function invalidForm(message: string, errors: Json): HttpError {
+  return new HttpError(400, { message: 'Invalid Form Body', code: 50035, errors }, message);
+}
+
+function publicUser(user: Json): Json {
+  const { verified: _v, mfa_enabled: _m, email: _e, locale: _l, ...rest } = user;
+  return rest;
+}
+
+export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+  const now = options.now ?? Date.now;
+  const token = options.token ?? defaultFakeToken();
+  const world: World = createWorld(Date.now());
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const changed = (): void => {
+    events.emit('change');
+  };
+
+  const requests: RecordedRequest[] = [];
+  const interactions = new Map<string, InteractionState>();
+  const byToken = new Map<string, InteractionState>();
+  const messages = new Map<string, Json>();
+  const globalCommands: Json[] = [];
+  const guildCommands = new Map<string, Json[]>();
+  const faults: Array<{ match: FaultMatch; fault: Fault; remaining: number }> = [];
+  /** Modal definitions the bot showed, so a submit can mirror their layout (label vs action row). */
+  const modals = new Map<string, Json>();
+  let readyResolved = false;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      console.error('fake Discord: handler crashed', error);
+      if (!res.headersSent) sendJson(res, 500, { message: '500: Internal Server Error', code: 0 });
+    });
+  });
+  let baseUrl = '';
+  const gateway = new FakeGateway({
+    token,
+    world,
+    now,
+    url: () => baseUrl.replace('http://', 'ws://'),
+    onChange: changed,
+    onReady: () => {
+      readyResolved = true;
+      changed();
+    },
+  });
+  server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  const ids: FakeDiscordIds = {
+    application: world.application,
+    botUser: world.botUser.id as string,
+    guild: world.guild,
+    channels: {
+      text: world.channels.text.id as string,
+      nsfw: world.channels.nsfw.id as string,
+      thread: world.channels.thread.id as string,
+      nsfwThread: world.channels.nsfwThread.id as string,
+      dm: world.dms.alice.id as string,
+    },
+    users: {
+      alice: world.users.alice.id as string,
+      bob: world.users.bob.id as string,
+      admin: world.users.admin.id as string,
+    },
+  };
+
+  function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const check = (): void => {
+        if (done) return;
+        let value: T | undefined | false;
+        try {
+          value = probe();
+        } catch (error) {
+          finish();
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (value !== undefined && value !== false) {
+          finish();
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`fake Discord: timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      // Polling as well as listening: a probe may depend on state the fake does not announce.
+      const poll = setInterval(check, 25);
+      const finish = (): void => {
+        done = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        events.off('change', check);
+      };
+      events.on('change', check);
+      check();
+    });
+  }
+
+  function attachmentObject(channelId: string, file: RecordedFile, meta: Json, ephemeral: boolean): Json {
+    const id = snowflake(now());
+    const filename = typeof meta.filename === 'string' && meta.filename ? meta.filename : file.filename;
+    const ex = Math.floor(now() / 1000 + 86_400).toString(16);
+    const is = Math.floor(now() / 1000).toString(16);
+    const hm = randomBytes(32).toString('hex');
+    // Discord marks spoilers in the attachment flags (IS_SPOILER), from the name prefix or is_spoiler.
+    const spoiler = filename.startsWith('SPOILER_') || meta.is_spoiler === true;
+    const path = `attachments/${channelId}/${id}/${encodeURIComponent(filename)}?ex=${ex}&is=${is}&hm=${hm}&`;
+    return {
+      id,
+      filename,
+      size: file.size,
+      url: `https://cdn.discordapp.com/${path}`,
+      proxy_url: `https://media.discordapp.net/${path}`,
+      ...(file.contentType ? { content_type: file.contentType } : {}),
+      ...(typeof meta.description === 'string' ? { description: meta.description } : {}),
+      ...(typeof meta.title === 'string' ? { title: meta.title } : {}),
+      ...(ephemeral ? { ephemeral: true } : {}),
+      ...(spoiler ? { flags: 1 << 3 } : {}),
+      content_scan_version: 0,
+    };
+  }
+
+  /**
+   * Discord's attachment rules: `attachments` in the body lists what the message keeps,
+   * existing attachments by id and new uploads by the index n of their `files[n]` part;
+   * without it, existing attachments stay and uploads are added.
+   */
+  function resolveAttachments(channelId: string, body: Json, files: RecordedFile[], previous: Json[], ephemeral: boolean): Json[] {
+    const byIndex = new Map<string, RecordedFile>();
+    files.forEach((file, i) => {
+      const match = /^files\[(\d+)\]$/.exec(file.field);
+      byIndex.set(match?.[1] ?? String(i), file);
+    });
+    const used = new Set<RecordedFile>();
+    const result: Json[] = [];
+    if (Array.isArray(body.attachments)) {
+      for (const entry of body.attachments) {
+        if (!isObject(entry)) continue;
+        const id = String(entry.id);
+        const existing = previous.find((a) => a.id === id);
+        const upload = byIndex.get(id);
+        if (existing) result.push({ ...existing, ...(typeof entry.description === 'string' ? { description: entry.description } : {}) });
+        else if (upload && !used.has(upload)) {
+          used.add(upload);
+          result.push(attachmentObject(channelId, upload, entry, ephemeral));
+        }
+      }
+    } else {
+      result.push(...previous);
+    }
+    for (const file of files) if (!used.has(file)) result.push(attachmentObject(channelId, file, {}, ephemeral));
+    return result;
+  }
+
+  function normaliseEmbeds(embeds: unknown, attachments: Json[]): Json[] {
+    if (!Array.isArray(embeds)) return [];
+    return embeds.filter(isObject).map((embed) => {
+      const out: Json = { type: 'rich', ...clone(embed) };
+      for (const key of ['image', 'thumbnail']) {
+        const media = out[key];
+        if (!isObject(media) || typeof media.url !== 'string' || !media.url.startsWith('attachment://')) continue;
+        const name = media.url.slice('attachment://'.length);
+        const attachment = attachments.find((a) => a.filename === name);
+        if (attachment) out[key] = { ...media, url: attachment.url, proxy_url: attachment.proxy_url, flags: 0 };
+      }
+      return out;
+    });
+  }
+
+  function mentionsFor(content: string, allowed: unknown): { mentions: Json[]; everyone: boolean } {
+    const parse = isObject(allowed) && Array.isArray(allowed.parse) ? allowed.parse : undefined;
+    const listed = isObject(allowed) && Array.isArray(allowed.users) ? allowed.users : [];
+    const usersAllowed = !isObject(allowed) || parse?.includes('users') === true;
+    const mentions: Json[] = [];
+    for (const match of content.matchAll(/<@!?(\d{17,20})>/g)) {
+      const id = match[1] ?? '';
+      if (!usersAllowed && !listed.includes(id)) continue;
+      const user = Object.values(world.users).find((u) => u.id === id);
+      if (user && !mentions.some((m) => m.id === id)) mentions.push(publicUser(user));
+    }
+    const everyoneAllowed = !isObject(allowed) || parse?.includes('everyone') === true;
+    return { mentions, everyone: everyoneAllowed && /@(everyone|here)/.test(content) };
+  }
+
+  function interactionMetadata(state: InteractionState): Json {
+    const data = isObject(state.payload.data) ? state.payload.data : {};
+    const user = publicUser(world.users[state.userKey]);
+    return {
+      id: state.id,
+      type: state.type,
+      user,
+      authorizing_integration_owners: state.payload.authorizing_integration_owners,
+      ...(state.type === 2 ? { name: data.name, command_type: data.type ?? 1 } : {}),
+    };
+  }
+
+  function createMessage(channelId: string, body: Json, files: RecordedFile[], extra: { state?: InteractionState; flags?: number; type?: number }): Json {
+    const id = snowflake(now());
+    const flags = (typeof body.flags === 'number' ? body.flags & SETTABLE_FLAGS : 0) | (extra.flags ?? 0);
+    const ephemeral = (flags & FLAG_EPHEMERAL) !== 0;
+    const attachments = resolveAttachments(channelId, body, files, [], ephemeral);
+    const content = typeof body.content === 'string' ? body.content : '';
+    const { mentions, everyone } = mentionsFor(content, body.allowed_mentions);
+    const state = extra.state;
+    const message: Json = {
+      type: extra.type ?? 0,
+      content,
+      mentions,
+      mention_roles: [],
+      attachments,
+      embeds: normaliseEmbeds(body.embeds, attachments),
+      timestamp: new Date(now()).toISOString(),
+      edited_timestamp: null,
+      flags,
+      components: Array.isArray(body.components) ? clone(body.components) : [],
+      id,
+      channel_id: channelId,
+      author: publicUser(world.botUser),
+      pinned: false,
+      mention_everyone: everyone,
+      tts: !state && body.tts === true,
+      ...(body.nonce !== undefined && !state ? { nonce: body.nonce } : {}),
+      ...(isObject(body.poll) ? { poll: clone(body.poll) } : {}),
+      ...(state
+        ? {
+            webhook_id: world.application,
+            application_id: world.application,
+            interaction_metadata: interactionMetadata(state),
+            ...(state.type === 2
+              ? { interaction: { id: state.id, type: state.type, name: (state.payload.data as Json).name, user: publicUser(world.users[state.userKey]) } }
+              : {}),
+          }
+        : {}),
+    };
+    messages.set(id, message);
+    return message;
+  }
+
+  function editMessage(message: Json, body: Json, files: RecordedFile[]): Json {
+    const flags = typeof message.flags === 'number' ? message.flags : 0;
+    const ephemeral = (flags & FLAG_EPHEMERAL) !== 0;
+    const previous = Array.isArray(message.attachments) ? message.attachments.filter(isObject) : [];
+    const attachments = resolveAttachments(String(message.channel_id), body, files, previous, ephemeral);
+    if ('content' in body) message.content = typeof body.content === 'string' ? body.content : '';
+    if ('components' in body) message.components = Array.isArray(body.components) ? clone(body.components) : [];
+    message.attachments = attachments;
+    message.embeds = 'embeds' in body ? normaliseEmbeds(body.embeds, attachments) : message.embeds;
+    let nextFlags = flags & ~FLAG_LOADING;
+    if (typeof body.flags === 'number') nextFlags = (nextFlags & ~EDITABLE_FLAGS) | (body.flags & EDITABLE_FLAGS);
+    message.flags = nextFlags;
+    const { mentions, everyone } = mentionsFor(String(message.content), body.allowed_mentions);
+    message.mentions = mentions;
+    message.mention_everyone = everyone;
+    // Discord does not mark the first edit of a deferred reply as an edit: it is the reply.
+    message.edited_timestamp = (flags & FLAG_LOADING) !== 0 ? null : new Date(now()).toISOString();
+    return message;
+  }
+
+  interface Ctx {
+    req: IncomingMessage;
+    method: string;
+    path: string;
+    segments: string[];
+    query: Record<string, string>;
+    json: unknown;
+    files: RecordedFile[];
+    bodyError: string | undefined;
+  }
+
+  function requireBot(ctx: Ctx): void {
+    if (ctx.req.headers.authorization !== `Bot ${token}`) throw unauthorized();
+  }
+
+  function validate(ctx: Ctx): Json {
+    if (ctx.bodyError) {
+      throw invalidForm(ctx.bodyError, { _errors: [{ code: 'BASE_TYPE_BAD_TYPE', message: ctx.bodyError }] });
+    }
+    const result = validateRequestBody(ctx.method, ctx.path, ctx.json ?? null);
+    if (!result.ok) throw invalidForm(result.message ?? 'invalid body', result.errors ?? {});
+    return isObject(ctx.json) ? ctx.json : {};
+  }
+
+  function checkFiles(ctx: Ctx, limit: number): void {
+    if (ctx.files.length > MAX_FILES) throw tooLarge();
+    if (ctx.files.some((f) => f.size > limit)) throw tooLarge();
+  }
+
+  function interactionFromWebhook(app: string, webhookToken: string): InteractionState {
+    const state = byToken.get(webhookToken);
+    if (!state || app !== world.application || now() - state.createdAt > WEBHOOK_TOKEN_TTL_MS) {
+      throw discordError(401, 50027);
+    }
+    return state;
+  }
+
+  function originalOf(state: InteractionState): Json {
+    if (state.callbackType === undefined) throw discordError(404, 10015);
+    const id = state.originalMessageId;
+    const message = id ? messages.get(id) : undefined;
+    if (!message) throw discordError(404, 10008);
+    return message;
+  }
+
+  function webhookMessage(state: InteractionState, messageId: string): Json {
+    if (messageId === '@original') return originalOf(state);
+    const message = messages.get(messageId);
+    const meta = message && isObject(message.interaction_metadata) ? message.interaction_metadata : undefined;
+    if (!message || (meta?.id !== state.id && messageId !== state.componentMessageId)) throw discordError(404, 10008);
+    return message;
+  }
+
+  function handleCallback(ctx: Ctx, interactionId: string, interactionTokenValue: string): { status: number; body?: unknown } {
+    const state = interactions.get(interactionId);
+    if (!state || state.token !== interactionTokenValue) throw discordError(404, 10062);
+    if (state.callbackType !== undefined) throw discordError(400, 40060);
+    if (now() - state.createdAt > CALLBACK_WINDOW_MS) throw discordError(404, 10062);
+    const body = validate(ctx);
+    const type = Number(body.type);
+    if (!(ALLOWED_CALLBACKS[state.type] ?? []).includes(type)) {
+      throw invalidForm(`type: callback type ${type} is not valid for interaction type ${state.type}`, {
+        type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Invalid interaction response type' }] },
+      });
+    }
+    checkFiles(ctx, state.attachmentSizeLimit);
+    const data = isObject(body.data) ? body.data : {};
+    let message: Json | undefined;
+    if (type === 4 || type === 5) {
+      const messageType = state.type === 2 ? 20 : 0;
+      const loading = type === 5 ? FLAG_LOADING : 0;
+      const msgBody = type === 5 ? { flags: data.flags } : data;
+      message = createMessage(state.channelId, msgBody, type === 5 ? [] : ctx.files, { state, flags: loading, type: messageType });
+      state.originalMessageId = String(message.id);
+    } else if (type === 6 || type === 7) {
+      const target = state.componentMessageId ? messages.get(state.componentMessageId) : undefined;
+      if (target && type === 7) message = editMessage(target, data, ctx.files);
+      else message = target;
+      state.originalMessageId = state.componentMessageId;
+    } else if (type === 9 && typeof data.custom_id === 'string') {
+      modals.set(data.custom_id, clone(data));
+    }
+    state.callbackType = type;
+    if (ctx.query.with_response !== 'true') return { status: 204 };
+    const flags = message && typeof message.flags === 'number' ? message.flags : 0;
+    return {
+      status: 200,
+      body: {
+        interaction: {
+          id: state.id,
+          type: state.type,
+          ...(message
+            ? {
+                response_message_id: message.id,
+                response_message_loading: (flags & FLAG_LOADING) !== 0,
+                response_message_ephemeral: (flags & FLAG_EPHEMERAL) !== 0,
+              }
+            : {}),
+        },
+        ...(message && (type === 4 || type === 5 || type === 7) ? { resource: { type, message } } : {}),
+      },
+    };
+  }
+
+  function handleWebhook(ctx: Ctx): { status: number; body?: unknown } {
+    const [, app = '', webhookToken = '', sub, messageId] = ctx.segments;
+    const state = interactionFromWebhook(app, webhookToken);
+    if (sub === undefined) {
+      if (ctx.method !== 'POST') throw discordError(405, 0, '405: Method Not Allowed');
+      if (state.callbackType === undefined || state.callbackType === 8) throw discordError(404, 10015);
+      const body = validate(ctx);
+      checkFiles(ctx, state.attachmentSizeLimit);
+      const message = createMessage(state.channelId, body, ctx.files, { state, type: state.type === 2 ? 20 : 0 });
+      return ctx.query.wait === 'true' ? { status: 200, body: message } : { status: 204 };
+    }
+    if (sub !== 'messages' || messageId === undefined || ctx.segments.length !== 5) throw notFound();
+    if (ctx.method === 'GET') return { status: 200, body: webhookMessage(state, messageId) };
+    if (ctx.method === 'DELETE') {
+      const message = webhookMessage(state, messageId);
+      messages.delete(String(message.id));
+      return { status: 204 };
+    }
+    if (ctx.method === 'PATCH') {
+      const message = webhookMessage(state, messageId);
+      const body = validate(ctx);
+      checkFiles(ctx, state.attachmentSizeLimit);
+      return { status: 200, body: editMessage(message, body, ctx.files) };
+    }
+    throw discordError(405, 0, '405: Method Not Allowed');
+  }
+
+  function knownChannel(id: string): Json {
+    const channel = channelObject(world, id);
+    if (!channel) throw discordError(404, 10003);
+    return channel;
+  }
+
+  function handleChannel(ctx: Ctx): { status: number; body?: unknown } {
+    requireBot(ctx);
+    const [, channelId = '', sub, messageId, ...rest] = ctx.segments;
+    const channel = knownChannel(channelId);
+    if (sub === undefined && ctx.method === 'GET') return { status: 200, body: channel };
+    if (sub !== 'messages' || rest.length > 0) throw notFound();
+    if (messageId === undefined) {
+      if (ctx.method !== 'POST') throw notFound();
+      if (channel.type === 4) throw discordError(400, 50008, 'Cannot send messages in a non-text channel');
+      const body = validate(ctx);
+      checkFiles(ctx, CHANNEL_ATTACHMENT_LIMIT);
+      return { status: 200, body: createMessage(channelId, body, ctx.files, {}) };
+    }
+    const message = messages.get(messageId);
+    if (!message || message.channel_id !== channelId) throw discordError(404, 10008);
+    if (ctx.method === 'GET') return { status: 200, body: message };
+    if (ctx.method === 'DELETE') {
+      messages.delete(messageId);
+      return { status: 204 };
+    }
+    if (ctx.method === 'PATCH') {
+      const body = validate(ctx);
+      checkFiles(ctx, CHANNEL_ATTACHMENT_LIMIT);
+      return { status: 200, body: editMessage(message, body, ctx.files) };
+    }
+    throw discordError(405, 0, '405: Method Not Allowed');
+  }
+
+  function commandList(guildId: string | undefined): Json[] {
+    if (guildId === undefined) return globalCommands;
+    let list = guildCommands.get(guildId);
+    if (!list) guildCommands.set(guildId, (list = []));
+    return list;
+  }
+
+  function normaliseCommand(input: Json, guildId: string | undefined, existing: Json | undefined): Json {
+    const type = typeof input.type === 'number' ? input.type : 1;
+    const perms = input.default_member_permissions;
+    const command: Json = {
+      id: existing?.id ?? snowflake(now()),
+      application_id: world.application,
+      version: existing?.version ?? snowflake(now()),
+      default_member_permissions: perms === null || perms === undefined ? null : String(perms),
+      type,
+      name: input.name,
+      ...(isObject(input.name_localizations) ? { name_localizations: input.name_localizations } : {}),
+      description: typeof input.description === 'string' ? input.description : '',
+      ...(isObject(input.description_localizations) ? { description_localizations: input.description_localizations } : {}),
+      ...(guildId !== undefined ? { guild_id: guildId } : {}),
+      dm_permission: guildId === undefined ? input.dm_permission !== false : undefined,
+      contexts: Array.isArray(input.contexts) ? input.contexts : null,
+      integration_types: Array.isArray(input.integration_types) ? input.integration_types : [0],
+      ...(Array.isArray(input.options) && input.options.length > 0 ? { options: clone(input.options) } : {}),
+      nsfw: input.nsfw === true,
+    };
+    if (command.dm_permission === undefined) delete command.dm_permission;
+    if (existing) {
+      const { id: _a, version: _b, ...before } = existing;
+      const { id: _c, version: _d, ...after } = command;
+      // Discord bumps the version only when the definition changed.
+      if (JSON.stringify(before) !== JSON.stringify(after)) command.version = snowflake(now());
+    }
+    return command;
+  }
+
+  function handleCommands(ctx: Ctx): { status: number; body?: unknown } {
+    requireBot(ctx);
+    const segs = ctx.segments;
+    if (segs[1] !== world.application) throw discordError(403, 50001);
+    let rest = segs.slice(2);
+    let guildId: string | undefined;
+    if (rest[0] === 'guilds') {
+      guildId = rest[1];
+      if (guildId !== world.guild) throw discordError(403, 50001);
+      rest = rest.slice(2);
+    }
+    if (rest[0] !== 'commands') throw notFound();
+    const list = commandList(guildId);
+    const commandId = rest[1];
+    if (rest.length > 2) throw notFound();
+    if (commandId === undefined) {
+      if (ctx.method === 'GET') return { status: 200, body: clone(list) };
+      if (ctx.method === 'PUT') {
+        validate(ctx);
+        const incoming = Array.isArray(ctx.json) ? ctx.json.filter(isObject) : [];
+        const seen = new Set<string>();
+        for (const [i, cmd] of incoming.entries()) {
+          const key = `${String(cmd.type ?? 1)}:${String(cmd.name)}`;
+          if (seen.has(key)) {
+            throw invalidForm(`${i}.name: duplicate command name`, {
+              [String(i)]: { name: { _errors: [{ code: 'APPLICATION_COMMANDS_DUPLICATE_NAME', message: `Application command names must be unique` }] } },
+            });
+          }
+          seen.add(key);
+        }
+        const next = incoming.map((cmd) => {
+          const existing = list.find((c) => c.name === cmd.name && c.type === (cmd.type ?? 1));
+          return normaliseCommand(cmd, guildId, existing);
+        });
+        list.splice(0, list.length, ...next);
+        return { status: 200, body: clone(list) };
+      }
+      if (ctx.method === 'POST') {
+        const body = validate(ctx);
+        const index = list.findIndex((c) => c.name === body.name && c.type === (body.type ?? 1));
+        const command = normaliseCommand(body, guildId, index >= 0 ? list[index] : undefined);
+        if (index >= 0) list[index] = command;
+        else list.push(command);
+        return { status: index >= 0 ? 200 : 201, body: clone(command) };
+      }
+      throw discordError(405, 0, '405: Method Not Allowed');
+    }
+    const index = list.findIndex((c) => c.id === commandId);
+    const found = list[index];
+    if (!found) throw discordError(404, 10063);
+    if (ctx.method === 'GET') return { status: 200, body: clone(found) };
+    if (ctx.method === 'DELETE') {
+      list.splice(index, 1);
+      return { status: 204 };
+    }
+    if (ctx.method === 'PATCH') {
+      const body = validate(ctx);
+      const command = normaliseCommand({ ...found, ...body }, guildId, found);
+      list[index] = command;
+      return { status: 200, body: clone(command) };
+    }
+    throw discordError(405, 0, '405: Method Not Allowed');
+  }
+
+  function applicationObject(): Json {
+    return {
+      id: world.application,
+      name: 'Venice Imagine (fake)',
+      icon: null,
+      description: 'Turns prompts into images.',
+      summary: '',
+      type: null,
+      hook: true,
+      bot_public: true,
+      bot_require_code_grant: false,
+      verify_key: randomBytes(32).toString('hex'),
+      flags: APPLICATION_FLAGS,
+      owner: publicUser(world.users.admin),
+      team: null,
+      bot: publicUser(world.botUser),
+      approximate_guild_count: 1,
+      approximate_user_install_count: 0,
+      approximate_user_authorization_count: 0,
+      interactions_endpoint_url: null,
+      role_connections_verification_url: null,
+      event_webhooks_url: null,
+      event_webhooks_status: 1,
+      tags: [],
+      integration_types_config: { '0': { oauth2_install_params: { scopes: ['applications.commands', 'bot'], permissions: BOT_PERMISSIONS } } },
+      redirect_uris: [],
+      rpc_origins: [],
+      is_monetized: false,
+      is_verified: false,
+      is_discoverable: false,
+    };
+  }
+
+  function route(ctx: Ctx): { status: number; body?: unknown } {
+    const { method, segments: s } = ctx;
+    const head = s[0];
+    if (head === 'interactions' && s.length === 4 && s[3] === 'callback' && method === 'POST') {
+      return handleCallback(ctx, s[1] ?? '', s[2] ?? '');
+    }
+    if (head === 'webhooks' && s.length >= 3) return handleWebhook(ctx);
+    if (head === 'channels' && s.length >= 2) return handleChannel(ctx);
+    if (head === 'applications' && s[1] === '@me' && s.length === 2 && method === 'GET') {
+      requireBot(ctx);
+      return { status: 200, body: applicationObject() };
+    }
+    if (head === 'applications' && s.length >= 3) return handleCommands(ctx);
+    if (head === 'oauth2' && s[1] === 'applications' && s[2] === '@me' && method === 'GET') {
+      requireBot(ctx);
+      return { status: 200, body: applicationObject() };
+    }
+    if (head === 'gateway' && method === 'GET') {
+      const ws = baseUrl.replace('http://', 'ws://');
+      if (s.length === 1) return { status: 200, body: { url: ws } };
+      if (s.length === 2 && s[1] === 'bot') {
+        requireBot(ctx);
+        return {
+          status: 200,
+          body: { url: ws, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } },
+        };
+      }
+    }
+    if (head === 'users' && s.length === 2 && method === 'GET') {
+      requireBot(ctx);
+      if (s[1] === '@me') return { status: 200, body: world.botUser };
+      const user = [world.botUser, ...Object.values(world.users)].find((u) => u.id === s[1]);
+      if (!user) throw discordError(404, 10013);
+      return { status: 200, body: publicUser(user) };
+    }
+    if (head === 'users' && s[1] === '@me' && s[2] === 'channels' && s.length === 3 && method === 'POST') {
+      requireBot(ctx);
+      const recipient = isObject(ctx.json) ? ctx.json.recipient_id : undefined;
+      const key = (Object.keys(world.users) as UserKey[]).find((k) => world.users[k].id === recipient);
+      if (!key) throw invalidForm('recipient_id: unknown user', { recipient_id: { _errors: [{ code: 'USER_NOT_FOUND', message: 'Unknown User' }] } });
+      return { status: 200, body: world.dms[key] };
+    }
+    if (head === 'guilds' && s.length >= 2 && method === 'GET') {
+      requireBot(ctx);
+      if (s[1] !== world.guild) throw discordError(404, 10004);
+      if (s.length === 2) {
+        const counts = ctx.query.with_counts === 'true' ? { approximate_member_count: 4, approximate_presence_count: 1 } : {};
+        return { status: 200, body: { ...guildObject(world), ...counts } };
+      }
+      if (s.length === 3 && s[2] === 'channels') {
+        return { status: 200, body: [world.channels.text.parent_id, world.channels.text.id, world.channels.nsfw.id].map((id) => channelObject(world, String(id))) };
+      }
+      if (s.length === 3 && s[2] === 'roles') return { status: 200, body: Object.values(world.roles) };
+      if (s.length === 4 && s[2] === 'members') {
+        const found = Object.values(world.members).find((m) => isObject(m.user) && m.user.id === s[3]);
+        if (!found) throw discordError(404, 10007, 'Unknown Member');
+        return { status: 200, body: found };
+      }
+    }
+    throw notFound();
+  }
+
+  function takeFault(record: RecordedRequest): Fault | undefined {
+    const index = faults.findIndex((f) => {
+      // A /g or /y pattern keeps lastIndex between calls; matching must not depend on history.
+      f.match.path.lastIndex = 0;
+      return (f.match.method === undefined || f.match.method.toUpperCase() === record.method) && f.match.path.test(record.path);
+    });
+    const entry = faults[index];
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) faults.splice(index, 1);
+    return entry.fault;
+  }
+
+  function sendFault(res: ServerResponse, fault: Fault): void {
+    if (fault.status === 429) {
+      const retryAfter = fault.retryAfter ?? 1;
+      const resetAt = now() / 1000 + retryAfter;
+      sendJson(
+        res,
+        429,
+        { message: fault.message ?? 'You are being rate limited.', retry_after: retryAfter, global: false, ...(fault.code !== undefined ? { code: fault.code } : {}) },
+        {
+          'retry-after': String(Math.max(0, Math.ceil(retryAfter))),
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': resetAt.toFixed(3),
+          'x-ratelimit-reset-after': retryAfter.toFixed(3),
+          'x-ratelimit-bucket': randomBytes(16).toString('hex'),
+          'x-ratelimit-scope': 'user',
+        },
+      );
+      return;
+    }
+    const code = fault.code ?? 0;
+    const message = fault.message ?? (code !== 0 ? ERROR_MESSAGES[code] : undefined) ?? `${fault.status}: ${STATUS_TEXT[fault.status] ?? 'Error'}`;
+    sendJson(res, fault.status, { message, code });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', baseUrl);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req);
+    const parsed = body.tooLarge ? { json: undefined, files: [], multipart: false } : await parseBody(req.headers['content-type'], body.raw);
+    const version = /^\/api\/v(\d+)(\/.*)?$/.exec(url.pathname);
+    const rawPath = version ? (version[2] ?? '/') : url.pathname;
+    const segments = rawPath.split('/').slice(1).map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg;
+      }
+    });
+    const path = `/${segments.join('/')}`;
+    const record: RecordedRequest = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...req.headers },
+      json: parsed.json,
+      files: parsed.files,
+      at: now(),
+      status: 0,
+    };
+    const ctx: Ctx = {
+      req,
+      method,
+      path,
+      segments,
+      query: record.query,
+      json: parsed.json,
+      files: parsed.files,
+      bodyError: 'error' in parsed ? parsed.error : undefined,
+    };
+    const finish = (status: number): void => {
+      record.status = status;
+      requests.push(record);
+      changed();
+    };
+    if (body.tooLarge) {
+      finish(413);
+      sendJson(res, 413, tooLarge().body);
+      return;
+    }
+    if (!version || version[1] !== '10') {
+      finish(404);
+      sendJson(res, 404, notFound().body);
+      return;
+    }
+    const fault = takeFault(record);
+    if (fault) {
+      if (record.json !== undefined && ['POST', 'PUT', 'PATCH'].includes(method)) {
+        const check = validateRequestBody(method, path, record.json);
+        if (!check.ok) record.invalid = check.message ?? 'invalid body';
+      }
+      finish(fault.status);
+      sendFault(res, fault);
+      return;
+    }
+    let result: { status: number; body?: unknown };
+    try {
+      result = route(ctx);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      if (error.invalid !== undefined) record.invalid = error.invalid;
+      finish(error.status);
+      sendJson(res, error.status, error.body);
+      return;
+    }
+    finish(result.status);
+    if (result.status === 204) sendNoContent(res);
+    else sendJson(res, result.status, result.body);
+  }
+
+  function resolveCtx(ctx: InteractionContext = {}): { kind: ChannelKind; userKey: UserKey; channel: Json; permissions: string; locale: string; limit: number } {
+    const kind = ctx.channel ?? 'text';
+    const userKey = ctx.user ?? 'alice';
+    const channel = kind === 'dm' ? world.dms[userKey] : world.channels[kind];
+    const permissions = ctx.permissions ?? (userKey === 'admin' ? ADMIN_PERMISSIONS : MEMBER_PERMISSIONS);
+    return { kind, userKey, channel, permissions, locale: ctx.locale ?? 'en-US', limit: ctx.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT };
+  }
+
+  function interactionPayload(type: number, data: Json, ctx: InteractionContext | undefined, extra: Json = {}): InteractionState {
+    const r = resolveCtx(ctx);
+    const id = snowflake(now());
+    const tokenValue = interactionToken(id);
+    const user = publicUser(world.users[r.userKey]);
+    const inGuild = r.kind !== 'dm';
+    // Threads carry no nsfw flag of their own on Discord: age restriction comes from the parent.
+    const channel: Json = inGuild
+      ? { ...clone(r.channel), ...(r.channel.type === 11 ? { nsfw: false } : {}), permissions: r.permissions }
+      : { id: r.channel.id, type: 1, last_message_id: null, flags: 0, recipients: [user] };
+    const payload: Json = {
+      id,
+      application_id: world.application,
+      type,
+      data,
+      ...(inGuild ? { guild_id: world.guild, guild: { id: world.guild, locale: 'en-US', features: [] } } : {}),
+      channel_id: r.channel.id,
+      channel,
+      ...(inGuild
+        ? { member: { ...clone(world.members[r.userKey]), user, permissions: r.permissions } }
+        : { user }),
+      token: tokenValue,
+      version: 1,
+      app_permissions: inGuild ? BOT_PERMISSIONS : MEMBER_PERMISSIONS,
+      locale: r.locale,
+      ...(inGuild ? { guild_locale: 'en-US' } : {}),
+      entitlements: [],
+      entitlement_sku_ids: [],
+      authorizing_integration_owners: inGuild ? { '0': world.guild } : { '0': '0' },
+      context: inGuild ? 0 : 1,
+      attachment_size_limit: r.limit,
+      ...extra,
+    };
+    const state: InteractionState = {
+      id,
+      token: tokenValue,
+      type,
+      createdAt: now(),
+      channelId: String(r.channel.id),
+      userKey: r.userKey,
+      attachmentSizeLimit: r.limit,
+      payload,
+      callbackType: undefined,
+      originalMessageId: undefined,
+      componentMessageId: undefined,
+    };
+    interactions.set(id, state);
+    byToken.set(tokenValue, state);
+    return state;
+  }
+
+  function handleFor(state: InteractionState): InteractionHandle {
+    const mine = (): RecordedRequest[] =>
+      requests.filter((r) => r.path.startsWith(`/interactions/${state.id}/`) || r.path.startsWith(`/webhooks/${world.application}/${state.token}`));
+    return {
+      id: state.id,
+      token: state.token,
+      requests: mine,
+      callback: (timeoutMs = 5_000) =>
+        waitFor(() => mine().find((r) => r.path.endsWith('/callback')), timeoutMs, `the callback of interaction ${state.id}`),
+      originalEdit: (predicate = () => true, timeoutMs = 5_000) =>
+        waitFor(
+          () => mine().find((r) => r.method === 'PATCH' && r.path.endsWith('/messages/@original') && predicate(r)),
+          timeoutMs,
+          `an edit of the original response of interaction ${state.id}`,
+        ),
+      followUps: () => mine().filter((r) => r.method === 'POST' && r.path === `/webhooks/${world.application}/${state.token}`),
+    };
+  }
+
+  async function deliver(state: InteractionState): Promise<InteractionHandle> {
+    const written = gateway.dispatch('INTERACTION_CREATE', state.payload);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('fake Discord: INTERACTION_CREATE not delivered within 5 s (gateway down?)')), 5_000);
+    });
+    try {
+      await Promise.race([written, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    changed();
+    return handleFor(state);
+  }
+
+  function findCommand(name: string, type = 1): Json {
+    const all = [...globalCommands, ...(guildCommands.get(world.guild) ?? [])];
+    const command = all.find((c) => c.name === name && c.type === type);
+    if (!command) {
+      const known = all.map((c) => String(c.name)).join(', ') || 'none';
+      throw new Error(`fake Discord: /${name} is not registered (registered: ${known}); the bot must register its commands first`);
+    }
+    return command;
+  }
+
+  const OPTION_TYPE_NAMES: Record<number, string> = {
+    1: 'SUB_COMMAND', 2: 'SUB_COMMAND_GROUP', 3: 'STRING', 4: 'INTEGER', 5: 'BOOLEAN', 6: 'USER',
+    7: 'CHANNEL', 8: 'ROLE', 9: 'MENTIONABLE', 10: 'NUMBER', 11: 'ATTACHMENT',
+  };
+
+  function buildOptions(
+    command: Json,
+    values: Record<string, string | number | boolean>,
+    subcommand: string | undefined,
+    focused: string | undefined,
+  ): { options: Json[]; resolved: Json | undefined } {
+    let defs = Array.isArray(command.options) ? command.options.filter(isObject) : [];
+    const wrap: Array<(inner: Json[]) => Json[]> = [];
+    if (subcommand !== undefined) {
+      for (const part of subcommand.split(' ')) {
+        const def = defs.find((d) => d.name === part && (d.type === 1 || d.type === 2));
+        if (!def) throw new Error(`fake Discord: /${String(command.name)} has no subcommand "${part}"`);
+        wrap.push((inner) => [{ type: def.type, name: part, options: inner }]);
+        defs = Array.isArray(def.options) ? def.options.filter(isObject) : [];
+      }
+    }
+    const users: Json = {};
+    const members: Json = {};
+    const channels: Json = {};
+    let options: Json[] = Object.entries(values).map(([name, value]) => {
+      const def = defs.find((d) => d.name === name);
+      if (!def) {
+        const known = defs.map((d) => String(d.name)).join(', ') || 'none';
+        throw new Error(`fake Discord: /${String(command.name)} has no option "${name}" (options: ${known})`);
+      }
+      const type = Number(def.type);
+      const isFocused = focused === name;
+      const fail = (): never => {
+        throw new Error(`fake Discord: option "${name}" of /${String(command.name)} is ${OPTION_TYPE_NAMES[type] ?? type}, got ${JSON.stringify(value)}`);
+      };
+      let sent: string | number | boolean = value;
+      // Autocomplete sends what the user has typed so far, unvalidated.
+      if (!focused) {
+        if (type === 3 && typeof value !== 'string') fail();
+        if (type === 4 && !(typeof value === 'number' && Number.isInteger(value))) fail();
+        if (type === 10 && typeof value !== 'number') fail();
+        if (type === 5 && typeof value !== 'boolean') fail();
+      }
+      if (type === 6) {
+        const key = (Object.keys(world.users) as UserKey[]).find((k) => k === value || world.users[k].id === value);
+        if (!key) fail();
+        const k = key as UserKey;
+        sent = String(world.users[k].id);
+        users[sent] = publicUser(world.users[k]);
+        const { user: _u, ...member } = world.members[k];
+        members[sent] = { ...member, permissions: k === 'admin' ? ADMIN_PERMISSIONS : MEMBER_PERMISSIONS };
+      } else if (type === 7) {
+        const kind = (Object.keys(ids.channels) as ChannelKind[]).find((k) => k === value || ids.channels[k] === value);
+        if (!kind || kind === 'dm') fail();
+        const ch = world.channels[kind as Exclude<ChannelKind, 'dm'>];
+        sent = String(ch.id);
+        channels[sent] = { id: ch.id, name: ch.name, type: ch.type, permissions: MEMBER_PERMISSIONS, ...(ch.type === 11 ? { parent_id: ch.parent_id, thread_metadata: ch.thread_metadata } : { nsfw: ch.nsfw }) };
+      } else if (type === 8 || type === 9 || type === 11) {
+        throw new Error(`fake Discord: ${OPTION_TYPE_NAMES[type] ?? type} options are not supported by the fake yet`);
+      }
+      return { name, type, value: sent, ...(isFocused ? { focused: true } : {}) };
+    });
+    for (const w of wrap.reverse()) options = w(options);
+    const resolved: Json = {};
+    if (Object.keys(users).length > 0) Object.assign(resolved, { users, members });
+    if (Object.keys(channels).length > 0) resolved.channels = channels;
+    return { options, resolved: Object.keys(resolved).length > 0 ? resolved : undefined };
+  }
+
+  function commandData(name: string, values: Record<string, string | number | boolean>, subcommand: string | undefined, focused: string | undefined): Json {
+    const command = findCommand(name);
+    const { options, resolved } = buildOptions(command, values, subcommand, focused);
+    return {
+      id: command.id,
+      name,
+      type: 1,
+      ...(command.guild_id ? { guild_id: command.guild_id } : {}),
+      ...(options.length > 0 ? { options } : {}),
+      ...(resolved ? { resolved } : {}),
+    };
+  }
+
+  function componentMessage(message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] }, channelId: string): Json {
+    const stored = messages.get(message.id);
+    const base: Json = stored
+      ? clone(stored)
+      : {
+          type: 0,
+          content: '',
+          mentions: [],
+          mention_roles: [],
+          attachments: [],
+          embeds: [],
+          timestamp: new Date(now()).toISOString(),
+          edited_timestamp: null,
+          flags: 0,
+          components: [],
+          id: message.id,
+          channel_id: channelId,
+          author: publicUser(world.botUser),
+          pinned: false,
+          mention_everyone: false,
+          tts: false,
+        };
+    for (const key of ['content', 'components', 'embeds', 'attachments'] as const) {
+      if (message[key] !== undefined) base[key] = clone(message[key]);
+    }
+    if (!stored) messages.set(message.id, clone(base));
+    return base;
+  }
+
+  /** Mirrors the layout of the modal the bot showed: Label (type 18) wrappers or legacy action rows. */
+  function modalComponents(customId: string, fields: Record<string, string>): Json[] {
+    const modal = modals.get(customId);
+    const shown = modal && Array.isArray(modal.components) ? modal.components.filter(isObject) : [];
+    let componentId = 1;
+    return Object.entries(fields).map(([fieldId, value]) => {
+      const input = { type: 4, id: 0, custom_id: fieldId, value };
+      const row = shown.find((c) =>
+        (Array.isArray(c.components) && c.components.some((i) => isObject(i) && i.custom_id === fieldId)) ||
+        (isObject(c.component) && c.component.custom_id === fieldId),
+      );
+      const wrapperId = componentId++;
+      input.id = componentId++;
+      if (row?.type === 1) return { type: 1, id: wrapperId, components: [input] };
+      return { type: 18, id: wrapperId, component: input };
+    });
+  }
+
+  const fake: FakeDiscord = {
+    apiUrl: `${baseUrl}/api`,
+    token,
+    ids,
+    requests,
+    get gateway() {
+      return gateway.stats;
+    },
+    invalidRequests: () => requests.filter((r) => r.invalid !== undefined),
+    commands: (scope = {}) => clone(scope.guildId === undefined ? globalCommands : (guildCommands.get(scope.guildId) ?? [])),
+    commandWrites: () =>
+      requests.filter((r) => r.method !== 'GET' && /^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands(\/[^/]+)?$/.test(r.path)),
+    ready: (timeoutMs = 10_000) => waitFor(() => readyResolved || undefined, timeoutMs, 'a client to IDENTIFY and get READY + GUILD_CREATE').then(() => undefined),
+    async slashCommand(name, values = {}, ctx = {}) {
+      const state = interactionPayload(2, commandData(name, values, ctx.subcommand, undefined), ctx);
+      return deliver(state);
+    },
+    async autocomplete(name, values, focused, ctx = {}) {
+      if (!(focused in values)) throw new Error(`fake Discord: focused option "${focused}" has no value in ${JSON.stringify(values)}`);
+      const state = interactionPayload(4, commandData(name, values, ctx.subcommand, focused), ctx);
+      return deliver(state);
+    },
+    async button(customId, message, ctx = {}) {
+      const channelId = String(resolveCtx(ctx).channel.id);
+      const msg = componentMessage(message, channelId);
+      const state = interactionPayload(3, { custom_id: customId, component_type: 2 }, ctx, { message: msg });
+      state.componentMessageId = message.id;
+      return deliver(state);
+    },
+    async selectMenu(customId, values, message, ctx = {}) {
+      const channelId = String(resolveCtx(ctx).channel.id);
+      const msg = componentMessage(message, channelId);
+      const state = interactionPayload(3, { custom_id: customId, component_type: 3, values: [...values] }, ctx, { message: msg });
+      state.componentMessageId = message.id;
+      return deliver(state);
+    },
+    async modalSubmit(customId, fields, ctx = {}) {
+      const channelId = String(resolveCtx(ctx).channel.id);
+      const msg = ctx.message ? componentMessage(ctx.message, channelId) : undefined;
+      const state = interactionPayload(5, { custom_id: customId, components: modalComponents(customId, fields) }, ctx, msg ? { message: msg } : {});
+      if (ctx.message) state.componentMessageId = ctx.message.id;
+      return deliver(state);
+    },
+    channelMessages: (kind) =>
+      requests.filter((r) => {
+        const m = /^\/channels\/([^/]+)\/messages$/.exec(r.path);
+        return r.method === 'POST' && m !== null && channelKindOf(world, m[1] ?? '') === kind;
+      }),
+    fail(match, fault, times = 1) {
+      faults.push({ match, fault, remaining: times });
+    },
+    waitFor: (probe, timeoutMs) => waitFor(probe, timeoutMs),
+    disconnectGateway: () => gateway.disconnect(),
+    async close() {
+      gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return fake;
+}

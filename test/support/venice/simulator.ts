@@ -1,0 +1,485 @@
+/**
+ * A Venice.ai API simulator for tests: real HTTP on 127.0.0.1, base path `/api/v1`, answering
+ * with the shapes of the OpenAPI spec in test/fixtures and the behaviour in venice-notes.md.
+ *
+ * Choices where Venice's behaviour is unknown or had to be bounded:
+ * - `GET /models` without `type` answers like Venice's default type (text): an empty list.
+ * - An offline model answers 503 (temporary state of a valid model), bria-bg-remover 400.
+ * - Models ignore `aspect_ratio`/`resolution` they do not use; `quality` is refused by models
+ *   without `qualities` (it changes the price, so sending it to the wrong model is a client bug).
+ * - One API key; rate-limit windows are kept per key all the same.
+ * - Only requests that pass validation spend the rate-limit budget, one unit per image; once a
+ *   key's minute is spent, requests get 429 until `x-ratelimit-reset-requests` (Unix ms).
+ * - `x-venice-balance-usd` is the balance after the request (content violations are free).
+ * - Images are solid colours from hash(seed, variant), at their real size (4K included).
+ * - `/image/upscale` takes JSON only (multipart answers 415) and returns a real PNG of the final size.
+ * - A scripted rule is used up when a request matches it; an `ok` rule then still goes through
+ *   the usual checks (auth, validation), the other kinds answer at once.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { simulatorModels, simulatorStyles, traitsOf, type SimModel } from './catalogue.js';
+import {
+  checkGenerateRequest,
+  checkSimpleGenerateRequest,
+  type CatalogueView,
+  type GenerationPlan,
+  type Refusal,
+} from './checks.js';
+import { defaultErrorBody, detailedError, issue, issuesFromAjv, x402DiscoveryBody } from './errors.js';
+import { black, colourFor, contentTypeOf, imageSize, renderImage, upscaleImage, type ImageFormat } from './images.js';
+import { checkAgainstSpec, specPointers } from './spec.js';
+
+export type { SimModel } from './catalogue.js';
+
+export interface SimRequest {
+  method: string;
+  /** After `/api/v1`, e.g. `/image/generate`. */
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, or undefined when the body was empty, not JSON, or too large. */
+  body: unknown;
+  receivedAt: number;
+}
+
+export type ScriptedResponse =
+  | {
+      kind: 'ok';
+      blurred?: boolean;
+      contentViolation?: boolean;
+      deprecation?: { warning?: string; date?: string; replacement?: string };
+      delayMs?: number;
+      headers?: Record<string, string>;
+    }
+  | {
+      kind: 'error';
+      status: number;
+      /** Default: the body Venice sends for that status. */
+      body?: unknown;
+      retryAfterSeconds?: number;
+      /** Raw `x-ratelimit-reset-requests` value. */
+      resetRequests?: string;
+      delayMs?: number;
+    }
+  | { kind: 'malformed-json' }
+  | { kind: 'truncated-base64' }
+  | { kind: 'drop-connection' }
+  /** Never answers; the socket is destroyed by `close()`. */
+  | { kind: 'hang' };
+
+export interface ScriptOptions {
+  match?: (req: SimRequest) => boolean;
+  /** Default 1; Infinity allowed. */
+  times?: number;
+  /** Default '/image/generate'. */
+  path?: string;
+}
+
+export interface VeniceSimulator {
+  /** e.g. 'http://127.0.0.1:41234/api/v1' */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** Every request received, in order, recorded before it is answered. */
+  readonly requests: SimRequest[];
+  /** Only `POST /image/generate`. */
+  generateRequests(): SimRequest[];
+  /** Rules are checked in order; the first matching rule with uses left answers and is used up once. */
+  script(response: ScriptedResponse, options?: ScriptOptions): void;
+  setInferenceDelay(ms: number): void;
+  /** Clears requests, rules and rate-limit windows. */
+  reset(): void;
+  /** Closes the server and every socket, hanging ones included. */
+  close(): Promise<void>;
+}
+
+export interface VeniceSimulatorOptions {
+  /** Default 'test-venice-key'. */
+  apiKey?: string;
+  models?: readonly SimModel[];
+  styles?: readonly string[];
+  /** Default 0. */
+  inferenceDelayMs?: number;
+  /** Default undefined: not enforced, though the headers still report a limit of 20. */
+  rateLimitPerMinute?: number;
+}
+
+interface Rule {
+  response: ScriptedResponse;
+  match: ((req: SimRequest) => boolean) | undefined;
+  path: string;
+  remaining: number;
+}
+
+type OkScript = Extract<ScriptedResponse, { kind: 'ok' }>;
+
+const basePath = '/api/v1';
+const maxBodyBytes = 40 * 1024 * 1024;
+const windowMs = 60_000;
+const startingBalanceUsd = 50;
+const postPaths = new Set(['/image/generate', '/images/generations', '/image/upscale']);
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function cfRay(): string {
+  return `${randomBytes(8).toString('hex')}-AMS`;
+}
+
+function readBody(req: IncomingMessage): Promise<{ raw: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Keep draining past the limit so the client can still read the 413.
+      if (size > maxBodyBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve({ raw: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
+    req.on('error', reject);
+  });
+}
+
+/** Starts a simulator on 127.0.0.1 with an OS-chosen port. */
+export async function startVeniceSimulator(options: VeniceSimulatorOptions = {}): Promise<VeniceSimulator> {
+  const apiKey = options.apiKey ?? 'test-venice-key';
+  const models = options.models ?? simulatorModels;
+  const view: CatalogueView = { models, traits: traitsOf(models), styles: new Set(options.styles ?? simulatorStyles) };
+  const styles = [...(options.styles ?? simulatorStyles)];
+  let inferenceDelayMs = options.inferenceDelayMs ?? 0;
+  const requests: SimRequest[] = [];
+  let rules: Rule[] = [];
+  const windows = new Map<string, { start: number; used: number }>();
+  let balanceUsd = startingBalanceUsd;
+  let closed = false;
+
+  function sleep(ms: number): Promise<void> {
+    if (ms <= 0 || closed) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+
+  function takeRule(req: SimRequest): ScriptedResponse | undefined {
+    const rule = rules.find((r) => r.remaining > 0 && r.path === req.path && (r.match?.(req) ?? true));
+    if (!rule) return undefined;
+    rule.remaining -= 1;
+    rules = rules.filter((r) => r.remaining > 0);
+    return rule.response;
+  }
+
+  function rateWindow(key: string): { start: number; used: number } {
+    const now = Date.now();
+    let window = windows.get(key);
+    if (!window || now >= window.start + windowMs) {
+      window = { start: now, used: 0 };
+      windows.set(key, window);
+    }
+    return window;
+  }
+
+  /** Headers every answer to an authenticated POST carries. */
+  function accountHeaders(key: string): Record<string, string> {
+    const window = rateWindow(key);
+    const limit = options.rateLimitPerMinute ?? 20;
+    return {
+      'x-ratelimit-limit-requests': String(limit),
+      'x-ratelimit-remaining-requests': String(Math.max(0, limit - window.used)),
+      'x-ratelimit-reset-requests': String(window.start + windowMs),
+      'x-venice-balance-usd': balanceUsd.toFixed(4),
+      'x-venice-balance-diem': '0.0000',
+    };
+  }
+
+  /** Spends `cost` units of the key's minute; false when the budget was already spent. */
+  function spendRateBudget(key: string, cost: number): boolean {
+    const window = rateWindow(key);
+    if (options.rateLimitPerMinute !== undefined && window.used >= options.rateLimitPerMinute) return false;
+    window.used += cost;
+    return true;
+  }
+
+  function send(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string>): void {
+    if (res.destroyed || res.headersSent) return;
+    res.writeHead(status, { 'CF-RAY': cfRay(), 'content-length': String(Buffer.byteLength(body)), ...headers });
+    res.end(body);
+  }
+
+  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    send(res, status, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', ...headers });
+  }
+
+  function sendRefusal(res: ServerResponse, refusal: Refusal, headers: Record<string, string>): void {
+    sendJson(res, refusal.status, refusal.body, headers);
+  }
+
+  function deprecationHeaders(model: SimModel | undefined, scripted: OkScript['deprecation']): Record<string, string> {
+    const known = model?.model_spec.deprecation;
+    if (!known && !scripted) return {};
+    const date = scripted?.date ?? known?.date ?? new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const replacement = scripted?.replacement ?? known?.replacementModelId;
+    const warning =
+      scripted?.warning ??
+      `The model ${model?.id ?? 'requested'} is deprecated and will be removed on ${date.slice(0, 10)}.` +
+        (replacement ? ` Please migrate to ${replacement}.` : '');
+    return {
+      'x-venice-model-deprecation-warning': warning,
+      'x-venice-model-deprecation-date': date,
+      'x-venice-deprecated': 'true',
+      ...(replacement ? { 'x-venice-deprecated-replacement': replacement } : {}),
+    };
+  }
+
+  async function answerScripted(req: SimRequest, res: ServerResponse, scripted: Exclude<ScriptedResponse, OkScript>): Promise<void> {
+    const key = bearerToken(req) ?? apiKey;
+    switch (scripted.kind) {
+      case 'hang':
+        return;
+      case 'drop-connection':
+        res.socket?.destroy();
+        return;
+      case 'malformed-json':
+        send(res, 200, '{"id":"generate-image-broken","images":["UklGRi', {
+          'content-type': 'application/json; charset=utf-8',
+          ...accountHeaders(key),
+        });
+        return;
+      case 'truncated-base64': {
+        const format = req.path === '/image/generate' ? formatOf(req.body, 'webp') : formatOf(req.body, 'png', 'output_format');
+        const full = await renderImage(format, 1024, 1024, colourFor(0, 0));
+        if (req.path === '/image/upscale') {
+          send(res, 200, full.subarray(0, Math.floor(full.length / 2)), { 'content-type': 'image/png', ...accountHeaders(key) });
+          return;
+        }
+        const base64 = full.toString('base64');
+        // Cut mid-string at an odd length, so the remainder is neither whole bytes nor a whole image.
+        const cut = base64.slice(0, Math.floor(base64.length / 2) | 1);
+        const body =
+          req.path === '/images/generations'
+            ? { created: Math.floor(Date.now() / 1000), data: [{ b64_json: cut }] }
+            : { id: `generate-image-${randomUUID()}`, images: [cut], timing: timing(0, 0), request: req.body };
+        sendJson(res, 200, body, { ...accountHeaders(key), 'x-venice-is-blurred': 'false', 'x-venice-is-content-violation': 'false' });
+        return;
+      }
+      case 'error': {
+        await sleep(scripted.delayMs ?? 0);
+        const headers = accountHeaders(key);
+        if (scripted.status === 429) headers['x-ratelimit-remaining-requests'] = '0';
+        if (scripted.retryAfterSeconds !== undefined) headers['retry-after'] = String(scripted.retryAfterSeconds);
+        if (scripted.resetRequests !== undefined) headers['x-ratelimit-reset-requests'] = scripted.resetRequests;
+        sendJson(res, scripted.status, scripted.body ?? defaultErrorBody(scripted.status), headers);
+        return;
+      }
+    }
+  }
+
+  function bearerToken(req: SimRequest): string | undefined {
+    const auth = headerValue(req.headers.authorization);
+    return auth ? /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim() : undefined;
+  }
+
+  function timing(inferenceMs: number, totalMs: number): Record<string, number> {
+    return { inferenceDuration: inferenceMs, inferencePreprocessingTime: 1, inferenceQueueTime: 0, total: totalMs };
+  }
+
+  async function renderPlan(plan: GenerationPlan, contentViolation: boolean): Promise<Buffer[]> {
+    return Promise.all(
+      Array.from({ length: plan.variants }, (_, index) =>
+        renderImage(plan.format, plan.width, plan.height, contentViolation ? black : colourFor(plan.seed, index)),
+      ),
+    );
+  }
+
+  function imageHeaders(plan: GenerationPlan, ok: OkScript | undefined, key: string): Record<string, string> {
+    return {
+      'x-venice-is-blurred': String(ok?.blurred === true),
+      'x-venice-is-content-violation': String(ok?.contentViolation === true),
+      ...deprecationHeaders(plan.model, ok?.deprecation),
+      ...accountHeaders(key),
+      ...ok?.headers,
+    };
+  }
+
+  async function generate(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined): Promise<void> {
+    const checked = checkGenerateRequest(view, req.body);
+    if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
+    const plan = checked.value;
+    if (!spendRateBudget(key, plan.variants)) return sendJson(res, 429, defaultErrorBody(429), accountHeaders(key));
+
+    const started = Date.now();
+    await sleep(ok?.delayMs ?? inferenceDelayMs);
+    const violation = ok?.contentViolation === true;
+    const images = await renderPlan(plan, violation);
+    if (!violation) balanceUsd -= plan.priceUsd;
+    const headers = imageHeaders(plan, ok, key);
+    if (plan.returnBinary) {
+      const first = images[0] ?? Buffer.alloc(0);
+      // A blocked binary answer is a placeholder PNG whatever format was asked for.
+      const bytes = violation ? await renderImage('png', plan.width, plan.height, black) : first;
+      return send(res, 200, bytes, { ...headers, 'content-type': violation ? 'image/png' : contentTypeOf[plan.format] });
+    }
+    const elapsed = Date.now() - started;
+    sendJson(
+      res,
+      200,
+      { id: `generate-image-${randomUUID()}`, images: images.map((b) => b.toString('base64')), timing: timing(elapsed, elapsed), request: req.body },
+      headers,
+    );
+  }
+
+  async function generateOpenAi(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined): Promise<void> {
+    const checked = checkSimpleGenerateRequest(view, req.body);
+    if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
+    const plan = checked.value;
+    if (!spendRateBudget(key, 1)) return sendJson(res, 429, defaultErrorBody(429), accountHeaders(key));
+
+    await sleep(ok?.delayMs ?? inferenceDelayMs);
+    const violation = ok?.contentViolation === true;
+    const [image = Buffer.alloc(0)] = await renderPlan(plan, violation);
+    if (!violation) balanceUsd -= plan.priceUsd;
+    const base64 = image.toString('base64');
+    const item = plan.responseFormat === 'url' ? { url: `data:${contentTypeOf[plan.format]};base64,${base64}` } : { b64_json: base64 };
+    sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [item] }, imageHeaders(plan, ok, key));
+  }
+
+  async function upscale(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined): Promise<void> {
+    const headers = accountHeaders(key);
+    const schemaErrors = checkAgainstSpec(specPointers.upscaleImageRequest, req.body);
+    if (schemaErrors.length > 0) return sendJson(res, 400, detailedError(issuesFromAjv(schemaErrors, req.body)), headers);
+    const body = req.body as { image: unknown; scale?: number };
+    if (typeof body.image !== 'string') return sendJson(res, 400, detailedError([issue('image', 'Expected a base64-encoded image')]), headers);
+    const scale = body.scale ?? 2;
+    if (scale !== 2 && scale !== 4) return sendJson(res, 400, detailedError([issue('scale', 'scale must be either 2 or 4')]), headers);
+
+    const input = Buffer.from(body.image.replace(/^data:[^;,]+;base64,/, ''), 'base64');
+    let result: Awaited<ReturnType<typeof upscaleImage>>;
+    try {
+      const { width, height } = await imageSize(input);
+      if (width * height < 65_536) {
+        return sendJson(res, 400, detailedError([issue('image', 'Image dimensions must be at least 65536 pixels')]), headers);
+      }
+      if (!spendRateBudget(key, 1)) return sendJson(res, 429, defaultErrorBody(429), accountHeaders(key));
+      await sleep(ok?.delayMs ?? inferenceDelayMs);
+      result = await upscaleImage(input, scale);
+    } catch {
+      return sendJson(res, 400, detailedError([issue('image', 'Invalid image: could not be decoded')]), headers);
+    }
+    balanceUsd -= scale === 4 ? 0.08 : 0.02;
+    send(res, 200, result.png, { ...accountHeaders(key), ...ok?.headers, 'content-type': 'image/png' });
+  }
+
+  async function answerPost(req: SimRequest, res: ServerResponse, parse: { tooLarge: boolean; invalidJson: boolean; isJson: boolean }): Promise<void> {
+    const scripted = takeRule(req);
+    if (scripted && scripted.kind !== 'ok') return answerScripted(req, res, scripted);
+    const ok = scripted;
+
+    if (req.headers.authorization === undefined) {
+      const discovery = x402DiscoveryBody(`https://api.venice.ai${basePath}${req.path}`);
+      const requirement = Buffer.from(JSON.stringify({ x402Version: 2, accepts: discovery.accepts })).toString('base64');
+      return sendJson(res, 402, discovery, { 'PAYMENT-REQUIRED': requirement });
+    }
+    const key = bearerToken(req);
+    if (key !== apiKey) return sendJson(res, 401, defaultErrorBody(401));
+    if (parse.tooLarge) return sendJson(res, 413, defaultErrorBody(413), accountHeaders(key));
+    if (!parse.isJson) return sendJson(res, 415, defaultErrorBody(415), accountHeaders(key));
+    if (parse.invalidJson) {
+      return sendJson(res, 400, { error: 'Invalid request parameters. Request body is not valid JSON', details: { _errors: ['Invalid JSON'] } }, accountHeaders(key));
+    }
+    if (req.path === '/image/generate') return generate(req, res, key, ok);
+    if (req.path === '/images/generations') return generateOpenAi(req, res, key, ok);
+    return upscale(req, res, key, ok);
+  }
+
+  function answerGet(req: SimRequest, res: ServerResponse): void {
+    const type = req.query.type ?? 'text';
+    const imageList = type === 'image' || type === 'all';
+    switch (req.path) {
+      case '/models':
+        return sendJson(res, 200, { object: 'list', type, data: imageList ? models : [] });
+      case '/models/traits':
+        return sendJson(res, 200, { object: 'list', type, data: type === 'image' ? view.traits : {} });
+      case '/image/styles':
+        return sendJson(res, 200, { object: 'list', data: styles });
+      default:
+        return sendJson(res, 404, { error: 'Not found' });
+    }
+  }
+
+  async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
+    const { raw, tooLarge } = await readBody(incoming);
+    const isJson = /^application\/([\w.+-]+\+)?json\b/i.test(headerValue(incoming.headers['content-type']) ?? '');
+    let body: unknown;
+    let invalidJson = false;
+    if (isJson && raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        invalidJson = true;
+      }
+    }
+    const underBase = url.pathname.startsWith(`${basePath}/`);
+    const req: SimRequest = {
+      method: incoming.method ?? 'GET',
+      path: underBase ? url.pathname.slice(basePath.length) : url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...incoming.headers },
+      body,
+      receivedAt,
+    };
+    requests.push(req);
+
+    if (!underBase) return sendJson(res, 404, { error: 'Not found' });
+    if (req.method === 'GET') return answerGet(req, res);
+    if (req.method === 'POST' && postPaths.has(req.path)) return answerPost(req, res, { tooLarge, invalidJson, isJson });
+    return sendJson(res, 404, { error: 'Not found' });
+  }
+
+  const server = createServer((incoming, res) => {
+    handle(incoming, res).catch((err: unknown) => {
+      // A client that went away mid-request is not a simulator bug.
+      if (res.destroyed) return;
+      console.error('venice simulator failed to answer', err);
+      sendJson(res, 500, defaultErrorBody(500));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}${basePath}`,
+    apiKey,
+    requests,
+    generateRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/image/generate'),
+    script(response, scriptOptions = {}) {
+      rules.push({ response, match: scriptOptions.match, path: scriptOptions.path ?? '/image/generate', remaining: scriptOptions.times ?? 1 });
+    },
+    setInferenceDelay(ms) {
+      inferenceDelayMs = ms;
+    },
+    reset() {
+      requests.length = 0;
+      rules = [];
+      windows.clear();
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function formatOf(body: unknown, fallback: ImageFormat, field = 'format'): ImageFormat {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  return value === 'jpeg' || value === 'png' || value === 'webp' ? value : fallback;
+}
