@@ -49,7 +49,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const name = issue.path.join('.') || '(environment)';
     return `${name}: ${issue.message}`;
   });
-  throw new ConfigError(problems);
+  // One variable can fail two checks with the same text (a URL that is neither valid nor http).
+  throw new ConfigError([...new Set(problems)]);
 }
 
 /** Names every secret the logger must never print. */

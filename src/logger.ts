@@ -50,20 +50,11 @@ export function createLogger(options: LoggerOptions): Logger {
       ],
       censor: '[redacted]',
     },
-    serializers: {
-      err: (err: Error) => {
-        const s = stdSerializers.err(err);
-        return JSON.parse(scrub(JSON.stringify(s))) as typeof s;
-      },
-    },
+    serializers: { err: stdSerializers.err },
     hooks: {
-      // Messages may quote an URL or a header by accident; scrub the string arguments too.
-      logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: unknown[]) => void) {
-        method.apply(
-          this,
-          args.map((a: unknown) => (typeof a === 'string' ? scrub(a) : a)),
-        );
-      },
+      // Scrub the finished line, not the objects: a secret or an interaction URL is caught in any
+      // field, binding or error property, and pino has already turned cycles and bigints into text.
+      streamWrite: scrub,
     },
   };
   if (pretty) {

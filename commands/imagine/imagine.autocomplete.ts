@@ -30,7 +30,9 @@ export function modelLabel(model: ImageModel): string {
 export function suggestModels(catalog: CatalogSnapshot, typed: string, allowed?: ReadonlySet<string>): AutocompleteChoice[] {
   // Deprecated models stay offered (people reproduce old seeds) but sort last.
   const ordered = [...catalog.models.filter((m) => !m.deprecated), ...catalog.models.filter((m) => m.deprecated)].filter((m) => !allowed || allowed.has(m.id));
-  return filterByText(ordered, typed, (m) => [m.id, m.name]).map((m) => ({ name: modelLabel(m), value: m.id }));
+  // Filtering ranks prefix matches first, which would lift a deprecated prefix match above live models.
+  const matches = filterByText(ordered, typed, (m) => [m.id, m.name]);
+  return [...matches.filter((m) => !m.deprecated), ...matches.filter((m) => m.deprecated)].map((m) => ({ name: modelLabel(m), value: m.id }));
 }
 
 export function suggestStyles(catalog: CatalogSnapshot, typed: string): AutocompleteChoice[] {

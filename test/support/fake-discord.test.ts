@@ -17,6 +17,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { Interaction, TextChannel } from 'discord.js';
+import sharp from 'sharp';
 import { startFakeDiscord } from './discord/fake-discord.js';
 import type { FakeDiscord } from './discord/fake-discord.js';
 
@@ -344,5 +345,214 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
     expect(await received).toBe('imagine-admin');
     expect(fake.gateway.resumes).toBe(1);
     expect(fake.gateway.identifies).toHaveLength(1);
+  });
+});
+
+/** A real little image, so the fake's width/height sniffing is checked against a real encoder. */
+async function image(format: 'png' | 'webp' | 'jpeg' | 'gif', width = 3, height = 2): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 10 } } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+describe('attachments on the fake CDN', () => {
+  const upscale = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId('upscale:0').setLabel('Upscale').setStyle(ButtonStyle.Secondary),
+  );
+
+  /** /imagine answered the way the bot does: deferred, then one edit with the image and a button. */
+  async function postImage(c: Client, png: Buffer): Promise<{ handle: Awaited<ReturnType<FakeDiscord['slashCommand']>>; reply: { id: string; url: string; proxyURL: string; width: number | null; height: number | null; contentType: string | null } }> {
+    const done = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      await i.deferReply();
+      const message = await i.editReply({ content: 'a red fox', files: [{ attachment: png, name: 'fox 1.png' }], components: [upscale] });
+      const attachment = message.attachments.first();
+      if (!attachment) throw new Error('no attachment on the edited reply');
+      return {
+        id: message.id,
+        url: attachment.url,
+        proxyURL: attachment.proxyURL,
+        width: attachment.width,
+        height: attachment.height,
+        contentType: attachment.contentType,
+      };
+    });
+    const handle = await fake.slashCommand('imagine', { prompt: 'fox' });
+    return { handle, reply: await done };
+  }
+
+  it('serves the bytes of an editReply file at the attachment url discord.js hands back', async () => {
+    const c = await loginWithCommands();
+    const png = await image('png', 5, 4);
+    const { reply } = await postImage(c, png);
+    expect(reply.url.startsWith(`${fake.cdnUrl}/attachments/${fake.ids.channels.text}/`)).toBe(true);
+    expect(new URL(reply.url).hostname).toBe('127.0.0.1');
+    expect(new URL(reply.url).searchParams.get('hm')).toMatch(/^[0-9a-f]{64}$/);
+    expect(new URL(reply.proxyURL).origin).toBe(new URL(fake.cdnUrl).origin);
+    expect({ width: reply.width, height: reply.height, contentType: reply.contentType }).toEqual({ width: 5, height: 4, contentType: 'image/png' });
+
+    const response = await fetch(reply.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    expect(response.headers.get('content-length')).toBe(String(png.length));
+    expect(Buffer.from(await response.arrayBuffer()).equals(png)).toBe(true);
+    const viaProxy = await fetch(reply.proxyURL);
+    expect(Buffer.from(await viaProxy.arrayBuffer()).equals(png)).toBe(true);
+
+    // An unsigned or tampered url, another attachment id, another file name: not served.
+    const unsigned = new URL(reply.url);
+    unsigned.search = '';
+    expect((await fetch(unsigned)).status).toBe(404);
+    const tampered = new URL(reply.url);
+    tampered.searchParams.set('hm', '0'.repeat(64));
+    expect((await fetch(tampered)).status).toBe(404);
+    expect((await fetch(reply.url.replace('/fox%201.png', '/other.png'))).status).toBe(404);
+    expect((await fetch(`${fake.cdnUrl}/attachments/${fake.ids.channels.text}/1/fox.png`)).status).toBe(404);
+    expect(fake.cdnFetches().map((f) => f.status)).toEqual([200, 200, 404, 404, 404, 404]);
+    expect(fake.cdnFetches()[0]?.attachmentId).toBe(reply.url.split('/')[6]);
+    // CDN traffic is not REST traffic.
+    expect(fake.requests.some((r) => r.path.includes('attachments'))).toBe(false);
+
+    fake.fail({ path: /^\/cdn\/attachments\// }, { status: 503 });
+    expect((await fetch(reply.url)).status).toBe(503);
+    expect((await fetch(reply.url)).status).toBe(200);
+    expect(fake.invalidRequests()).toEqual([]);
+  });
+
+  it('gives every attachment route loopback urls and sniffs image sizes', async () => {
+    const c = await loginWithCommands();
+    const [webp, jpeg, gif] = await Promise.all([image('webp', 7, 3), image('jpeg', 9, 6), image('gif', 4, 8)]);
+    const done = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      const callback = await i.reply({ files: [{ attachment: webp, name: 'a.webp' }], withResponse: true });
+      const followUp = await i.followUp({ files: [{ attachment: jpeg, name: 'SPOILER_b.jpg' }] });
+      const channel = i.channel as TextChannel;
+      const sent = await channel.send({ files: [{ attachment: gif, name: 'c.gif' }, { attachment: Buffer.from('hello'), name: 'd.txt' }] });
+      return [callback.resource?.message, followUp, sent].flatMap((m) => [...(m?.attachments.values() ?? [])]);
+    });
+    await fake.slashCommand('imagine', { prompt: 'fox' });
+    const attachments = await done;
+    expect(attachments.map((a) => [a.name, a.width, a.height, a.contentType, a.spoiler])).toEqual([
+      ['a.webp', 7, 3, 'image/webp', false],
+      ['SPOILER_b.jpg', 9, 6, 'image/jpeg', true],
+      ['c.gif', 4, 8, 'image/gif', false],
+      ['d.txt', null, null, 'text/plain; charset=utf-8', false],
+    ]);
+    const bodies = await Promise.all(attachments.map(async (a) => {
+      expect(a.url.startsWith(`${fake.cdnUrl}/attachments/`)).toBe(true);
+      const response = await fetch(a.url);
+      return { type: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) };
+    }));
+    expect(bodies.map((b) => b.type)).toEqual(['image/webp', 'image/jpeg', 'image/gif', 'text/plain; charset=utf-8']);
+    expect(bodies[0]?.bytes.equals(webp)).toBe(true);
+    expect(bodies[3]?.bytes.toString()).toBe('hello');
+    expect(fake.invalidRequests()).toEqual([]);
+  });
+
+  it('keeps the message as edited, and delivers it whole on a button press', async () => {
+    const c = await loginWithCommands();
+    const png = await image('png');
+    const big = await image('png', 12, 8);
+    const { handle, reply } = await postImage(c, png);
+    const stored = fake.message(reply.id);
+    expect(stored).toMatchObject({
+      id: reply.id,
+      channel_id: fake.ids.channels.text,
+      content: 'a red fox',
+      flags: 0,
+      edited_timestamp: null,
+      author: { id: fake.ids.botUser, bot: true },
+      interaction_metadata: { id: handle.id, type: 2, name: 'imagine' },
+      components: [{ type: 1, components: [{ custom_id: 'upscale:0' }] }],
+      attachments: [{ filename: 'fox 1.png', size: png.length, content_type: 'image/png', width: 3, height: 2, url: reply.url }],
+    });
+    expect(await handle.message()).toEqual(stored);
+    // A copy: changing it changes nothing in the fake.
+    (stored as { content: string }).content = 'changed';
+    expect(fake.message(reply.id)?.content).toBe('a red fox');
+    expect(fake.message('123')).toBeUndefined();
+
+    const pressed = nextInteraction(c, async (i) => {
+      if (!i.isButton()) throw new Error('not a button');
+      const attachment = i.message.attachments.first();
+      // What an upscale handler does: download the image it posted, then answer.
+      const bytes = Buffer.from(await (await fetch(attachment?.url ?? '')).arrayBuffer());
+      await i.deferUpdate();
+      await i.editReply({ content: 'a red fox (upscaled)', components: [], files: [{ attachment: big, name: 'fox-big.png' }], attachments: [] });
+      return { customId: i.customId, channelId: i.channelId, url: attachment?.url, name: attachment?.name, bytes, content: i.message.content, user: i.message.author.id };
+    });
+    const press = await fake.button('upscale:0', { id: reply.id });
+    const seen = await pressed;
+    expect(seen).toMatchObject({ customId: 'upscale:0', channelId: fake.ids.channels.text, url: reply.url, name: 'fox 1.png', content: 'a red fox', user: fake.ids.botUser });
+    expect(seen.bytes.equals(png)).toBe(true);
+    expect((await press.callback()).json).toEqual({ type: 6 });
+    const edited = await press.message((m) => m.content === 'a red fox (upscaled)');
+    expect(edited).toMatchObject({ id: reply.id, components: [], attachments: [{ filename: 'fox-big.png', width: 12, height: 8 }] });
+    expect(edited.edited_timestamp).toEqual(expect.any(String));
+    expect(await handle.message()).toEqual(edited);
+    // The edit dropped the first file: Discord deletes it, the new one is served.
+    expect((await fetch(reply.url)).status).toBe(404);
+    const [replaced] = edited.attachments as Array<{ url: string }>;
+    expect(Buffer.from(await (await fetch(replaced?.url ?? '')).arrayBuffer()).equals(big)).toBe(true);
+    expect(fake.invalidRequests()).toEqual([]);
+  });
+
+  it('presses in the stored message\'s channel and waits for a deferred reply to be edited', async () => {
+    const c = await loginWithCommands();
+    const deferred = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      await i.deferReply();
+      return i;
+    });
+    const handle = await fake.slashCommand('imagine', { prompt: 'fox' }, { channel: 'nsfw' });
+    const interaction = await deferred;
+    await handle.callback();
+    // Still "thinking…": message() waits for the edit.
+    const waited = handle.message();
+    await interaction.editReply({ content: 'done', components: [upscale] });
+    const message = await waited;
+    expect(message).toMatchObject({ content: 'done', channel_id: fake.ids.channels.nsfw });
+    const pressed = nextInteraction(c, async (i) => (i.isButton() ? i.channelId : ''));
+    await fake.button('upscale:0', { id: String(message.id) });
+    expect(await pressed).toBe(fake.ids.channels.nsfw);
+  });
+
+  it('forgets deleted messages, records their ids and drops their files', async () => {
+    const c = await loginWithCommands();
+    const png = await image('png');
+    const { handle, reply } = await postImage(c, png);
+    const deleted = nextInteraction(c, async (i) => {
+      if (!i.isButton()) throw new Error('not a button');
+      const followUp = await i.reply({ content: 'upscaled', files: [{ attachment: png, name: 'big.png' }], withResponse: true });
+      await i.deleteReply(reply.id);
+      return followUp.resource?.message;
+    });
+    const press = await fake.button('upscale:0', { id: reply.id });
+    const followUp = await deleted;
+    expect(fake.message(reply.id)).toBeUndefined();
+    expect(fake.deletedMessages()).toEqual([reply.id]);
+    expect((await fetch(reply.url)).status).toBe(404);
+    await expect(handle.message()).rejects.toThrow(/was deleted/);
+    await expect(fake.button('upscale:0', { id: reply.id })).rejects.toThrow(/deleted/);
+    expect(await press.message()).toMatchObject({ id: followUp?.id, content: 'upscaled' });
+
+    const channel = c.channels.cache.get(fake.ids.channels.text) as TextChannel;
+    const sent = await channel.send('bye');
+    await sent.delete();
+    const originalGone = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      await i.reply('short-lived');
+      await i.deleteReply();
+    });
+    await fake.slashCommand('imagine', { prompt: 'fox' });
+    await originalGone;
+    expect(fake.deletedMessages()).toHaveLength(3);
+    expect(fake.deletedMessages().slice(0, 2)).toEqual([reply.id, sent.id]);
+    expect(fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.path.replace(/\/webhooks\/\d+\/[^/]+/, '/webhooks/APP/TOKEN'))).toEqual([
+      `/webhooks/APP/TOKEN/messages/${reply.id}`,
+      `/channels/${fake.ids.channels.text}/messages/${sent.id}`,
+      '/webhooks/APP/TOKEN/messages/@original',
+    ]);
+    for (const id of fake.deletedMessages()) expect(fake.message(id)).toBeUndefined();
   });
 });

@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeGateway } from './gateway.js';
 import type { GatewayStats } from './gateway.js';
-import { parseBody, readBody, sendJson, sendNoContent } from './http.js';
+import { parseBody, readBody, sendBytes, sendCdnError, sendJson, sendNoContent } from './http.js';
 import type { RecordedFile } from './http.js';
+import { mediaInfo } from './media.js';
 import { validateRequestBody } from './spec.js';
 import {
   ADMIN_PERMISSIONS,
@@ -66,10 +67,31 @@ export interface InteractionHandle {
   originalEdit(predicate?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   /** POST /webhooks/{app}/{token}. */
   followUps(): RecordedRequest[];
+  /**
+   * Waits (default 5 s) for the original response of this interaction as the fake stores it
+   * (a copy, with every edit so far applied) and returns it. A deferred reply counts only once
+   * it is no longer "thinking…" (its first edit); after deferUpdate/update (types 6/7) the
+   * original response is the message the component sits on. With a predicate, waits for a
+   * state of the message that matches. Rejects at once if the message was deleted.
+   */
+  message(predicate?: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** A GET/HEAD on the fake's CDN (attachment `url` / `proxy_url`); not in `requests`. */
+export interface CdnFetch {
+  method: string;
+  /** Decoded, e.g. '/cdn/attachments/CHANNEL/ATTACHMENT/image.png' or '/media/attachments/...'. */
+  path: string;
+  query: Record<string, string>;
+  /** The attachment id from the path, when the path has the attachment shape. */
+  attachmentId: string | undefined;
+  status: number;
+  at: number;
 }
 
 export interface FaultMatch {
   method?: string;
+  /** Matched against the API path after /api/v10, or the CDN path ('/cdn/attachments/...', '/media/attachments/...'). */
   path: RegExp;
 }
 
@@ -95,6 +117,11 @@ export interface FakeDiscord {
   /** The bot token the fake accepts; deliberately not shaped like a real Discord token. */
   readonly token: string;
   readonly ids: FakeDiscordIds;
+  /**
+   * 'http://127.0.0.1:PORT/cdn': every attachment `url` starts with `${cdnUrl}/attachments/`;
+   * `proxy_url`s start with 'http://127.0.0.1:PORT/media/attachments/' (same origin).
+   */
+  readonly cdnUrl: string;
   /** Every REST request. */
   readonly requests: RecordedRequest[];
   /** Gateway connections, IDENTIFY payloads and RESUMEs seen so far. */
@@ -118,18 +145,26 @@ export interface FakeDiscord {
     focused: string,
     ctx?: InteractionContext & { subcommand?: string },
   ): Promise<InteractionHandle>;
+  /**
+   * A button press on a message. Given the `{ id }` of a stored message (one the bot posted),
+   * the INTERACTION_CREATE carries the whole stored message, loopback attachment urls included;
+   * the other fields given override it in the payload only. An unknown id gets a minimal
+   * message by the bot. Without `ctx.channel` the press happens in the stored message's channel.
+   * Throws for a deleted message: nobody can press a component on it.
+   */
   button(
     customId: string,
     message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] },
     ctx?: InteractionContext,
   ): Promise<InteractionHandle>;
-  /** A string select menu (component_type 3) choice on a message. */
+  /** A string select menu (component_type 3) choice on a message; the message as for `button`. */
   selectMenu(
     customId: string,
     values: string[],
     message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] },
     ctx?: InteractionContext,
   ): Promise<InteractionHandle>;
+  /** A modal submit; with `ctx.message`, from a modal shown by a component on that message (as for `button`). */
   modalSubmit(
     customId: string,
     fields: Record<string, string>,
@@ -137,6 +172,16 @@ export interface FakeDiscord {
   ): Promise<InteractionHandle>;
   /** POST /channels/{id}/messages to that channel (any DM channel for 'dm'). */
   channelMessages(channel: ChannelKind): RecordedRequest[];
+  /**
+   * A copy of the stored message as Discord would return it (id, channel_id, content, embeds,
+   * attachments with loopback urls, components, flags, author, interaction_metadata, ...);
+   * undefined for an unknown or deleted id.
+   */
+  message(id: string): Record<string, unknown> | undefined;
+  /** Ids of messages deleted through any route (webhook @original or by id, channel), in order. */
+  deletedMessages(): string[];
+  /** Every GET/HEAD on attachment urls, in order. */
+  cdnFetches(): CdnFetch[];
   /** The next `times` (default 1) matching requests answer with Discord's error shape. */
   fail(match: FaultMatch, fault: Fault, times?: number): void;
   waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
@@ -276,6 +321,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const faults: Array<{ match: FaultMatch; fault: Fault; remaining: number }> = [];
   /** Modal definitions the bot showed, so a submit can mirror their layout (label vs action row). */
   const modals = new Map<string, Json>();
+  const deleted: string[] = [];
+  const deletedIds = new Set<string>();
+  /** Uploaded bytes by attachment id, served on the attachment's url while a message keeps it. */
+  const cdnFiles = new Map<string, { channelId: string; filename: string; contentType: string; data: Buffer }>();
+  const cdnFetches: CdnFetch[] = [];
+  /** Signs attachment urls (the `hm` parameter) like Discord's CDN, so a mangled url 404s. */
+  const cdnSecret = randomBytes(32);
   let readyResolved = false;
 
   const server = createServer((req, res) => {
@@ -354,28 +406,113 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     });
   }
 
+  function cdnSignature(channelId: string, attachmentId: string, filename: string, ex: string, is: string): string {
+    return createHmac('sha256', cdnSecret).update(`${channelId}/${attachmentId}/${filename}|${ex}|${is}`).digest('hex');
+  }
+
   function attachmentObject(channelId: string, file: RecordedFile, meta: Json, ephemeral: boolean): Json {
     const id = snowflake(now());
     const filename = typeof meta.filename === 'string' && meta.filename ? meta.filename : file.filename;
     const ex = Math.floor(now() / 1000 + 86_400).toString(16);
     const is = Math.floor(now() / 1000).toString(16);
-    const hm = randomBytes(32).toString('hex');
+    const hm = cdnSignature(channelId, id, filename, ex, is);
     // Discord marks spoilers in the attachment flags (IS_SPOILER), from the name prefix or is_spoiler.
     const spoiler = filename.startsWith('SPOILER_') || meta.is_spoiler === true;
     const path = `attachments/${channelId}/${id}/${encodeURIComponent(filename)}?ex=${ex}&is=${is}&hm=${hm}&`;
+    const media = mediaInfo(filename, file.contentType || undefined, file.data);
+    cdnFiles.set(id, { channelId, filename, contentType: media.contentType ?? 'application/octet-stream', data: file.data });
     return {
       id,
       filename,
       size: file.size,
-      url: `https://cdn.discordapp.com/${path}`,
-      proxy_url: `https://media.discordapp.net/${path}`,
-      ...(file.contentType ? { content_type: file.contentType } : {}),
+      url: `${baseUrl}/cdn/${path}`,
+      proxy_url: `${baseUrl}/media/${path}`,
+      ...(media.width !== undefined && media.height !== undefined ? { width: media.width, height: media.height } : {}),
+      ...(media.contentType ? { content_type: media.contentType } : {}),
       ...(typeof meta.description === 'string' ? { description: meta.description } : {}),
       ...(typeof meta.title === 'string' ? { title: meta.title } : {}),
       ...(ephemeral ? { ephemeral: true } : {}),
       ...(spoiler ? { flags: 1 << 3 } : {}),
       content_scan_version: 0,
     };
+  }
+
+  /** Attachment ids a message lists (ids of uploads the fake stored, or whatever a test put there). */
+  function attachmentIds(message: Json): string[] {
+    return Array.isArray(message.attachments) ? message.attachments.filter(isObject).map((a) => String(a.id)) : [];
+  }
+
+  /** Discord deletes the files of a deleted message, and those an edit drops: their urls then 404. */
+  function dropFiles(ids: string[], keep: string[] = []): void {
+    for (const id of ids) if (!keep.includes(id)) cdnFiles.delete(id);
+  }
+
+  function deleteMessage(id: string): void {
+    const message = messages.get(id);
+    if (message) dropFiles(attachmentIds(message));
+    messages.delete(id);
+    if (!deletedIds.has(id)) {
+      deletedIds.add(id);
+      deleted.push(id);
+    }
+    changed();
+  }
+
+  function serveCdn(req: IncomingMessage, res: ServerResponse, url: URL, method: string): void {
+    const segments = url.pathname.split('/').slice(1).map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg;
+      }
+    });
+    const path = `/${segments.join('/')}`;
+    const shaped = segments.length === 5 && segments[1] === 'attachments';
+    const [, , channelId = '', attachmentId = '', filename = ''] = segments;
+    const fetchRecord: CdnFetch = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      attachmentId: shaped ? attachmentId : undefined,
+      status: 0,
+      at: now(),
+    };
+    const finish = (status: number): void => {
+      fetchRecord.status = status;
+      cdnFetches.push(fetchRecord);
+      changed();
+    };
+    req.resume();
+    const fault = takeFault(method, path);
+    if (fault) {
+      finish(fault.status);
+      sendFault(res, fault);
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      finish(405);
+      sendCdnError(res, 405, '405: Method Not Allowed');
+      return;
+    }
+    const file = shaped ? cdnFiles.get(attachmentId) : undefined;
+    if (!file || file.channelId !== channelId || file.filename !== filename) {
+      finish(404);
+      sendCdnError(res, 404, 'Not Found');
+      return;
+    }
+    // Unsigned, tampered or expired urls: what Discord's CDN answers since it signs attachment urls.
+    const ex = url.searchParams.get('ex') ?? '';
+    const is = url.searchParams.get('is') ?? '';
+    const hm = Buffer.from(url.searchParams.get('hm') ?? '', 'utf8');
+    const expected = Buffer.from(cdnSignature(channelId, attachmentId, filename, ex, is), 'utf8');
+    const expired = !/^[0-9a-f]+$/.test(ex) || parseInt(ex, 16) * 1000 < now();
+    if (hm.length !== expected.length || !timingSafeEqual(hm, expected) || expired) {
+      finish(404);
+      sendCdnError(res, 404, 'This content is no longer available.');
+      return;
+    }
+    finish(200);
+    sendBytes(res, file.data, file.contentType, method === 'HEAD');
   }
 
   /**
@@ -419,7 +556,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         if (!isObject(media) || typeof media.url !== 'string' || !media.url.startsWith('attachment://')) continue;
         const name = media.url.slice('attachment://'.length);
         const attachment = attachments.find((a) => a.filename === name);
-        if (attachment) out[key] = { ...media, url: attachment.url, proxy_url: attachment.proxy_url, flags: 0 };
+        if (!attachment) continue;
+        out[key] = {
+          ...media,
+          url: attachment.url,
+          proxy_url: attachment.proxy_url,
+          ...(typeof attachment.width === 'number' ? { width: attachment.width, height: attachment.height } : {}),
+          ...(typeof attachment.content_type === 'string' ? { content_type: attachment.content_type } : {}),
+          flags: 0,
+        };
       }
       return out;
     });
@@ -499,6 +644,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const ephemeral = (flags & FLAG_EPHEMERAL) !== 0;
     const previous = Array.isArray(message.attachments) ? message.attachments.filter(isObject) : [];
     const attachments = resolveAttachments(String(message.channel_id), body, files, previous, ephemeral);
+    dropFiles(attachmentIds(message), attachmentIds({ attachments }));
     if ('content' in body) message.content = typeof body.content === 'string' ? body.content : '';
     if ('components' in body) message.components = Array.isArray(body.components) ? clone(body.components) : [];
     message.attachments = attachments;
@@ -633,7 +779,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (ctx.method === 'GET') return { status: 200, body: webhookMessage(state, messageId) };
     if (ctx.method === 'DELETE') {
       const message = webhookMessage(state, messageId);
-      messages.delete(String(message.id));
+      deleteMessage(String(message.id));
       return { status: 204 };
     }
     if (ctx.method === 'PATCH') {
@@ -668,7 +814,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (!message || message.channel_id !== channelId) throw discordError(404, 10008);
     if (ctx.method === 'GET') return { status: 200, body: message };
     if (ctx.method === 'DELETE') {
-      messages.delete(messageId);
+      deleteMessage(messageId);
       return { status: 204 };
     }
     if (ctx.method === 'PATCH') {
@@ -875,11 +1021,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     throw notFound();
   }
 
-  function takeFault(record: RecordedRequest): Fault | undefined {
+  function takeFault(method: string, path: string): Fault | undefined {
     const index = faults.findIndex((f) => {
       // A /g or /y pattern keeps lastIndex between calls; matching must not depend on history.
       f.match.path.lastIndex = 0;
-      return (f.match.method === undefined || f.match.method.toUpperCase() === record.method) && f.match.path.test(record.path);
+      return (f.match.method === undefined || f.match.method.toUpperCase() === method) && f.match.path.test(path);
     });
     const entry = faults[index];
     if (!entry) return undefined;
@@ -916,6 +1062,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', baseUrl);
     const method = (req.method ?? 'GET').toUpperCase();
+    if (url.pathname.startsWith('/cdn/') || url.pathname.startsWith('/media/')) {
+      serveCdn(req, res, url, method);
+      return;
+    }
     const body = await readBody(req);
     const parsed = body.tooLarge ? { json: undefined, files: [], multipart: false } : await parseBody(req.headers['content-type'], body.raw);
     const version = /^\/api\/v(\d+)(\/.*)?$/.exec(url.pathname);
@@ -963,7 +1113,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       sendJson(res, 404, notFound().body);
       return;
     }
-    const fault = takeFault(record);
+    const fault = takeFault(record.method, record.path);
     if (fault) {
       if (record.json !== undefined && ['POST', 'PUT', 'PATCH'].includes(method)) {
         const check = validateRequestBody(method, path, record.json);
@@ -1063,6 +1213,20 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           `an edit of the original response of interaction ${state.id}`,
         ),
       followUps: () => mine().filter((r) => r.method === 'POST' && r.path === `/webhooks/${world.application}/${state.token}`),
+      message: (predicate = () => true, timeoutMs = 5_000) =>
+        waitFor(
+          () => {
+            const id = state.originalMessageId;
+            if (id === undefined) return undefined;
+            if (deletedIds.has(id)) throw new Error(`fake Discord: the original response of interaction ${state.id} (message ${id}) was deleted`);
+            const message = messages.get(id);
+            if (!message || (Number(message.flags ?? 0) & FLAG_LOADING) !== 0) return undefined;
+            const copy = clone(message);
+            return predicate(copy) ? copy : undefined;
+          },
+          timeoutMs,
+          `the original response of interaction ${state.id}`,
+        ),
     };
   }
 
@@ -1173,6 +1337,24 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     };
   }
 
+  /**
+   * The context of an interaction on a message: a stored message is in a known channel, so
+   * without an explicit `ctx.channel` the interaction happens there (in a DM, its owner's).
+   */
+  function onMessage<C extends InteractionContext>(message: { id: string }, ctx: C): C {
+    if (deletedIds.has(message.id)) {
+      throw new Error(`fake Discord: message ${message.id} was deleted; Discord delivers no interaction on a deleted message`);
+    }
+    const stored = messages.get(message.id);
+    if (!stored || ctx.channel !== undefined) return ctx;
+    const channelId = String(stored.channel_id);
+    const kind = channelKindOf(world, channelId);
+    if (kind === undefined) return ctx;
+    if (kind !== 'dm') return { ...ctx, channel: kind };
+    const owner = (Object.keys(world.dms) as UserKey[]).find((k) => world.dms[k].id === channelId);
+    return { ...ctx, channel: kind, ...(ctx.user === undefined && owner ? { user: owner } : {}) };
+  }
+
   function componentMessage(message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] }, channelId: string): Json {
     const stored = messages.get(message.id);
     const base: Json = stored
@@ -1222,6 +1404,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   const fake: FakeDiscord = {
     apiUrl: `${baseUrl}/api`,
+    cdnUrl: `${baseUrl}/cdn`,
     token,
     ids,
     requests,
@@ -1242,21 +1425,24 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const state = interactionPayload(4, commandData(name, values, ctx.subcommand, focused), ctx);
       return deliver(state);
     },
-    async button(customId, message, ctx = {}) {
+    async button(customId, message, given = {}) {
+      const ctx = onMessage(message, given);
       const channelId = String(resolveCtx(ctx).channel.id);
       const msg = componentMessage(message, channelId);
       const state = interactionPayload(3, { custom_id: customId, component_type: 2 }, ctx, { message: msg });
       state.componentMessageId = message.id;
       return deliver(state);
     },
-    async selectMenu(customId, values, message, ctx = {}) {
+    async selectMenu(customId, values, message, given = {}) {
+      const ctx = onMessage(message, given);
       const channelId = String(resolveCtx(ctx).channel.id);
       const msg = componentMessage(message, channelId);
       const state = interactionPayload(3, { custom_id: customId, component_type: 3, values: [...values] }, ctx, { message: msg });
       state.componentMessageId = message.id;
       return deliver(state);
     },
-    async modalSubmit(customId, fields, ctx = {}) {
+    async modalSubmit(customId, fields, given = {}) {
+      const ctx = given.message ? onMessage(given.message, given) : given;
       const channelId = String(resolveCtx(ctx).channel.id);
       const msg = ctx.message ? componentMessage(ctx.message, channelId) : undefined;
       const state = interactionPayload(5, { custom_id: customId, components: modalComponents(customId, fields) }, ctx, msg ? { message: msg } : {});
@@ -1268,6 +1454,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const m = /^\/channels\/([^/]+)\/messages$/.exec(r.path);
         return r.method === 'POST' && m !== null && channelKindOf(world, m[1] ?? '') === kind;
       }),
+    message: (id) => {
+      const stored = messages.get(id);
+      return stored ? clone(stored) : undefined;
+    },
+    deletedMessages: () => [...deleted],
+    cdnFetches: () => [...cdnFetches],
     fail(match, fault, times = 1) {
       faults.push({ match, fault, remaining: times });
     },

@@ -119,3 +119,34 @@ export function sendNoContent(res: ServerResponse): void {
   res.writeHead(204, baseHeaders());
   res.end();
 }
+
+/**
+ * A file as Discord's CDN serves it: no JSON, no API headers, long-lived caching. A HEAD
+ * answer carries the same headers without the bytes.
+ */
+export function sendBytes(res: ServerResponse, data: Buffer, contentType: string, head: boolean): void {
+  res.writeHead(200, {
+    date: new Date().toUTCString(),
+    server: 'cloudflare',
+    'cf-ray': cfRay(),
+    'content-type': contentType,
+    'content-length': data.length.toString(),
+    'cache-control': 'public, max-age=31536000',
+    'accept-ranges': 'bytes',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(head ? undefined : data);
+}
+
+/** A CDN refusal: plain text, as the CDN answers, not the API's JSON error shape. */
+export function sendCdnError(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    date: new Date().toUTCString(),
+    server: 'cloudflare',
+    'cf-ray': cfRay(),
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text).toString(),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, secretsOf } from '../../src/config.js';
+
+const required = { DISCORD_TOKEN: 'discord-token-value', VENICE_API_KEY: 'venice-key-value' };
+
+/** The lines an operator would read when the bot refuses to start. */
+function problemsWith(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('reading the configuration from the environment', () => {
+  it('fills in a default for everything but the two secrets', () => {
+    expect(loadConfig(required)).toEqual({
+      ...required,
+      VENICE_API_URL: 'https://api.venice.ai/api/v1',
+      VENICE_API_MODE: 'native',
+      VENICE_TIMEOUT_MS: 120_000,
+      DATABASE_PATH: './data/venice-imagine.sqlite',
+      LOG_LEVEL: 'info',
+      CATALOG_REFRESH_SECONDS: 600,
+    });
+  });
+
+  it('reads every variable it knows, numbers as numbers and URLs without a trailing slash', () => {
+    const config = loadConfig({
+      ...required,
+      VENICE_API_URL: 'http://127.0.0.1:8787/api/v1/',
+      VENICE_API_MODE: 'openai',
+      VENICE_TIMEOUT_MS: '5000',
+      DISCORD_API_URL: 'http://127.0.0.1:9999/api',
+      DISCORD_GUILD_ID: '123456789012345678',
+      DATABASE_PATH: ':memory:',
+      LOG_LEVEL: 'debug',
+      CATALOG_REFRESH_SECONDS: '60',
+      UNRELATED: 'ignored',
+    });
+    expect(config).toMatchObject({
+      VENICE_API_URL: 'http://127.0.0.1:8787/api/v1',
+      VENICE_API_MODE: 'openai',
+      VENICE_TIMEOUT_MS: 5000,
+      DISCORD_API_URL: 'http://127.0.0.1:9999/api',
+      DISCORD_GUILD_ID: '123456789012345678',
+      DATABASE_PATH: ':memory:',
+      LOG_LEVEL: 'debug',
+      CATALOG_REFRESH_SECONDS: 60,
+    });
+    expect(secretsOf(config)).toEqual(['discord-token-value', 'venice-key-value']);
+  });
+
+  it('names each missing secret, all at once', () => {
+    const problems = problemsWith({});
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^DISCORD_TOKEN: required/);
+    expect(problems[1]).toMatch(/^VENICE_API_KEY: required: an API key from venice\.ai\/settings\/api/);
+    expect(problemsWith({ DISCORD_TOKEN: 'x' })).toEqual([expect.stringMatching(/^VENICE_API_KEY: required/)]);
+  });
+
+  it('treats empty and blank variables as unset', () => {
+    expect(problemsWith({ DISCORD_TOKEN: '', VENICE_API_KEY: '   ' })).toEqual([
+      expect.stringMatching(/^DISCORD_TOKEN: required/),
+      expect.stringMatching(/^VENICE_API_KEY: required/),
+    ]);
+    const config = loadConfig({ ...required, VENICE_API_URL: '', LOG_LEVEL: ' ', DISCORD_GUILD_ID: '' });
+    expect(config).toMatchObject({ VENICE_API_URL: 'https://api.venice.ai/api/v1', LOG_LEVEL: 'info' });
+    expect(config.DISCORD_GUILD_ID).toBeUndefined();
+  });
+
+  it('names a malformed URL once', () => {
+    expect(problemsWith({ ...required, VENICE_API_URL: 'api.venice.ai' })).toEqual(['VENICE_API_URL: expected an http(s) URL such as https://example.com']);
+    expect(problemsWith({ ...required, DISCORD_API_URL: 'ftp://example.com' })).toEqual(['DISCORD_API_URL: expected an http(s) URL such as https://example.com']);
+  });
+
+  it('names a malformed guild id', () => {
+    expect(problemsWith({ ...required, DISCORD_GUILD_ID: 'my-server' })).toEqual(['DISCORD_GUILD_ID: expected a Discord id (17 to 20 digits)']);
+    expect(problemsWith({ ...required, DISCORD_GUILD_ID: '1234' })).toEqual(['DISCORD_GUILD_ID: expected a Discord id (17 to 20 digits)']);
+  });
+
+  it('names an unknown log level, listing the levels', () => {
+    expect(problemsWith({ ...required, LOG_LEVEL: 'verbose' })).toEqual(['LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent']);
+  });
+
+  it('names numbers that are not positive whole numbers and an unknown API mode', () => {
+    const problems = problemsWith({ ...required, VENICE_TIMEOUT_MS: 'soon', CATALOG_REFRESH_SECONDS: '-5', VENICE_API_MODE: 'grpc' });
+    expect(problems).toContain('VENICE_TIMEOUT_MS: expected a whole number');
+    expect(problems).toContain('CATALOG_REFRESH_SECONDS: expected a number above 0');
+    expect(problems).toContain('VENICE_API_MODE: expected "native" or "openai"');
+  });
+
+  it('never puts a secret value in the error it throws', () => {
+    let message = '';
+    try {
+      loadConfig({ DISCORD_TOKEN: 'discord-token-value', VENICE_API_KEY: 'venice-key-value', LOG_LEVEL: 'loud' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/LOG_LEVEL/);
+    expect(message).not.toContain('discord-token-value');
+    expect(message).not.toContain('venice-key-value');
+  });
+});
