@@ -1,6 +1,7 @@
 import type { Command } from '../src/discord/command.js';
 import { imagineCommand } from './imagine/imagine.command.js';
+import { settingsCommand } from './settings/settings.command.js';
 import { stylesCommand } from './styles/styles.command.js';
 
 /** Every slash command the bot registers, listed by hand so nothing loads by accident. */
-export const commands: readonly Command[] = [imagineCommand, stylesCommand];
+export const commands: readonly Command[] = [imagineCommand, stylesCommand, settingsCommand];

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, secretsOf } from './config.js';
 import { createLogger } from './logger.js';
 import { startBot } from './main.js';
+import { StoreError } from './store/db.js';
 
 /*
  * The process entry point (`npm start`, the Docker image, and the e2e test that spawns the
@@ -48,6 +49,7 @@ try {
   await bot.ready;
   log.info('ready');
 } catch (err) {
+  if (err instanceof StoreError) console.error(`venice-imagine cannot start: ${err.message}`);
   log.fatal({ err }, 'could not start');
   // Let pino flush before exiting.
   setTimeout(() => process.exit(1), 100);

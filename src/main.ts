@@ -1,10 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, Routes } from 'discord.js';
 import { commands } from '../commands/index.js';
 import type { Config } from './config.js';
+import { downloadAttachment } from './discord/attachments.js';
 import { createRouter } from './discord/router.js';
 import { registerCommands } from './discord/register-commands.js';
 import type { Logger } from './logger.js';
+import { openStore, type Store } from './store/index.js';
 import { createCatalog, type Catalog } from './venice/catalog.js';
 import { createVeniceClient, type VeniceClient } from './venice/client.js';
 import { SEED_MAX, SEED_MIN } from './venice/request-builder.js';
@@ -14,6 +16,7 @@ export interface Bot {
   client: Client;
   venice: VeniceClient;
   catalog: Catalog;
+  store: Store;
   /** Resolves once the gateway session is ready and the slash commands are registered. */
   ready: Promise<void>;
   stop(): Promise<void>;
@@ -29,6 +32,8 @@ export interface StartOptions {
  * registers the commands. The same function runs under `npm start` and in the e2e tests.
  */
 export async function startBot(config: Config, log: Logger, options: StartOptions = {}): Promise<Bot> {
+  // First, so a corrupt or newer-schema database stops the bot before it touches Discord.
+  const store = openStore(config.DATABASE_PATH);
   const venice = createVeniceClient({
     baseUrl: config.VENICE_API_URL,
     apiKey: config.VENICE_API_KEY,
@@ -66,8 +71,14 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     venice,
     catalog,
     apiMode: config.VENICE_API_MODE,
+    store,
     log,
     randomSeed: () => randomInt(SEED_MIN, SEED_MAX + 1),
+    now: () => Date.now(),
+    async postToChannel(channelId, content) {
+      await client.rest.post(Routes.channelMessages(channelId), { body: { content: content.slice(0, 2000), allowed_mentions: { parse: [] } } });
+    },
+    downloadAttachment: (url) => downloadAttachment(url),
   });
   client.on(Events.InteractionCreate, (interaction) => {
     route(interaction).catch((err: unknown) => log.error({ err }, 'interaction handler crashed'));
@@ -94,6 +105,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     catalog.stop();
     await client.destroy();
     await venice.close();
+    store.close();
     throw err;
   }
 
@@ -102,6 +114,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     client,
     venice,
     catalog,
+    store,
     ready,
     async stop() {
       if (stopped) return;
@@ -109,6 +122,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       catalog.stop();
       await client.destroy();
       await venice.close();
+      store.close();
       log.info('stopped');
     },
   };

@@ -1,32 +1,46 @@
-import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
-import { isAgeRestricted } from '../../src/discord/channels.js';
+import {
+  ComponentType,
+  MessageFlags,
+  PermissionFlagsBits,
+  TextInputStyle,
+  type AutocompleteInteraction,
+  type MessageComponentInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import { z } from 'zod';
+import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
-import { NO_MENTIONS, replyEphemeral } from '../../src/discord/replies.js';
+import { encodeCustomId } from '../../src/discord/custom-id.js';
+import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
-import { runVariants, type VariantCall } from '../../src/jobs/image-job.js';
-import { VeniceError } from '../../src/venice/errors.js';
-import { buildOpenAiJob } from '../../src/venice/openai-request-builder.js';
-import { buildImageJob, resolveModel } from '../../src/venice/request-builder.js';
+import { fitAttachment } from '../../src/jobs/fit-attachment.js';
+import { budgetRefusal } from '../../src/jobs/policy.js';
+import type { Generation } from '../../src/store/generations.js';
+import { formatUsd } from '../../src/venice/models.js';
+import { resolveModel } from '../../src/venice/request-builder.js';
 import { suggestModels, suggestQualities, suggestResolutions, suggestSizes, suggestStyles } from './imagine.autocomplete.js';
 import { imagineData } from './imagine.data.js';
 import { readImagineOptions } from './imagine.options.js';
-import { describeFailure, partitionOutcomes, renderResult, renderViolationNotice, type ResultSummary } from './imagine.view.js';
+import { generateAndPost } from './imagine.pipeline.js';
+import { renderInfo } from './imagine.view.js';
 
 function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value);
   const snapshot = ctx.catalog.current();
+  const settings = ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction));
+  const allowed = settings.allowedModels.length > 0 ? new Set(settings.allowedModels) : undefined;
   // The model typed so far in the same command decides which sizes make sense.
   const chosenModel = () => {
     try {
-      return resolveModel(snapshot, interaction.options.getString('model') ?? undefined, ctx.catalog.defaultModel()?.id);
+      return resolveModel(snapshot, interaction.options.getString('model') ?? undefined, settings.defaultModel ?? ctx.catalog.defaultModel()?.id);
     } catch {
       return undefined;
     }
   };
   switch (focused.name) {
     case 'model':
-      return suggestModels(snapshot, typed);
+      return suggestModels(snapshot, typed, allowed);
     case 'style':
       return suggestStyles(snapshot, typed);
     case 'aspect_ratio':
@@ -40,67 +54,123 @@ function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext)
   }
 }
 
-interface PreparedJob {
-  calls: VariantCall[];
-  summary: ResultSummary;
+const GONE = 'This image is no longer in the bot’s history, so its buttons no longer work. Run `/imagine` again.';
+
+/** The stored generation behind a button, or a clear refusal when the store no longer has it. */
+function loadGeneration(ctx: CommandContext, id: string | undefined): Generation {
+  const g = id === undefined ? undefined : ctx.store.generations.get(id);
+  if (!g || g.deletedAt !== null) throw new UserError(GONE);
+  return g;
 }
 
-function prepare(interaction: ChatInputCommandInteraction, ctx: CommandContext): PreparedJob {
-  const options = readImagineOptions(interaction);
-  const ageRestricted = isAgeRestricted(interaction);
-  if (ctx.apiMode === 'openai') {
-    const plan = buildOpenAiJob(options, { ageRestricted });
-    return {
-      calls: plan.bodies.map((body) => ({ seed: undefined, run: (signal) => ctx.venice.generateOpenAi(body, signal) })),
-      summary: { prompt: options.prompt, modelName: options.model ?? 'default', sizeLabel: plan.sizeLabel, style: undefined, pricePerImageUsd: undefined },
-    };
-  }
-  const plan = buildImageJob(options, ctx.catalog.current(), {
-    ageRestricted,
-    randomSeed: ctx.randomSeed(),
-    defaultModelId: ctx.catalog.defaultModel()?.id,
+const upscaleChoice = z.string().regex(/^([1-4])x([24])$/).transform((v) => ({ image: Number(v[0]), scale: Number(v[2]) as 2 | 4 }));
+
+async function reroll(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  if (!interaction.isButton()) return;
+  const g = loadGeneration(ctx, id);
+  await interaction.deferReply();
+  const { seed: _previous, ...options } = g.options;
+  await generateAndPost(interaction, options, ctx);
+}
+
+async function vary(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  const g = loadGeneration(ctx, id);
+  // A modal must be the first answer to the press: no defer before it.
+  await interaction.showModal({
+    custom_id: encodeCustomId('imagine', 'vary', g.id),
+    title: 'Vary this image',
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.TextInput, custom_id: 'prompt', label: 'Prompt', style: TextInputStyle.Paragraph, required: true, max_length: 4000, value: g.options.prompt.slice(0, 4000) }],
+      },
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.TextInput,
+            custom_id: 'negative_prompt',
+            label: 'Negative prompt',
+            style: TextInputStyle.Paragraph,
+            required: false,
+            max_length: 4000,
+            ...(g.options.negative_prompt ? { value: g.options.negative_prompt.slice(0, 4000) } : {}),
+          },
+        ],
+      },
+    ],
   });
-  return {
-    calls: plan.bodies.map((body) => ({ seed: body.seed, run: (signal) => ctx.venice.generateImage(body, signal) })),
-    summary: { prompt: options.prompt, modelName: plan.model.name, sizeLabel: plan.sizeLabel, style: plan.style, pricePerImageUsd: plan.pricePerImageUsd },
-  };
 }
 
-async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const job = prepare(interaction, ctx);
-  const started = Date.now();
-  const outcomes = await runVariants(job.calls);
-  const { posted, refused, failed } = partitionOutcomes(outcomes);
-  ctx.log.info({ variants: outcomes.length, posted: posted.length, refused: refused.length, failed: failed.length, ms: Date.now() - started }, 'image job finished');
+async function varySubmitted(interaction: ModalSubmitInteraction, [id]: string[], ctx: CommandContext) {
+  const g = loadGeneration(ctx, id);
+  await interaction.deferReply();
+  const prompt = interaction.fields.getTextInputValue('prompt');
+  const negative = interaction.fields.getTextInputValue('negative_prompt').trim();
+  const firstSeed = g.seeds.find((s): s is number => s !== null);
+  await generateAndPost(interaction, { ...g.options, prompt, negative_prompt: negative === '' ? undefined : negative, ...(firstSeed !== undefined ? { seed: firstSeed } : {}) }, ctx);
+}
 
-  for (const o of refused) {
-    if (o.ok) ctx.log.warn({ requestId: o.result.requestId, seed: o.seed }, 'Venice refused the content');
-  }
-  for (const f of failed) {
-    ctx.log.warn({ err: f.error, seed: f.seed, requestId: f.error instanceof VeniceError ? f.error.requestId : undefined }, 'variant failed');
-  }
-  if (failed.some((f) => f.error instanceof VeniceError && f.error.kind === 'not_found')) void ctx.catalog.refresh();
+async function info(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  const g = loadGeneration(ctx, id);
+  await interaction.reply({ content: renderInfo(g), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+}
 
-  if (posted.length === 0) {
-    // Nothing to show in the channel: the whole answer is private to the requester.
-    if (refused.length > 0) {
-      await replyEphemeral(interaction, renderViolationNotice(refused.length, outcomes.length), ctx.log);
-      return;
-    }
-    const first = failed[0]?.error;
-    if (!(first instanceof VeniceError)) throw first;
-    throw new UserError(describeFailure(first));
+async function remove(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  const g = loadGeneration(ctx, id);
+  const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
+  if (interaction.user.id !== g.userId && !mayManage) {
+    throw new UserError('Only the person who asked for this image, or someone who can manage messages, can delete it.');
   }
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  await interaction.message.delete();
+  ctx.store.generations.markDeleted(g.id, ctx.now());
+  await interaction.editReply({ content: 'Deleted.', allowedMentions: NO_MENTIONS });
+}
 
-  await interaction.editReply(renderResult(job.summary, outcomes));
-  if (refused.length > 0) {
-    await interaction.followUp({ content: renderViolationNotice(refused.length, outcomes.length), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
-  }
+async function upscale(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  if (!interaction.isStringSelectMenu()) return;
+  const g = loadGeneration(ctx, id);
+  const choice = upscaleChoice.safeParse(interaction.values[0]);
+  if (!choice.success) throw new UserError('That choice is not one the bot offers. Pick one from the menu.');
+  const { image, scale } = choice.data;
+  const attachment = interaction.message.attachments.find((a) => new RegExp(`^(SPOILER_)?image-${image}\\.`).test(a.name));
+  if (!attachment) throw new UserError(`Image ${image} is not on this message any more.`);
+  await interaction.deferReply();
+
+  const guildId = interaction.guildId;
+  const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
+  const model = ctx.catalog.current().byId.get(g.model);
+  const price = model?.pricing.upscale?.[`${scale}x`]?.usd;
+  const now = ctx.now();
+  const refusal = budgetRefusal({
+    priceUsd: price,
+    userSpentUsd: ctx.store.usage.userSpent(guildId, interaction.user.id, now),
+    userBudgetUsd: guildId ? settings.userDailyBudgetUsd : undefined,
+    guildSpentUsd: guildId ? ctx.store.usage.guildSpent(guildId, now) : 0,
+    guildBudgetUsd: guildId ? settings.guildDailyBudgetUsd : undefined,
+  });
+  if (refusal) throw new UserError(refusal.message);
+
+  const original = await ctx.downloadAttachment(attachment.url);
+  const result = await ctx.venice.upscaleImage(original, scale);
+  const limit = interaction.attachmentSizeLimit ?? 10 * 1024 * 1024;
+  const fitted = await fitAttachment(result.image, 'png', limit);
+  const spoiler = attachment.name.startsWith('SPOILER_');
+  ctx.store.usage.record({ guildId, userId: interaction.user.id, usd: price ?? 0, images: 1 }, ctx.now());
+  ctx.log.info({ generationId: g.id, image, scale, bytes: fitted.data.length, reencoded: fitted.reencoded, requestId: result.requestId }, 'upscaled');
+  await interaction.editReply({
+    content: `Image ${image} of \`${g.id}\`, upscaled ×${scale}${price !== undefined ? ` (${formatUsd(price)})` : ''}.${fitted.reencoded ? ' Re-encoded to fit Discord’s file size limit.' : ''}`,
+    files: [{ attachment: fitted.data, name: `${spoiler ? 'SPOILER_' : ''}image-${image}-x${scale}.${fitted.extension}` }],
+    allowedMentions: NO_MENTIONS,
+  });
 }
 
 export const imagineCommand: Command = {
   data: imagineData,
   defer: { ephemeral: false },
   autocomplete,
-  execute,
+  execute: (interaction, ctx) => generateAndPost(interaction, readImagineOptions(interaction), ctx),
+  components: { reroll, vary, info, delete: remove, upscale },
+  modals: { vary: varySubmitted },
 };

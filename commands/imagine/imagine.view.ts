@@ -1,4 +1,5 @@
-import type { APIEmbed } from 'discord.js';
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed } from 'discord.js';
+import { encodeCustomId } from '../../src/discord/custom-id.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import type { VariantOutcome } from '../../src/jobs/image-job.js';
 import { VeniceError } from '../../src/venice/errors.js';
@@ -95,4 +96,54 @@ export function renderResult(summary: ResultSummary, outcomes: readonly VariantO
 export function renderViolationNotice(count: number, total: number): string {
   const which = count === total ? (total === 1 ? 'The image' : 'All the images') : `${count} of the ${total} images`;
   return `${which} could not be posted: Venice refused the content as a violation of its usage policy. Change the prompt and try again.`;
+}
+
+/** The buttons under every result; their ids carry only the generation id, state is in the store. */
+export function renderResultComponents(generationId: string, imageNumbers: readonly number[], canUpscale: boolean): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  const button = (action: string, label: string, style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger): APIComponentInMessageActionRow => ({
+    type: ComponentType.Button,
+    style,
+    label,
+    custom_id: encodeCustomId('imagine', action, generationId),
+  });
+  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        button('reroll', '🎲 Reroll', ButtonStyle.Primary),
+        button('vary', '✏️ Vary', ButtonStyle.Secondary),
+        button('info', 'ℹ️ Info', ButtonStyle.Secondary),
+        button('delete', '🗑️ Delete', ButtonStyle.Danger),
+      ],
+    },
+  ];
+  if (canUpscale && imageNumbers.length > 0) {
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: [
+        {
+          type: ComponentType.StringSelect,
+          custom_id: encodeCustomId('imagine', 'upscale', generationId),
+          placeholder: 'Upscale an image…',
+          options: imageNumbers.flatMap((n) => [2, 4].map((scale) => ({ label: `Image ${n} ×${scale}`, value: `${n}x${scale}` }))),
+        },
+      ],
+    });
+  }
+  return rows;
+}
+
+/** Everything a generation was made with, for the Info button. */
+export function renderInfo(g: { id: string; model: string; mode: string; options: Record<string, unknown>; seeds: Array<number | null>; priceUsd: number | null; requestIds: string[]; createdAt: number; userId: string }): string {
+  const lines = [`**Generation \`${g.id}\`** by <@${g.userId}>, <t:${Math.floor(g.createdAt / 1000)}:f>`, `Model: \`${g.model}\`${g.mode === 'openai' ? ' (OpenAI-compatible endpoint)' : ''}`];
+  lines.push(`Seeds: ${g.seeds.length > 0 ? g.seeds.map((s) => (s === null ? 'random' : String(s))).join(', ') : 'none posted'}`);
+  for (const [key, value] of Object.entries(g.options)) {
+    if (value === undefined || key === 'seed') continue;
+    const text = typeof value === 'string' ? trimPrompt(value, 300) : String(value);
+    lines.push(`${key}: ${text}`);
+  }
+  if (g.priceUsd !== null) lines.push(`Price: ${formatUsd(g.priceUsd)}`);
+  if (g.requestIds.length > 0) lines.push(`Venice request ids: ${g.requestIds.map((r) => `\`${r}\``).join(', ')}`);
+  const text = lines.join('\n');
+  return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
 }

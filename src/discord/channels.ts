@@ -10,3 +10,11 @@ export function isAgeRestricted(interaction: Interaction): boolean {
   if (channel.isThread()) return channel.parent !== null && 'nsfw' in channel.parent && channel.parent.nsfw === true;
   return 'nsfw' in channel && channel.nsfw === true;
 }
+
+/** The channels whose settings apply, outermost first: a thread inherits its parent's. */
+export function settingsChannels(interaction: Interaction): string[] {
+  const channel = interaction.channel;
+  const id = interaction.channelId ?? interaction.user.id;
+  if (channel?.isThread() && channel.parentId) return [channel.parentId, id];
+  return [id];
+}

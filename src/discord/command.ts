@@ -6,6 +6,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
 import type { Catalog } from '../venice/catalog.js';
 import type { VeniceClient } from '../venice/client.js';
 
@@ -16,9 +17,15 @@ export interface CommandContext {
   venice: VeniceClient;
   catalog: Catalog;
   apiMode: ApiMode;
+  store: Store;
   log: Logger;
   /** Seeds come from here so tests and replays can pin them. */
   randomSeed(): number;
+  now(): number;
+  /** Posts a plain message (no mentions) to a channel, e.g. the moderator log. */
+  postToChannel(channelId: string, content: string): Promise<void>;
+  /** Downloads an attachment the bot posted earlier (Discord's CDN), bounded in size and time. */
+  downloadAttachment(url: string): Promise<Buffer>;
 }
 
 export interface AutocompleteChoice {

@@ -1,7 +1,7 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Logger } from '../logger.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
-import { decodeBase64Image, sniffImageFormat } from './image-bytes.js';
+import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
 import { backoffDelay, defaultRetryPolicy, serverWaitMs, sleep, type RetryPolicy } from './retry.js';
 import {
   errorBodySchema,
@@ -30,6 +30,8 @@ export interface VeniceClient {
   /** One HTTP request; its blur and violation verdicts cover every image it returns. */
   generateImage(body: GenerateImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
   generateOpenAi(body: OpenAiImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
+  /** `POST /image/upscale`: Venice answers with the PNG itself. */
+  upscaleImage(image: Buffer, scale: 2 | 4, signal?: AbortSignal): Promise<{ image: Buffer; requestId?: string }>;
   close(): Promise<void>;
 }
 
@@ -238,6 +240,16 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       );
       const format: ImageFormat = sniffImageFormat(images[0] ?? Buffer.alloc(0)) ?? body.output_format ?? 'png';
       return { images, format, ...verdicts(res) };
+    },
+
+    async upscaleImage(image, scale, signal) {
+      const path = '/image/upscale';
+      const res = await send('POST', path, { image: image.toString('base64'), scale }, signal);
+      if (sniffImageFormat(res.body) === undefined || !isCompleteImage(res.body)) {
+        throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
+      }
+      const requestId = header(res.headers, 'cf-ray');
+      return { image: res.body, ...(requestId ? { requestId } : {}) };
     },
 
     async close() {

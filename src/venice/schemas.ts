@@ -27,6 +27,7 @@ export const imagePricingSchema = z.object({
   generation: usd.optional(),
   resolutions: z.record(z.string(), usd).optional(),
   quality: z.record(z.string(), z.partialRecord(z.enum(QUALITIES), usd)).optional(),
+  upscale: z.partialRecord(z.enum(['2x', '4x']), usd).optional(),
 });
 
 export const imageModelSchema = z.object({

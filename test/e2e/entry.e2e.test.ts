@@ -1,33 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from '../support/discord/fake-discord.js';
 import { startVeniceSimulator, type VeniceSimulator } from '../support/venice/simulator.js';
 import { fakeEnv } from './harness.js';
 import { imageInfo } from './helpers.js';
+import { spawnBot } from './process.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
-const entry = join(root, 'src/index.ts');
-
-interface Spawned {
-  child: ChildProcess;
-  output(): string;
-  exit: Promise<number | null>;
-}
-
-/** Runs the real entry point, as `npm start` does, from an empty folder (so no `.env` is read). */
-function spawnBot(env: Record<string, string>): Spawned {
-  const cwd = mkdtempSync(join(tmpdir(), 'venice-imagine-'));
-  const child = spawn(process.execPath, [tsx, entry], { cwd, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exit = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, output: () => out, exit };
-}
 
 let cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -60,9 +40,9 @@ describe('the bot process', () => {
     cleanup.push(() => void bot.child.kill('SIGKILL'));
 
     await discord.ready(20_000);
-    await discord.waitFor(() => discord.commands({ guildId: discord.ids.guild }).length === 2, 20_000);
+    await discord.waitFor(() => discord.commands({ guildId: discord.ids.guild }).length === 3, 20_000);
     const names = (discord.commands({ guildId: discord.ids.guild }) as Array<{ name: string }>).map((c) => c.name).sort();
-    expect(names).toEqual(['imagine', 'styles']);
+    expect(names).toEqual(['imagine', 'settings', 'styles']);
 
     const i = await discord.slashCommand('imagine', { prompt: 'a red fox' });
     expect((await i.callback()).json).toMatchObject({ type: 5 });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig, secretsOf, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -15,9 +18,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** A fresh folder for one bot's SQLite file. */
+export const tempDatabasePath = (): string => join(mkdtempSync(join(tmpdir(), 'venice-imagine-db-')), 'bot.sqlite');
+
 /** The environment the bot would read, pointing both services at the local fakes. */
 export function fakeEnv(discord: FakeDiscord, venice: VeniceSimulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
+    DATABASE_PATH: tempDatabasePath(),
     DISCORD_TOKEN: discord.token,
     VENICE_API_KEY: venice.apiKey,
     VENICE_API_URL: venice.baseUrl,

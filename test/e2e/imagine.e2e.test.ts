@@ -81,7 +81,16 @@ describe('/imagine end to end', () => {
     expect(sent()).toHaveLength(0);
   });
 
-  it('allows safe_mode:false in an age-restricted channel and in its threads', async () => {
+  it('keeps safe mode on in an age-restricted channel until an admin allows turning it off', async () => {
+    const i = await h.discord.slashCommand('imagine', { prompt: 'portrait', safe_mode: false }, { channel: 'nsfw' });
+    const reply = await ephemeralOf(i, wait);
+    expect(json(reply).content).toMatch(/admins have not allowed safe mode to be turned off/);
+    expect(sent()).toHaveLength(0);
+  });
+
+  it('allows safe_mode:false in an age-restricted channel the admins opened, and in its threads', async () => {
+    const admin = await h.discord.slashCommand('settings', { allow: true, channel: 'nsfw' }, { user: 'admin', subcommand: 'nsfw' });
+    await wait(() => admin.requests().find((r) => r.method === 'PATCH' && /Saved/.test(json(r).content ?? '')));
     for (const channel of ['nsfw', 'nsfwThread'] as const) {
       h.venice.reset();
       const i = await h.discord.slashCommand('imagine', { prompt: 'portrait', safe_mode: false }, { channel });

@@ -1,0 +1,133 @@
+import { PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
+import { settingsChannels } from '../../src/discord/channels.js';
+import type { Command, CommandContext } from '../../src/discord/command.js';
+import { NO_MENTIONS } from '../../src/discord/replies.js';
+import { UserError } from '../../src/errors.js';
+import { compilePattern } from '../../src/jobs/policy.js';
+import type { Settings } from '../../src/store/settings.js';
+import { suggestModels } from '../imagine/imagine.autocomplete.js';
+import { settingsData } from './settings.data.js';
+import { renderBannedList, renderSettings } from './settings.view.js';
+
+function requireAdmin(interaction: ChatInputCommandInteraction): string {
+  if (!interaction.inGuild()) throw new UserError('Settings belong to a server: run `/settings` in one.');
+  if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) !== true) {
+    throw new UserError('Only members with the Manage Server permission can change the image bot’s settings.');
+  }
+  return interaction.guildId;
+}
+
+function knownModel(ctx: CommandContext, id: string): string {
+  const snapshot = ctx.catalog.current();
+  const model = snapshot.byId.get(id) ?? snapshot.models.find((m) => m.name.toLowerCase() === id.toLowerCase());
+  if (!model) throw new UserError(`There is no image model called \`${id.slice(0, 60)}\`.`);
+  return model.id;
+}
+
+/** A budget of -1 means "no limit" (Discord cannot send an empty number). */
+const budget = (v: number | null): number | undefined | null => (v === null ? null : v < 0 ? undefined : v);
+
+async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const guildId = requireAdmin(interaction);
+  const o = interaction.options;
+  const sub = o.getSubcommand(true);
+  const channel = o.getChannel('channel');
+  const scope = { guildId, channelId: channel?.id };
+  const patch: Partial<Record<keyof Settings, unknown>> = {};
+  let note = '';
+
+  switch (sub) {
+    case 'show': {
+      const channelId = interaction.channelId;
+      await interaction.editReply({ embeds: [renderSettings(ctx.store.settings.effective(guildId, settingsChannels(interaction)), ctx.store.settings.channel(channelId), channelId)], allowedMentions: NO_MENTIONS });
+      return;
+    }
+    case 'models': {
+      const def = o.getString('default');
+      const allowed = o.getString('allowed');
+      if (def === null && allowed === null) throw new UserError('Give `default`, `allowed`, or both.');
+      if (def !== null) patch.defaultModel = def.trim().toLowerCase() === 'none' ? undefined : knownModel(ctx, def.trim());
+      if (allowed !== null) {
+        const ids = allowed.trim().toLowerCase() === 'all' ? [] : allowed.split(',').map((s) => s.trim()).filter(Boolean).map((id) => knownModel(ctx, id));
+        patch.allowedModels = ids.length > 0 ? ids : undefined;
+      }
+      break;
+    }
+    case 'limits': {
+      const maxVariants = o.getInteger('max_variants');
+      const cooldown = o.getInteger('cooldown_seconds');
+      const user = budget(o.getNumber('user_daily_budget'));
+      const server = budget(o.getNumber('server_daily_budget'));
+      if (maxVariants === null && cooldown === null && user === null && server === null) throw new UserError('Give at least one limit to change.');
+      if (server !== null && channel) throw new UserError('The server’s daily budget covers the whole server; set it without `channel`.');
+      if (maxVariants !== null) patch.maxVariants = maxVariants;
+      if (cooldown !== null) patch.cooldownSeconds = cooldown;
+      if (user !== null) patch.userDailyBudgetUsd = user;
+      if (server !== null) patch.guildDailyBudgetUsd = server;
+      break;
+    }
+    case 'nsfw': {
+      const allow = o.getBoolean('allow', true);
+      const target = channel ?? interaction.channel;
+      if (!target) throw new UserError('Name the channel with the `channel` option.');
+      scope.channelId = target.id;
+      patch.allowUnsafe = allow;
+      const nsfw = 'nsfw' in target && target.nsfw === true;
+      if (allow && !nsfw) note = `\nNote: <#${target.id}> is not age-restricted, so safe mode stays on there until it is.`;
+      break;
+    }
+    case 'banned': {
+      const action = o.getString('action', true);
+      const pattern = o.getString('pattern')?.trim();
+      const current = ctx.store.settings.guild(guildId).bannedPatterns ?? [];
+      scope.channelId = undefined;
+      if (action === 'list') {
+        await interaction.editReply({ content: renderBannedList(current), allowedMentions: NO_MENTIONS });
+        return;
+      }
+      if (action === 'clear') patch.bannedPatterns = undefined;
+      else {
+        if (!pattern) throw new UserError('Give the `pattern` to add or remove.');
+        if (action === 'add') {
+          if (!compilePattern(pattern)) throw new UserError('That regular expression does not compile. Check it and try again.');
+          if (current.length >= 100) throw new UserError('The list holds at most 100 rules; remove some first.');
+          patch.bannedPatterns = current.includes(pattern) ? current : [...current, pattern];
+        } else {
+          if (!current.includes(pattern)) throw new UserError('That rule is not on the list (`/settings banned action:list` shows it).');
+          const next = current.filter((p) => p !== pattern);
+          patch.bannedPatterns = next.length > 0 ? next : undefined;
+        }
+      }
+      break;
+    }
+    case 'negative_prompt': {
+      const text = o.getString('text')?.trim();
+      patch.negativePrompt = text ? text : undefined;
+      break;
+    }
+    case 'watermark':
+      patch.allowHideWatermark = o.getBoolean('allow_hide', true);
+      break;
+    case 'modlog':
+      scope.channelId = undefined;
+      patch.modLogChannelId = channel?.id;
+      break;
+    default:
+      throw new UserError('Unknown settings subcommand.');
+  }
+
+  ctx.store.settings.update(scope, patch);
+  ctx.log.info({ sub, scope, keys: Object.keys(patch) }, 'settings changed');
+  const where = scope.channelId ? `<#${scope.channelId}>` : 'this server';
+  await interaction.editReply({ content: `Saved for ${where}.${note}`, allowedMentions: NO_MENTIONS });
+}
+
+export const settingsCommand: Command = {
+  data: settingsData,
+  defer: { ephemeral: true },
+  autocomplete(interaction, ctx) {
+    const focused = interaction.options.getFocused(true);
+    return focused.name === 'default' ? suggestModels(ctx.catalog.current(), String(focused.value)) : [];
+  },
+  execute,
+};

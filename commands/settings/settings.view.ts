@@ -1,0 +1,30 @@
+import type { APIEmbed } from 'discord.js';
+import type { EffectiveSettings, Settings } from '../../src/store/settings.js';
+import { formatUsd } from '../../src/venice/models.js';
+
+const orNone = (v: string | undefined) => v ?? 'none';
+
+/** The effective settings of a channel, marking which ones the channel overrides. */
+export function renderSettings(effective: EffectiveSettings, channelOverrides: Settings, channelId: string): APIEmbed {
+  const mark = (key: keyof Settings) => (channelOverrides[key] !== undefined ? ' *(this channel)*' : '');
+  const lines = [
+    `**Default model:** ${orNone(effective.defaultModel)}${mark('defaultModel')}`,
+    `**Allowed models:** ${effective.allowedModels.length > 0 ? effective.allowedModels.map((m) => `\`${m}\``).join(', ') : 'all'}${mark('allowedModels')}`,
+    `**Max variants:** ${effective.maxVariants}${mark('maxVariants')}`,
+    `**Safe mode may be turned off:** ${effective.allowUnsafe ? 'yes, if the channel is age-restricted' : 'no'}${mark('allowUnsafe')}`,
+    `**Banned rules:** ${effective.bannedPatterns.length}${mark('bannedPatterns')}`,
+    `**Added negative prompt:** ${effective.negativePrompt ? `\`${effective.negativePrompt.slice(0, 200)}\`` : 'none'}${mark('negativePrompt')}`,
+    `**Hide watermark allowed:** ${effective.allowHideWatermark ? 'yes' : 'no'}${mark('allowHideWatermark')}`,
+    `**Cooldown:** ${effective.cooldownSeconds > 0 ? `${effective.cooldownSeconds} s` : 'none'}${mark('cooldownSeconds')}`,
+    `**Daily budget per user:** ${effective.userDailyBudgetUsd !== undefined ? formatUsd(effective.userDailyBudgetUsd) : 'no limit'}${mark('userDailyBudgetUsd')}`,
+    `**Daily budget for the server:** ${effective.guildDailyBudgetUsd !== undefined ? formatUsd(effective.guildDailyBudgetUsd) : 'no limit'}`,
+    `**Moderator log:** ${effective.modLogChannelId ? `<#${effective.modLogChannelId}>` : 'off'}`,
+  ];
+  return { title: 'Image bot settings', description: `In <#${channelId}>:\n${lines.join('\n')}` };
+}
+
+export function renderBannedList(patterns: readonly string[]): string {
+  if (patterns.length === 0) return 'No banned rules.';
+  const text = patterns.map((p, i) => `${i + 1}. \`${p.replace(/`/g, 'ˋ')}\``).join('\n');
+  return text.length > 1900 ? `${text.slice(0, 1899)}…` : text;
+}

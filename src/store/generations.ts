@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Db } from './db.js';
+import { StoreError } from './db.js';
+
+export const OUTCOMES = ['running', 'posted', 'partial', 'failed', 'refused', 'interrupted'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** The options a generation was made with, kept so any button can redo it after a restart. */
+export const storedOptionsSchema = z.object({
+  prompt: z.string(),
+  model: z.string().optional(),
+  style: z.string().optional(),
+  negative_prompt: z.string().optional(),
+  aspect_ratio: z.string().optional(),
+  resolution: z.string().optional(),
+  quality: z.string().optional(),
+  variants: z.number().int().optional(),
+  seed: z.number().int().optional(),
+  cfg_scale: z.number().optional(),
+  steps: z.number().int().optional(),
+  format: z.enum(['webp', 'png', 'jpeg']).optional(),
+  hide_watermark: z.boolean().optional(),
+  safe_mode: z.boolean().optional(),
+  enhance_prompt: z.boolean().optional(),
+  web_search: z.boolean().optional(),
+});
+export type StoredOptions = z.infer<typeof storedOptionsSchema>;
+
+const rowSchema = z.object({
+  id: z.string(),
+  guild_id: z.string().nullable(),
+  channel_id: z.string(),
+  user_id: z.string(),
+  created_at: z.number(),
+  mode: z.enum(['native', 'openai']),
+  model: z.string(),
+  options_json: z.string(),
+  request_json: z.string(),
+  seeds_json: z.string(),
+  price_usd: z.number().nullable(),
+  request_ids: z.string(),
+  message_id: z.string().nullable(),
+  outcome: z.enum(OUTCOMES),
+  deleted_at: z.number().nullable(),
+});
+
+export interface Generation {
+  id: string;
+  guildId: string | null;
+  channelId: string;
+  userId: string;
+  createdAt: number;
+  mode: 'native' | 'openai';
+  model: string;
+  options: StoredOptions;
+  /** The bodies sent to Venice, exactly. */
+  request: unknown[];
+  /** The seed of each posted image, by its position in the message (null where Venice chose). */
+  seeds: Array<number | null>;
+  priceUsd: number | null;
+  requestIds: string[];
+  messageId: string | null;
+  outcome: Outcome;
+  deletedAt: number | null;
+}
+
+const jsonArray = z.array(z.unknown());
+
+function fromRow(raw: unknown): Generation {
+  const parsed = rowSchema.safeParse(raw);
+  if (!parsed.success) throw new StoreError(`a generations row does not match the schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  const r = parsed.data;
+  try {
+    return {
+      id: r.id,
+      guildId: r.guild_id,
+      channelId: r.channel_id,
+      userId: r.user_id,
+      createdAt: r.created_at,
+      mode: r.mode,
+      model: r.model,
+      options: storedOptionsSchema.parse(JSON.parse(r.options_json)),
+      request: jsonArray.parse(JSON.parse(r.request_json)),
+      seeds: z.array(z.number().int().nullable()).parse(JSON.parse(r.seeds_json)),
+      priceUsd: r.price_usd,
+      requestIds: z.array(z.string()).parse(JSON.parse(r.request_ids)),
+      messageId: r.message_id,
+      outcome: r.outcome,
+      deletedAt: r.deleted_at,
+    };
+  } catch (cause) {
+    throw new StoreError(`generation ${r.id} holds malformed JSON`, { cause });
+  }
+}
+
+/** Short, unguessable enough for a custom id, and readable when a user quotes it. */
+export const newGenerationId = (): string => randomBytes(6).toString('base64url');
+
+export interface NewGeneration {
+  guildId: string | null;
+  channelId: string;
+  userId: string;
+  mode: 'native' | 'openai';
+  model: string;
+  options: StoredOptions;
+  request: unknown[];
+  priceUsd: number | null;
+}
+
+export interface GenerationStore {
+  create(g: NewGeneration, now: number): Generation;
+  get(id: string): Generation | undefined;
+  finish(id: string, result: { outcome: Outcome; seeds: Array<number | null>; requestIds: string[]; messageId: string | null; priceUsd: number | null }): void;
+  markDeleted(id: string, now: number): void;
+  /** When this user last started a generation in this server (for cooldowns). */
+  lastStartedAt(guildId: string | null, userId: string): number | undefined;
+}
+
+export function createGenerationStore(db: Db): GenerationStore {
+  const insert = db.prepare(`INSERT INTO generations (id, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, outcome)
+    VALUES (@id, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, '[]', @price_usd, 'running')`);
+  const select = db.prepare<[string]>('SELECT * FROM generations WHERE id = ?');
+  const finish = db.prepare('UPDATE generations SET outcome = @outcome, seeds_json = @seeds_json, request_ids = @request_ids, message_id = @message_id, price_usd = @price_usd WHERE id = @id');
+  const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
+  const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
+
+  return {
+    create(g, now) {
+      const id = newGenerationId();
+      insert.run({
+        id,
+        guild_id: g.guildId,
+        channel_id: g.channelId,
+        user_id: g.userId,
+        created_at: now,
+        mode: g.mode,
+        model: g.model,
+        options_json: JSON.stringify(g.options),
+        request_json: JSON.stringify(g.request),
+        price_usd: g.priceUsd,
+      });
+      return { id, ...g, createdAt: now, seeds: [], requestIds: [], messageId: null, outcome: 'running', deletedAt: null };
+    },
+    get(id) {
+      const row = select.get(id);
+      return row === undefined ? undefined : fromRow(row);
+    },
+    finish(id, result) {
+      finish.run({
+        id,
+        outcome: result.outcome,
+        seeds_json: JSON.stringify(result.seeds),
+        request_ids: JSON.stringify(result.requestIds),
+        message_id: result.messageId,
+        price_usd: result.priceUsd,
+      });
+    },
+    markDeleted(id, now) {
+      markDeleted.run(now, id);
+    },
+    lastStartedAt(guildId, userId) {
+      const row = last.get(guildId, userId) as { at: number | null } | undefined;
+      return row?.at ?? undefined;
+    },
+  };
+}

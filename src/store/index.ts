@@ -1,0 +1,24 @@
+import { openDatabase, type Db } from './db.js';
+import { createGenerationStore, type GenerationStore } from './generations.js';
+import { createSettingsStore, type SettingsStore } from './settings.js';
+import { createUsageStore, type UsageStore } from './usage.js';
+
+export interface Store {
+  db: Db;
+  settings: SettingsStore;
+  generations: GenerationStore;
+  usage: UsageStore;
+  close(): void;
+}
+
+/** Opens the SQLite file at `path` (migrating it) and the repositories over it. */
+export function openStore(path: string): Store {
+  const db = openDatabase(path);
+  return {
+    db,
+    settings: createSettingsStore(db),
+    generations: createGenerationStore(db),
+    usage: createUsageStore(db),
+    close: () => db.close(),
+  };
+}

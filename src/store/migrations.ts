@@ -1,0 +1,51 @@
+/**
+ * Schema versions, applied in order at start and recorded in SQLite's `user_version`.
+ * A released migration is never edited: a change is a new entry at the end.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: what was generated, and what it cost.
+  `
+  CREATE TABLE generations (
+    id            TEXT PRIMARY KEY,
+    guild_id      TEXT,
+    channel_id    TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    mode          TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    options_json  TEXT NOT NULL,
+    request_json  TEXT NOT NULL,
+    seeds_json    TEXT NOT NULL,
+    price_usd     REAL,
+    request_ids   TEXT NOT NULL DEFAULT '[]',
+    message_id    TEXT,
+    outcome       TEXT NOT NULL
+  );
+  CREATE INDEX generations_by_user ON generations (guild_id, user_id, created_at);
+  CREATE TABLE usage (
+    day       TEXT NOT NULL,
+    guild_id  TEXT NOT NULL,
+    user_id   TEXT NOT NULL,
+    usd       REAL NOT NULL DEFAULT 0,
+    images    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, guild_id, user_id)
+  );
+  `,
+  // 2: what admins decided, per server and per channel.
+  `
+  CREATE TABLE guild_settings (
+    guild_id       TEXT PRIMARY KEY,
+    settings_json  TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL
+  );
+  CREATE TABLE channel_settings (
+    channel_id     TEXT PRIMARY KEY,
+    guild_id       TEXT NOT NULL,
+    settings_json  TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL
+  );
+  ALTER TABLE generations ADD COLUMN deleted_at INTEGER;
+  `,
+];
+
+export const LATEST_VERSION = MIGRATIONS.length;

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { Db } from './db.js';
+import { StoreError } from './db.js';
+
+/**
+ * What an admin may decide. Every field is optional: a channel's settings override its
+ * server's field by field, and anything unset falls back to the defaults below.
+ */
+export const settingsSchema = z.object({
+  defaultModel: z.string().min(1).optional(),
+  /** Empty or unset: every model Venice offers. */
+  allowedModels: z.array(z.string().min(1)).optional(),
+  maxVariants: z.number().int().min(1).max(4).optional(),
+  /** Whether safe mode may be turned off; honoured only in age-restricted channels. */
+  allowUnsafe: z.boolean().optional(),
+  /** Words, or `/regex/flags`, refused in prompts and negative prompts. */
+  bannedPatterns: z.array(z.string().min(1).max(200)).optional(),
+  /** Appended to every request's negative prompt. */
+  negativePrompt: z.string().max(1000).optional(),
+  allowHideWatermark: z.boolean().optional(),
+  cooldownSeconds: z.number().int().min(0).max(86_400).optional(),
+  userDailyBudgetUsd: z.number().min(0).optional(),
+  guildDailyBudgetUsd: z.number().min(0).optional(),
+  modLogChannelId: z.string().regex(/^\d{17,20}$/).optional(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export interface EffectiveSettings {
+  defaultModel: string | undefined;
+  allowedModels: string[];
+  maxVariants: number;
+  allowUnsafe: boolean;
+  bannedPatterns: string[];
+  negativePrompt: string | undefined;
+  allowHideWatermark: boolean;
+  cooldownSeconds: number;
+  userDailyBudgetUsd: number | undefined;
+  guildDailyBudgetUsd: number | undefined;
+  modLogChannelId: string | undefined;
+}
+
+export const DEFAULT_SETTINGS: EffectiveSettings = {
+  defaultModel: undefined,
+  allowedModels: [],
+  maxVariants: 4,
+  // Adult output needs an admin's explicit yes, even in age-restricted channels.
+  allowUnsafe: false,
+  bannedPatterns: [],
+  negativePrompt: undefined,
+  allowHideWatermark: true,
+  cooldownSeconds: 0,
+  userDailyBudgetUsd: undefined,
+  guildDailyBudgetUsd: undefined,
+  modLogChannelId: undefined,
+};
+
+/** Merges defaults, then the server's settings, then each channel's (a thread's parent first), field by field. */
+export function mergeSettings(guild: Settings, ...channels: Settings[]): EffectiveSettings {
+  const out: EffectiveSettings = { ...DEFAULT_SETTINGS };
+  for (const layer of [guild, ...channels]) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Removes keys set to undefined so "clear this setting" deletes it instead of storing null. */
+function compact(settings: Settings): Settings {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Settings;
+}
+
+export interface SettingsStore {
+  guild(guildId: string): Settings;
+  channel(channelId: string): Settings;
+  /** `channelIds` from the outermost (a thread's parent) to the innermost channel. */
+  effective(guildId: string | null, channelIds: readonly string[]): EffectiveSettings;
+  /** Applies a patch (undefined clears a field) to a server's or, with channelId, a channel's settings. */
+  update(scope: { guildId: string; channelId?: string | undefined }, patch: Partial<Record<keyof Settings, unknown>>): Settings;
+}
+
+export function createSettingsStore(db: Db): SettingsStore {
+  const getGuild = db.prepare<[string], { settings_json: string }>('SELECT settings_json FROM guild_settings WHERE guild_id = ?');
+  const getChannel = db.prepare<[string], { settings_json: string }>('SELECT settings_json FROM channel_settings WHERE channel_id = ?');
+  const putGuild = db.prepare('INSERT INTO guild_settings (guild_id, settings_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(guild_id) DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at');
+  const putChannel = db.prepare('INSERT INTO channel_settings (channel_id, guild_id, settings_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at');
+
+  const parse = (row: { settings_json: string } | undefined, where: string): Settings => {
+    if (!row) return {};
+    let value: unknown;
+    try {
+      value = JSON.parse(row.settings_json);
+    } catch (cause) {
+      throw new StoreError(`settings of ${where} are not valid JSON`, { cause });
+    }
+    const parsed = settingsSchema.safeParse(value);
+    if (!parsed.success) throw new StoreError(`settings of ${where} do not match the schema: ${parsed.error.issues[0]?.message ?? ''}`);
+    return parsed.data;
+  };
+
+  const store: SettingsStore = {
+    guild: (guildId) => parse(getGuild.get(guildId), `guild ${guildId}`),
+    channel: (channelId) => parse(getChannel.get(channelId), `channel ${channelId}`),
+    effective: (guildId, channelIds) => (guildId ? mergeSettings(store.guild(guildId), ...channelIds.map((id) => store.channel(id))) : { ...DEFAULT_SETTINGS }),
+    update(scope, patch) {
+      const current = scope.channelId ? store.channel(scope.channelId) : store.guild(scope.guildId);
+      const next = settingsSchema.parse(compact({ ...current, ...patch } as Settings));
+      const json = JSON.stringify(next);
+      if (scope.channelId) putChannel.run(scope.channelId, scope.guildId, json, Date.now());
+      else putGuild.run(scope.guildId, json, Date.now());
+      return next;
+    },
+  };
+  return store;
+}
