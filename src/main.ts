@@ -1,15 +1,19 @@
 import { randomInt } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, Options, Routes } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, Routes, type RESTPostAPIChannelMessageJSONBody, type APIMessage } from 'discord.js';
 import { commands } from '../commands/index.js';
 import type { Config } from './config.js';
 import { downloadAttachment } from './discord/attachments.js';
 import { createRouter } from './discord/router.js';
 import { registerCommands } from './discord/register-commands.js';
+import type { CommandContext } from './discord/command.js';
+import { FairQueue } from './jobs/queue.js';
+import { Reservations } from './jobs/reservations.js';
 import type { Logger } from './logger.js';
 import { openStore, type Store } from './store/index.js';
 import { createCatalog, type Catalog } from './venice/catalog.js';
 import { createVeniceClient, type VeniceClient } from './venice/client.js';
 import { SEED_MAX, SEED_MIN } from './venice/request-builder.js';
+import { VeniceRateLimiter } from './venice/rate-limiter.js';
 import type { RetryPolicy } from './venice/retry.js';
 
 export interface Bot {
@@ -17,6 +21,7 @@ export interface Bot {
   venice: VeniceClient;
   catalog: Catalog;
   store: Store;
+  queue: FairQueue;
   /** Resolves once the gateway session is ready and the slash commands are registered. */
   ready: Promise<void>;
   stop(): Promise<void>;
@@ -39,8 +44,10 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     apiKey: config.VENICE_API_KEY,
     timeoutMs: config.VENICE_TIMEOUT_MS,
     log,
+    limiter: new VeniceRateLimiter(),
     ...(options.veniceRetry ? { retry: options.veniceRetry } : {}),
   });
+  const queue = new FairQueue({ maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD });
   const catalog = createCatalog({ venice, log, refreshSeconds: config.CATALOG_REFRESH_SECONDS });
   await catalog.start();
 
@@ -67,19 +74,41 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     }),
   });
 
-  const route = createRouter(commands, {
+  const ctx: CommandContext = {
     venice,
     catalog,
     apiMode: config.VENICE_API_MODE,
     store,
+    queue,
+    reservations: new Reservations(),
     log,
     randomSeed: () => randomInt(SEED_MIN, SEED_MAX + 1),
     now: () => Date.now(),
     async postToChannel(channelId, content) {
       await client.rest.post(Routes.channelMessages(channelId), { body: { content: content.slice(0, 2000), allowed_mentions: { parse: [] } } });
     },
+    async sendChannelMessage(channelId, message) {
+      const files = message.files ?? [];
+      const body: RESTPostAPIChannelMessageJSONBody = {
+        content: message.content,
+        ...(message.embeds ? { embeds: message.embeds } : {}),
+        ...(message.components ? { components: message.components } : {}),
+        allowed_mentions: { parse: [], users: message.pingUser ? [message.pingUser] : [] },
+        ...(message.replyTo ? { message_reference: { message_id: message.replyTo, fail_if_not_exists: false } } : {}),
+        ...(files.length > 0 ? { attachments: files.map((f, id) => ({ id, filename: f.name })) } : {}),
+      };
+      const sent = (await client.rest.post(Routes.channelMessages(channelId), { body, files: files.map((f) => ({ name: f.name, data: f.data })) })) as APIMessage;
+      return { id: sent.id };
+    },
+    async editOriginalByToken(applicationId, token, message) {
+      await client.rest.patch(Routes.webhookMessage(applicationId, token, '@original'), {
+        body: { content: message.content, components: message.components ?? [], allowed_mentions: { parse: [] } },
+        auth: false,
+      });
+    },
     downloadAttachment: (url) => downloadAttachment(url),
-  });
+  };
+  const route = createRouter(commands, ctx);
   client.on(Events.InteractionCreate, (interaction) => {
     route(interaction).catch((err: unknown) => log.error({ err }, 'interaction handler crashed'));
   });
@@ -95,7 +124,11 @@ export async function startBot(config: Config, log: Logger, options: StartOption
         guildId: config.DISCORD_GUILD_ID,
         commands: commands.map((cmd) => cmd.data),
         log,
-      }).then(() => resolve(), reject);
+      })
+        .then(async () => {
+          for (const command of commands) await command.onReady?.(ctx);
+        })
+        .then(() => resolve(), reject);
     });
   });
 
@@ -115,11 +148,13 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     venice,
     catalog,
     store,
+    queue,
     ready,
     async stop() {
       if (stopped) return;
       stopped = true;
       catalog.stop();
+      for (const command of commands) await command.onShutdown?.(ctx, config.SHUTDOWN_GRACE_SECONDS * 1000);
       await client.destroy();
       await venice.close();
       store.close();

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { encodeCustomId } from '../../src/discord/custom-id.js';
-import { NO_MENTIONS } from '../../src/discord/replies.js';
+import { NO_MENTIONS, deferWithPlaceholder } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
 import { fitAttachment } from '../../src/jobs/fit-attachment.js';
 import { budgetRefusal } from '../../src/jobs/policy.js';
@@ -22,6 +22,7 @@ import { suggestModels, suggestQualities, suggestResolutions, suggestSizes, sugg
 import { imagineData } from './imagine.data.js';
 import { readImagineOptions } from './imagine.options.js';
 import { generateAndPost } from './imagine.pipeline.js';
+import { drainJobs, recoverJobs } from './imagine.recovery.js';
 import { renderInfo } from './imagine.view.js';
 
 function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
@@ -68,7 +69,7 @@ const upscaleChoice = z.string().regex(/^([1-4])x([24])$/).transform((v) => ({ i
 async function reroll(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
   const g = loadGeneration(ctx, id);
-  await interaction.deferReply();
+  await deferWithPlaceholder(interaction, false);
   const { seed: _previous, ...options } = g.options;
   await generateAndPost(interaction, options, ctx);
 }
@@ -104,7 +105,7 @@ async function vary(interaction: MessageComponentInteraction, [id]: string[], ct
 
 async function varySubmitted(interaction: ModalSubmitInteraction, [id]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
-  await interaction.deferReply();
+  await deferWithPlaceholder(interaction, false);
   const prompt = interaction.fields.getTextInputValue('prompt');
   const negative = interaction.fields.getTextInputValue('negative_prompt').trim();
   const firstSeed = g.seeds.find((s): s is number => s !== null);
@@ -166,11 +167,34 @@ async function upscale(interaction: MessageComponentInteraction, [id]: string[],
   });
 }
 
+/** Runs an interrupted generation again, same options and seeds. */
+async function retry(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  if (!interaction.isButton()) return;
+  const g = loadGeneration(ctx, id);
+  await deferWithPlaceholder(interaction, false);
+  const firstSeed = g.seeds.find((s): s is number => s !== null);
+  await generateAndPost(interaction, { ...g.options, ...(firstSeed !== undefined ? { seed: firstSeed } : {}) }, ctx);
+}
+
+async function cancel(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  const g = loadGeneration(ctx, id);
+  const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
+  if (interaction.user.id !== g.userId && !mayManage) throw new UserError('Only the person who asked for these images can cancel them.');
+  const result = ctx.queue.cancel(g.id);
+  if (result === 'unknown') throw new UserError('This request has already finished.');
+  ctx.log.info({ generationId: g.id, result }, 'job cancelled');
+  if (result === 'removed') await interaction.update({ content: 'Cancelled. Nothing was posted.', components: [], allowedMentions: NO_MENTIONS });
+  // A running job edits its own reply once Venice's answers are abandoned.
+  else await interaction.deferUpdate();
+}
+
 export const imagineCommand: Command = {
   data: imagineData,
   defer: { ephemeral: false },
   autocomplete,
   execute: (interaction, ctx) => generateAndPost(interaction, readImagineOptions(interaction), ctx),
-  components: { reroll, vary, info, delete: remove, upscale },
+  components: { reroll, vary, info, delete: remove, upscale, retry, cancel },
   modals: { vary: varySubmitted },
+  onReady: recoverJobs,
+  onShutdown: drainJobs,
 };

@@ -147,3 +147,26 @@ export function renderInfo(g: { id: string; model: string; mode: string; options
   const text = lines.join('\n');
   return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
 }
+
+/** The Cancel button shown while a job waits or runs. */
+export function renderCancelRow(generationId: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Cancel', custom_id: encodeCustomId('imagine', 'cancel', generationId) }],
+    },
+  ];
+}
+
+/** The message left in place of a job the bot could not finish, with a button to run it again. */
+export function renderInterrupted(generationId: string, reason: string): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
+  return {
+    content: `⚠️ ${reason} Nothing was charged. Press **Retry** to run the same request again.`,
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Retry', custom_id: encodeCustomId('imagine', 'retry', generationId) }],
+      },
+    ],
+  };
+}

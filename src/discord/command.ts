@@ -5,6 +5,9 @@ import type {
   ModalSubmitInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import type { APIActionRowComponent, APIComponentInMessageActionRow, APIEmbed } from 'discord.js';
+import type { FairQueue } from '../jobs/queue.js';
+import type { Reservations } from '../jobs/reservations.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { Catalog } from '../venice/catalog.js';
@@ -22,10 +25,27 @@ export interface CommandContext {
   /** Seeds come from here so tests and replays can pin them. */
   randomSeed(): number;
   now(): number;
+  queue: FairQueue;
+  reservations: Reservations;
   /** Posts a plain message (no mentions) to a channel, e.g. the moderator log. */
   postToChannel(channelId: string, content: string): Promise<void>;
+  /** Posts a message with files as the bot in a channel: the way out when an interaction token has expired. */
+  sendChannelMessage(channelId: string, message: ChannelMessage): Promise<{ id: string }>;
+  /** Edits an interaction's original reply by its token, without the interaction object (after a restart). */
+  editOriginalByToken(applicationId: string, token: string, message: { content: string; components?: APIActionRowComponent<APIComponentInMessageActionRow>[] }): Promise<void>;
   /** Downloads an attachment the bot posted earlier (Discord's CDN), bounded in size and time. */
   downloadAttachment(url: string): Promise<Buffer>;
+}
+
+export interface ChannelMessage {
+  content: string;
+  embeds?: APIEmbed[];
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  files?: Array<{ name: string; data: Buffer }>;
+  /** Shows the message as a reply to this one (the placeholder the interaction left). */
+  replyTo?: string | undefined;
+  /** The one user this message may ping: the requester, whose result it carries. */
+  pingUser?: string | undefined;
 }
 
 export interface AutocompleteChoice {
@@ -43,4 +63,8 @@ export interface Command {
   /** Handlers for this command's buttons and select menus, by action (see custom-id.ts). */
   components?: Record<string, (interaction: MessageComponentInteraction, args: string[], ctx: CommandContext) => Promise<void>>;
   modals?: Record<string, (interaction: ModalSubmitInteraction, args: string[], ctx: CommandContext) => Promise<void>>;
+  /** Runs once the bot is connected (e.g. to report jobs an earlier run left unfinished). */
+  onReady?(ctx: CommandContext): Promise<void>;
+  /** Runs at shutdown, before the Discord client is destroyed. */
+  onShutdown?(ctx: CommandContext, deadlineMs: number): Promise<void>;
 }

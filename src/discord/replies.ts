@@ -8,18 +8,32 @@ export const NO_MENTIONS: MessageMentionOptions = { parse: [], repliedUser: fals
 
 export const newErrorId = (): string => randomBytes(4).toString('hex');
 
+const placeholders = new WeakMap<object, string>();
+
+/**
+ * Defers the interaction and remembers the id of the "thinking..." message it leaves, so a
+ * result posted after the token expired can reply to it.
+ */
+export async function deferWithPlaceholder(interaction: RepliableInteraction, ephemeral: boolean): Promise<void> {
+  const response = await interaction.deferReply({ withResponse: true, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+  const id = response.resource?.message?.id;
+  if (id) placeholders.set(interaction, id);
+}
+
+export const placeholderOf = (interaction: RepliableInteraction): string | undefined => placeholders.get(interaction);
+
 /**
  * Shows the user an ephemeral message, whatever state the interaction is in. A public
  * "thinking..." placeholder is removed first so a failure does not linger in the channel.
  */
-export async function replyEphemeral(interaction: RepliableInteraction, content: string, log: Logger): Promise<void> {
+export async function replyEphemeral(interaction: RepliableInteraction, content: string, log: Logger): Promise<boolean> {
   const payload = { content, flags: MessageFlags.Ephemeral as const, allowedMentions: NO_MENTIONS };
   try {
     if (interaction.deferred && !interaction.replied) {
       const isEphemeral = interaction.ephemeral === true;
       if (isEphemeral) {
         await interaction.editReply({ content, allowedMentions: NO_MENTIONS });
-        return;
+        return true;
       }
       await interaction.deleteReply().catch((err: unknown) => log.debug({ err }, 'could not delete the placeholder'));
       await interaction.followUp(payload);
@@ -28,11 +42,21 @@ export async function replyEphemeral(interaction: RepliableInteraction, content:
     } else {
       await interaction.reply(payload);
     }
+    return true;
   } catch (err) {
     // The token may have expired (10062/50027): nothing more can reach the user through it.
     log.warn({ err }, 'could not deliver a message to the user');
+    return false;
   }
 }
+
+/** Discord's answers that mean an interaction token can no longer be used. */
+export const DEAD_TOKEN_CODES: ReadonlySet<number> = new Set([10062, 10015, 50027]);
+/** Discord's answers that mean a file or a request was too large. */
+export const TOO_LARGE_CODES: ReadonlySet<number> = new Set([40005, 50045]);
+
+/** Interaction tokens last 15 minutes; leave a margin for the upload itself. */
+export const TOKEN_LIFETIME_MS = 14.5 * 60 * 1000;
 
 /**
  * The one place that turns an error into what the user reads: a `UserError` speaks for

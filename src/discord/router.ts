@@ -1,8 +1,8 @@
-import { MessageFlags, type Interaction } from 'discord.js';
+import type { Interaction } from 'discord.js';
 import type { Logger } from '../logger.js';
 import type { Command, CommandContext } from './command.js';
 import { decodeCustomId } from './custom-id.js';
-import { replyEphemeral, replyError } from './replies.js';
+import { deferWithPlaceholder, replyEphemeral, replyError } from './replies.js';
 
 const AUTOCOMPLETE_MAX = 25;
 const CHOICE_MAX = 100;
@@ -53,7 +53,7 @@ export function createRouter(commands: readonly Command[], ctx: CommandContext):
       }
       if (command.defer) {
         try {
-          await interaction.deferReply(command.defer.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+          await deferWithPlaceholder(interaction, command.defer.ephemeral);
         } catch (err) {
           // Past 3 s (or answered by another copy of the bot) the token is dead; nobody can be told.
           clog.warn({ err }, 'could not defer the interaction');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from './db.js';
 import { StoreError } from './db.js';
 
-export const OUTCOMES = ['running', 'posted', 'partial', 'failed', 'refused', 'interrupted'] as const;
+export const OUTCOMES = ['queued', 'running', 'posted', 'partial', 'failed', 'refused', 'interrupted', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** The options a generation was made with, kept so any button can redo it after a restart. */
@@ -105,13 +105,15 @@ export interface NewGeneration {
   model: string;
   options: StoredOptions;
   request: unknown[];
+  seeds: Array<number | null>;
   priceUsd: number | null;
 }
 
 export interface GenerationStore {
   create(g: NewGeneration, now: number): Generation;
   get(id: string): Generation | undefined;
-  finish(id: string, result: { outcome: Outcome; seeds: Array<number | null>; requestIds: string[]; messageId: string | null; priceUsd: number | null }): void;
+  finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null; priceUsd: number | null }): void;
+  setOutcome(id: string, outcome: Outcome): void;
   markDeleted(id: string, now: number): void;
   /** When this user last started a generation in this server (for cooldowns). */
   lastStartedAt(guildId: string | null, userId: string): number | undefined;
@@ -119,9 +121,10 @@ export interface GenerationStore {
 
 export function createGenerationStore(db: Db): GenerationStore {
   const insert = db.prepare(`INSERT INTO generations (id, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, outcome)
-    VALUES (@id, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, '[]', @price_usd, 'running')`);
+    VALUES (@id, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, @seeds_json, @price_usd, 'queued')`);
   const select = db.prepare<[string]>('SELECT * FROM generations WHERE id = ?');
-  const finish = db.prepare('UPDATE generations SET outcome = @outcome, seeds_json = @seeds_json, request_ids = @request_ids, message_id = @message_id, price_usd = @price_usd WHERE id = @id');
+  const finish = db.prepare('UPDATE generations SET outcome = @outcome, request_ids = @request_ids, message_id = @message_id, price_usd = @price_usd WHERE id = @id');
+  const setOutcome = db.prepare('UPDATE generations SET outcome = ? WHERE id = ?');
   const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
   const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
 
@@ -138,9 +141,10 @@ export function createGenerationStore(db: Db): GenerationStore {
         model: g.model,
         options_json: JSON.stringify(g.options),
         request_json: JSON.stringify(g.request),
+        seeds_json: JSON.stringify(g.seeds),
         price_usd: g.priceUsd,
       });
-      return { id, ...g, createdAt: now, seeds: [], requestIds: [], messageId: null, outcome: 'running', deletedAt: null };
+      return { id, ...g, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null };
     },
     get(id) {
       const row = select.get(id);
@@ -150,11 +154,13 @@ export function createGenerationStore(db: Db): GenerationStore {
       finish.run({
         id,
         outcome: result.outcome,
-        seeds_json: JSON.stringify(result.seeds),
         request_ids: JSON.stringify(result.requestIds),
         message_id: result.messageId,
         price_usd: result.priceUsd,
       });
+    },
+    setOutcome(id, outcome) {
+      setOutcome.run(outcome, id);
     },
     markDeleted(id, now) {
       markDeleted.run(now, id);

@@ -1,5 +1,6 @@
 import { openDatabase, type Db } from './db.js';
 import { createGenerationStore, type GenerationStore } from './generations.js';
+import { createJobStore, type JobStore } from './jobs.js';
 import { createSettingsStore, type SettingsStore } from './settings.js';
 import { createUsageStore, type UsageStore } from './usage.js';
 
@@ -8,6 +9,7 @@ export interface Store {
   settings: SettingsStore;
   generations: GenerationStore;
   usage: UsageStore;
+  jobs: JobStore;
   close(): void;
 }
 
@@ -19,6 +21,7 @@ export function openStore(path: string): Store {
     settings: createSettingsStore(db),
     generations: createGenerationStore(db),
     usage: createUsageStore(db),
+    jobs: createJobStore(db),
     close: () => db.close(),
   };
 }

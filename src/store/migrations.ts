@@ -46,6 +46,22 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE generations ADD COLUMN deleted_at INTEGER;
   `,
+  // 3: jobs queued or running, so a restart can tell each requester what became of theirs.
+  // The interaction token lets the bot edit the "thinking..." reply for 15 minutes; the row
+  // is deleted as soon as the job ends.
+  `
+  CREATE TABLE jobs (
+    id                  TEXT PRIMARY KEY REFERENCES generations (id),
+    application_id      TEXT NOT NULL,
+    interaction_token   TEXT NOT NULL,
+    interaction_at      INTEGER NOT NULL,
+    placeholder_id      TEXT,
+    channel_id          TEXT NOT NULL,
+    user_id             TEXT NOT NULL,
+    state               TEXT NOT NULL,
+    created_at          INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@ import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Logger } from '../logger.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
 import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
+import type { VeniceRateLimiter } from './rate-limiter.js';
 import { backoffDelay, defaultRetryPolicy, serverWaitMs, sleep, type RetryPolicy } from './retry.js';
 import {
   errorBodySchema,
@@ -21,6 +22,8 @@ export interface VeniceClientOptions {
   timeoutMs: number;
   log: Logger;
   retry?: Partial<RetryPolicy>;
+  /** Paces generation requests by Venice's rate-limit headers, shared by every job. */
+  limiter?: VeniceRateLimiter;
 }
 
 export interface VeniceClient {
@@ -135,17 +138,26 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
 
   /** Sends a request, retrying only what Venice says is worth retrying, within the policy's bounds. */
   async function send(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<RawResponse> {
+    const limiter = method === 'POST' ? options.limiter : undefined;
     for (let attempt = 0; ; attempt++) {
       let failure: VeniceError;
       try {
+        // Venice asked for a longer pause than a user should sit through: say so without asking again.
+        const held = limiter?.waitMs() ?? 0;
+        if (held > policy.maxServerWaitMs) {
+          throw new VeniceError('rate_limited', `Venice asked the bot to wait ${held} ms`, { status: 429, retryAfterMs: held });
+        }
+        await limiter?.acquire(signal);
         const res = await once(method, path, body, signal);
+        limiter?.observe(res.status, res.headers);
         if (res.status >= 200 && res.status < 300) return res;
         failure = errorFrom(res, path);
       } catch (err) {
         if (!(err instanceof VeniceError)) throw err;
         failure = err;
       }
-      const last = attempt + 1 >= policy.maxAttempts;
+      const bound = failure.kind === 'rate_limited' ? policy.maxRateLimitedAttempts : policy.maxAttempts;
+      const last = attempt + 1 >= bound;
       if (!isRetryable(failure) || last) throw failure;
       const jitter = backoffDelay(attempt, policy);
       if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxServerWaitMs) throw failure;

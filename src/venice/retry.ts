@@ -1,6 +1,8 @@
 export interface RetryPolicy {
-  /** Attempts in all, the first included. */
+  /** Attempts in all, the first included, for server errors and dropped connections. */
   maxAttempts: number;
+  /** Attempts in all while Venice answers 429: waiting out a rate limit is cheap, losing a job is not. */
+  maxRateLimitedAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
   /** A server asking for a longer wait than this is not waited for: the error is reported. */
@@ -9,6 +11,7 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = {
   maxAttempts: 4,
+  maxRateLimitedAttempts: 8,
   baseDelayMs: 500,
   maxDelayMs: 8_000,
   maxServerWaitMs: 30_000,

@@ -39,8 +39,8 @@ export function fakeEnv(discord: FakeDiscord, venice: VeniceSimulator, extra: Re
  * Starts the fake Discord, the Venice simulator and the bot's real wiring (`startBot`, the
  * function `npm start` runs) in this process, and waits until the commands are registered.
  */
-export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
-  const discord = await startFakeDiscord();
+export async function startHarness(options: { env?: Record<string, string>; discordNow?: () => number } = {}): Promise<Harness> {
+  const discord = await startFakeDiscord(options.discordNow ? { now: options.discordNow } : {});
   const venice = await startVeniceSimulator();
   const config = loadConfig(fakeEnv(discord, venice, options.env));
   const sink = new PassThrough();

@@ -194,7 +194,8 @@ describe('/imagine errors from Venice', () => {
   it('retries 500, 503, 429 and dropped connections a bounded number of times, and 400 never', async () => {
     for (const [response, attempts] of [
       [{ kind: 'error', status: 503 }, 4],
-      [{ kind: 'error', status: 429, resetRequests: String(Date.now() + 50) }, 4],
+      // Waiting out a rate limit costs nothing, so 429s get more attempts than failures do.
+      [{ kind: 'error', status: 429, resetRequests: String(Date.now() + 50) }, 8],
       [{ kind: 'drop-connection' }, 4],
       [{ kind: 'error', status: 400 }, 1],
     ] as const) {
@@ -204,14 +205,6 @@ describe('/imagine errors from Venice', () => {
       await ephemeralOf(i, wait);
       expect(h.venice.generateRequests()).toHaveLength(attempts);
     }
-  });
-
-  it('reports a 429 whose reset is far away at once, with the wait, instead of holding the job', async () => {
-    h.venice.script({ kind: 'error', status: 429, resetRequests: String(Math.floor(Date.now() / 1000) + 45) }, { times: Infinity });
-    const i = await h.discord.slashCommand('imagine', { prompt: 'hail' });
-    const reply = await ephemeralOf(i, wait);
-    expect(json(reply).content).toMatch(/rate-limiting the bot right now\. Try again in 4[4-5] s/);
-    expect(h.venice.generateRequests()).toHaveLength(1);
   });
 
   it('keeps running after every failure: the next command still works', async () => {

@@ -29,6 +29,20 @@ describe('the OpenAI-compatible mode', () => {
   });
 });
 
+describe('a Venice that rate-limits the bot for a long while', () => {
+  it('reports it at once with the wait, holds the job no longer, and does not ask Venice again until then', async () => {
+    h = await startHarness();
+    h.venice.script({ kind: 'error', status: 429, resetRequests: String(Math.floor(Date.now() / 1000) + 45) }, { times: Infinity });
+    const i = await h.discord.slashCommand('imagine', { prompt: 'hail' });
+    const reply = await ephemeralOf(i, (p, ms) => h!.discord.waitFor(p, ms));
+    expect(json(reply).content).toMatch(/rate-limiting the bot right now\. Try again in 4[4-5] s/);
+    expect(h.venice.generateRequests()).toHaveLength(1);
+    const next = await h.discord.slashCommand('imagine', { prompt: 'more hail' }, { user: 'bob' });
+    expect(json(await ephemeralOf(next, (p, ms) => h!.discord.waitFor(p, ms))).content).toMatch(/Try again in 4[2-5] s/);
+    expect(h.venice.generateRequests()).toHaveLength(1);
+  });
+});
+
 describe('a Venice that does not answer', () => {
   it('gives up after VENICE_TIMEOUT_MS and tells the user', async () => {
     h = await startHarness({ env: { VENICE_TIMEOUT_MS: '800' } });

@@ -101,7 +101,7 @@ export interface VeniceSimulatorOptions {
   styles?: readonly string[];
   /** Default 0. */
   inferenceDelayMs?: number;
-  /** Default undefined: not enforced, though the headers still report a limit of 20. */
+  /** Default undefined: not enforced, and the headers report a limit of 1,000,000 a minute. */
   rateLimitPerMinute?: number;
 }
 
@@ -117,6 +117,7 @@ type OkScript = Extract<ScriptedResponse, { kind: 'ok' }>;
 const basePath = '/api/v1';
 const maxBodyBytes = 40 * 1024 * 1024;
 const windowMs = 60_000;
+const UNENFORCED_LIMIT = 1_000_000;
 const startingBalanceUsd = 50;
 const postPaths = new Set(['/image/generate', '/images/generations', '/image/upscale']);
 
@@ -183,7 +184,9 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
   /** Headers every answer to an authenticated POST carries. */
   function accountHeaders(key: string): Record<string, string> {
     const window = rateWindow(key);
-    const limit = options.rateLimitPerMinute ?? 20;
+    // Unenforced means unlimited: advertising 20 while serving more would tell a well-behaved
+    // client to stop after 20 requests a minute.
+    const limit = options.rateLimitPerMinute ?? UNENFORCED_LIMIT;
     return {
       'x-ratelimit-limit-requests': String(limit),
       'x-ratelimit-remaining-requests': String(Math.max(0, limit - window.used)),

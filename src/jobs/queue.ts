@@ -1,0 +1,232 @@
+/**
+ * A fair job queue: a global concurrency cap, caps per user and per server, and round-robin
+ * between users, so one person asking for forty images cannot starve twenty others.
+ */
+
+export interface QueuedJob {
+  id: string;
+  userId: string;
+  guildId: string | null;
+  /** Runs the job; the signal aborts it when its requester cancels or the bot stops. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Called when the job's place in the line changes (1 = next to start). */
+  onPosition?(position: number, etaMs: number): void;
+  /** Called when the job leaves the line without running (cancelled, or taken at shutdown). */
+  onRemoved?(): void;
+}
+
+/** Why a running job's signal was aborted. */
+export class JobAborted extends Error {
+  constructor(readonly reason: 'cancelled' | 'shutdown') {
+    super(reason === 'cancelled' ? 'cancelled by its requester' : 'the bot is shutting down');
+    this.name = 'JobAborted';
+  }
+}
+
+/** The reason a job's signal was aborted, if it was. */
+export const abortReason = (signal: AbortSignal): JobAborted['reason'] | undefined =>
+  signal.aborted ? (signal.reason instanceof JobAborted ? signal.reason.reason : 'cancelled') : undefined;
+
+export interface QueueLimits {
+  maxConcurrent: number;
+  maxPerUser: number;
+  maxPerGuild: number;
+}
+
+export interface QueueStats {
+  queued: number;
+  running: number;
+  /** The most jobs that ever ran at once, for tests and benchmarks. */
+  peakRunning: number;
+  completed: number;
+}
+
+interface Running {
+  job: QueuedJob;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export type CancelResult = 'removed' | 'aborted' | 'unknown';
+
+const DEFAULT_JOB_MS = 15_000;
+
+export class FairQueue {
+  readonly #limits: QueueLimits;
+  /** Pending jobs per user, in arrival order. */
+  readonly #pending = new Map<string, QueuedJob[]>();
+  /** Users with pending jobs, in arrival order (ties in turn order go to who came first). */
+  #rotation: string[] = [];
+  /** When each user was last served, by a turn counter: the least recently served goes next. */
+  readonly #servedAt = new Map<string, number>();
+  #turn = 0;
+  readonly #running = new Map<string, Running>();
+  #accepting = true;
+  #peak = 0;
+  #completed = 0;
+  /** A moving average of how long a job takes, for the estimated wait. */
+  #averageMs = DEFAULT_JOB_MS;
+
+  constructor(limits: QueueLimits) {
+    this.#limits = limits;
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  stats(): QueueStats {
+    let queued = 0;
+    for (const list of this.#pending.values()) queued += list.length;
+    return { queued, running: this.#running.size, peakRunning: this.#peak, completed: this.#completed };
+  }
+
+  /** Adds a job; returns its position (0 when it started at once). */
+  enqueue(job: QueuedJob): number {
+    if (!this.#accepting) throw new Error('the queue is closed');
+    const list = this.#pending.get(job.userId);
+    if (list) list.push(job);
+    else {
+      this.#pending.set(job.userId, [job]);
+      this.#rotation.push(job.userId);
+    }
+    this.#pump();
+    return this.positionOf(job.id) ?? 0;
+  }
+
+  /** Removes a queued job, or aborts a running one. */
+  cancel(id: string): CancelResult {
+    const running = this.#running.get(id);
+    if (running) {
+      running.controller.abort(new JobAborted('cancelled'));
+      return 'aborted';
+    }
+    for (const [user, list] of this.#pending) {
+      const index = list.findIndex((j) => j.id === id);
+      if (index >= 0) {
+        const [job] = list.splice(index, 1);
+        if (list.length === 0) this.#dropUser(user);
+        job?.onRemoved?.();
+        this.#announce();
+        return 'removed';
+      }
+    }
+    return 'unknown';
+  }
+
+  /** Users in the order they will be served: least recently served first. */
+  #turnOrder(): string[] {
+    const last = (u: string) => this.#servedAt.get(u) ?? -1;
+    return [...this.#rotation].sort((a, b) => last(a) - last(b));
+  }
+
+  /** The order jobs would start in if nothing else arrived: one per user per round. */
+  order(): QueuedJob[] {
+    const lists = this.#turnOrder().map((u) => this.#pending.get(u) ?? []);
+    const out: QueuedJob[] = [];
+    for (let round = 0; ; round++) {
+      let any = false;
+      for (const list of lists) {
+        const job = list[round];
+        if (job) {
+          out.push(job);
+          any = true;
+        }
+      }
+      if (!any) return out;
+    }
+  }
+
+  positionOf(id: string): number | undefined {
+    const index = this.order().findIndex((j) => j.id === id);
+    return index < 0 ? undefined : index + 1;
+  }
+
+  etaMs(position: number): number {
+    return Math.ceil(position / this.#limits.maxConcurrent) * this.#averageMs;
+  }
+
+  /** Jobs not yet started, removed from the queue: used at shutdown to report them. */
+  takePending(): QueuedJob[] {
+    const all = this.order();
+    this.#pending.clear();
+    this.#rotation = [];
+    for (const job of all) job.onRemoved?.();
+    return all;
+  }
+
+  /** Stops taking jobs and waits for the running ones, up to `deadlineMs`. */
+  async drain(deadlineMs: number): Promise<{ finished: boolean }> {
+    this.#accepting = false;
+    const all = Promise.all([...this.#running.values()].map((r) => r.done)).then(() => true);
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
+    return { finished: await Promise.race([all, timeout]) };
+  }
+
+  /** Aborts every running job (after a drain deadline). */
+  abortAll(): void {
+    for (const r of this.#running.values()) r.controller.abort(new JobAborted('shutdown'));
+  }
+
+  #dropUser(user: string): void {
+    this.#pending.delete(user);
+    this.#rotation = this.#rotation.filter((u) => u !== user);
+    // Forget a user with nothing left here, so the map does not grow with every member.
+    if (this.#runningFor((j) => j.userId === user) === 0) this.#servedAt.delete(user);
+  }
+
+  #runningFor(predicate: (job: QueuedJob) => boolean): number {
+    let n = 0;
+    for (const r of this.#running.values()) if (predicate(r.job)) n++;
+    return n;
+  }
+
+  /** Starts jobs while there is room, taking users in turn. */
+  #pump(): void {
+    let started = false;
+    while (this.#running.size < this.#limits.maxConcurrent) {
+      const next = this.#pickNext();
+      if (!next) break;
+      this.#start(next);
+      started = true;
+    }
+    if (started || this.#pending.size > 0) this.#announce();
+  }
+
+  #pickNext(): QueuedJob | undefined {
+    for (const user of this.#turnOrder()) {
+      const list = this.#pending.get(user);
+      const head = list?.[0];
+      if (!list || !head) continue;
+      if (this.#runningFor((j) => j.userId === user) >= this.#limits.maxPerUser) continue;
+      if (head.guildId !== null && this.#runningFor((j) => j.guildId === head.guildId) >= this.#limits.maxPerGuild) continue;
+      list.shift();
+      this.#servedAt.set(user, this.#turn++);
+      if (list.length === 0) this.#dropUser(user);
+      return head;
+    }
+    return undefined;
+  }
+
+  #start(job: QueuedJob): void {
+    const controller = new AbortController();
+    const started = Date.now();
+    const done = job
+      .run(controller.signal)
+      .catch(() => undefined) // the job reports its own failures to its user
+      .finally(() => {
+        this.#running.delete(job.id);
+        this.#completed++;
+        if (!this.#pending.has(job.userId) && this.#runningFor((j) => j.userId === job.userId) === 0) this.#servedAt.delete(job.userId);
+        this.#averageMs = Math.round(this.#averageMs * 0.8 + (Date.now() - started) * 0.2);
+        this.#pump();
+      });
+    this.#running.set(job.id, { job, controller, done });
+    this.#peak = Math.max(this.#peak, this.#running.size);
+  }
+
+  #announce(): void {
+    const order = this.order();
+    order.forEach((job, i) => job.onPosition?.(i + 1, this.etaMs(i + 1)));
+  }
+}
