@@ -7,7 +7,8 @@ const TOKEN_IN_URL = /\/(interactions|webhooks)\/(\d+)\/[A-Za-z0-9_.-]{20,}/g;
 
 /** Returns a function that removes every secret and interaction token from a string. */
 export function makeScrubber(secrets: readonly string[]): (text: string) => string {
-  const needles = secrets.filter((s) => s.length >= 4);
+  // Real tokens and keys are dozens of characters; a very short value would match innocent text.
+  const needles = secrets.filter((s) => s.length >= 8);
   return (text) => {
     let out = text.replace(TOKEN_IN_URL, '/$1/$2/[redacted]');
     for (const s of needles) out = out.split(s).join('[redacted]');

@@ -24,7 +24,11 @@ export function modelLabel(model: ImageModel): string {
   const price = lowestPrice(model);
   const marks = [model.fast ? '⚡ fast' : '', model.uncensored ? '🔓 uncensored' : '', model.deprecated ? '⚠️ deprecated' : ''].filter(Boolean);
   const priceText = price === undefined ? '' : ` · ${model.resolutions.length > 0 || model.qualities.length > 0 ? 'from ' : ''}${formatUsd(price)}/image`;
-  return `${model.name}${priceText}${marks.length ? ` · ${marks.join(' ')}` : ''}`;
+  const suffix = `${priceText}${marks.length ? ` · ${marks.join(' ')}` : ''}`;
+  // Discord cuts choice names at 100 characters: shorten the name, never the price or marks.
+  const room = 100 - suffix.length;
+  const name = model.name.length > room ? `${model.name.slice(0, room - 1)}…` : model.name;
+  return `${name}${suffix}`;
 }
 
 export function suggestModels(catalog: CatalogSnapshot, typed: string, allowed?: ReadonlySet<string>): AutocompleteChoice[] {

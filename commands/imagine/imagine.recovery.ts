@@ -37,6 +37,8 @@ export async function recoverJobs(ctx: CommandContext): Promise<void> {
  * until the deadline to finish, and whatever is left is aborted and reported.
  */
 export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promise<void> {
+  // Nothing new may join while the line is being emptied.
+  ctx.queue.close();
   // Read the records first: taking a job out of the line deletes its record.
   const records = new Map(ctx.store.jobs.all().map((j) => [j.id, j]));
   const pending = ctx.queue.takePending();

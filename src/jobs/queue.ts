@@ -155,6 +155,11 @@ export class FairQueue {
     return all;
   }
 
+  /** Stops taking jobs; those already in line stay until taken or run. */
+  close(): void {
+    this.#accepting = false;
+  }
+
   /** Stops taking jobs and waits for the running ones, up to `deadlineMs`. */
   async drain(deadlineMs: number): Promise<{ finished: boolean }> {
     this.#accepting = false;
@@ -168,9 +173,13 @@ export class FairQueue {
     for (const r of this.#running.values()) r.controller.abort(new JobAborted('shutdown'));
   }
 
-  #dropUser(user: string): void {
+  #removeFromLine(user: string): void {
     this.#pending.delete(user);
     this.#rotation = this.#rotation.filter((u) => u !== user);
+  }
+
+  #dropUser(user: string): void {
+    this.#removeFromLine(user);
     // Forget a user with nothing left here, so the map does not grow with every member.
     if (this.#runningFor((j) => j.userId === user) === 0) this.#servedAt.delete(user);
   }
@@ -202,7 +211,8 @@ export class FairQueue {
       if (head.guildId !== null && this.#runningFor((j) => j.guildId === head.guildId) >= this.#limits.maxPerGuild) continue;
       list.shift();
       this.#servedAt.set(user, this.#turn++);
-      if (list.length === 0) this.#dropUser(user);
+      // Keep the turn just recorded: the job is not in #running yet, so #dropUser would forget it.
+      if (list.length === 0) this.#removeFromLine(user);
       return head;
     }
     return undefined;

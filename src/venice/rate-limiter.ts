@@ -32,6 +32,7 @@ export class VeniceRateLimiter {
 
   /** Waits until a request may go, then counts it against what is left. */
   async acquire(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await sleep(Math.min(wait, 60_000), signal);
     if (this.#remaining !== undefined) this.#remaining--;
   }
@@ -52,7 +53,9 @@ export class VeniceRateLimiter {
     }
     if (Number.isFinite(remaining)) this.#remaining = remaining;
     // A reset far in the future is a clock problem, not a plan: do not stall on it.
-    if (resetWait !== undefined && resetWait <= MAX_PAUSE_MS) this.#resetAt = now + resetWait;
-    else this.#remaining = undefined;
+    if (resetWait !== undefined) {
+      if (resetWait <= MAX_PAUSE_MS) this.#resetAt = now + resetWait;
+      else this.#remaining = undefined;
+    }
   }
 }

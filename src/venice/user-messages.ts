@@ -10,7 +10,7 @@ const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math
 export function describeVeniceError(err: VeniceError): string {
   switch (err.kind) {
     case 'bad_request':
-      return `Venice refused the request${err.veniceMessage ? `: ${err.veniceMessage}` : ''}. Change the options and try again.`;
+      return `Venice refused the request${err.veniceMessage ? `: ${err.veniceMessage.replace(/[.\s]+$/, '')}` : ''}. Change the options and try again.`;
     case 'unauthorized':
       return /pro/i.test(err.veniceMessage ?? '')
         ? 'This model is only available to Venice Pro accounts. Pick another model.'

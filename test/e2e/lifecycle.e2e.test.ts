@@ -20,11 +20,11 @@ afterEach(async () => {
 async function start(env: Record<string, string>): Promise<BotProcess> {
   const p = spawnBot(env);
   processes.push(p);
-  await discord.waitFor(() => p.output().includes('"msg":"ready"'), 30_000);
+  await discord.waitFor(() => p.output().includes('"msg":"ready"'), 60_000);
   return p;
 }
 
-const interruptedEdit = (i: InteractionHandle, pattern: RegExp) => i.originalEdit((r) => pattern.test(json(r).content ?? ''), 20_000);
+const interruptedEdit = (i: InteractionHandle, pattern: RegExp) => i.originalEdit((r) => pattern.test(json(r).content ?? ''), 30_000);
 
 describe('jobs across a crash and a shutdown', () => {
   it('reports every job a killed process left queued or running, and Retry runs it again', async () => {
@@ -34,7 +34,7 @@ describe('jobs across a crash and a shutdown', () => {
     const first = await start(env);
     const running = await discord.slashCommand('imagine', { prompt: 'in flight' }, { user: 'alice' });
     const queued = await discord.slashCommand('imagine', { prompt: 'waiting' }, { user: 'bob' });
-    await discord.waitFor(() => venice.generateRequests().length === 1, 10_000);
+    await discord.waitFor(() => venice.generateRequests().length === 1, 30_000);
     await queued.originalEdit((r) => /In the queue/.test(json(r).content ?? ''));
     first.child.kill('SIGKILL');
     await first.exit;
@@ -51,7 +51,7 @@ describe('jobs across a crash and a shutdown', () => {
     const result = await retry.originalEdit((r) => r.files.length > 0, 20_000);
     expect(result.files.map((f) => f.filename)).toEqual(['image-1.webp']);
     expect(venice.generateRequests().at(-1)?.body).toMatchObject({ prompt: 'waiting' });
-  }, 90_000);
+  }, 150_000);
 
   it('on SIGTERM lets the running job finish, tells the queued one, and exits 0', async () => {
     discord = await startFakeDiscord();
@@ -64,5 +64,5 @@ describe('jobs across a crash and a shutdown', () => {
     expect((await running.originalEdit((r) => r.files.length > 0)).files).toHaveLength(1);
     await interruptedEdit(queued, /restarting, and this request had not started yet/);
     expect(venice.generateRequests()).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 });

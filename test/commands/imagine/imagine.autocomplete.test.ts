@@ -46,6 +46,12 @@ describe('model suggestions', () => {
     expect(modelLabel(modelById(catalog, 'hidream'))).toBe('HiDream · $0.01/image · ⚠️ deprecated');
   });
 
+  it('shorten a very long model name, keeping the price and marks within 100 characters', () => {
+    const label = modelLabel({ ...modelById(catalog, 'hidream'), name: 'A'.repeat(150) });
+    expect(label.length).toBe(100);
+    expect(label).toMatch(/A… · \$0\.01\/image · ⚠️ deprecated$/);
+  });
+
   it('filter by the typed text, in id or name, prefix matches first', () => {
     expect(suggestModels(catalog, 'nano').map((c) => c.value)).toEqual(['nano-banana-2', 'nano-banana-2-lite', 'nano-banana-pro']);
     expect(suggestModels(catalog, 'BANANA').map((c) => c.value)).toEqual(['nano-banana-2', 'nano-banana-2-lite', 'nano-banana-pro']);

@@ -34,6 +34,11 @@ describe('what the user reads when Venice fails', () => {
     expect(text).toBe('Venice refused the request: width must be divisible by 16. Change the options and try again.');
   });
 
+  it('does not double the full stop after a reason that ends in one', () => {
+    const text = describeVeniceError(failure('bad_request', { status: 400, veniceMessage: 'Model not found.' }));
+    expect(text).toBe('Venice refused the request: Model not found. Change the options and try again.');
+  });
+
   it('tells the user a model is for Pro accounts only', () => {
     expect(describeVeniceError(failure('unauthorized', { veniceMessage: 'This model is only available to Pro users' }))).toBe(
       'This model is only available to Venice Pro accounts. Pick another model.',

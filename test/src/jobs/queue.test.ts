@@ -1,0 +1,370 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FairQueue, JobAborted, abortReason, type QueueLimits, type QueuedJob } from '../../../src/jobs/queue.js';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets a finished job's bookkeeping (catch, finally, the next start) run to the end. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface JobOptions {
+  guildId?: string | null;
+  onPosition?: QueuedJob['onPosition'];
+  onRemoved?: QueuedJob['onRemoved'];
+}
+
+/**
+ * A queue whose jobs run until the test finishes them, recording what started when,
+ * how many ran at once, and each job's signal.
+ */
+function lineUp(limits: Partial<QueueLimits> = {}) {
+  const queue = new FairQueue({ maxConcurrent: 1, maxPerUser: 10, maxPerGuild: 10, ...limits });
+  const started: string[] = [];
+  const gates = new Map<string, Deferred>();
+  const signals = new Map<string, AbortSignal>();
+  const ended = new Set<string>();
+  let running = 0;
+  let mostAtOnce = 0;
+
+  function job(id: string, userId: string, options: JobOptions = {}): QueuedJob {
+    const gate = deferred();
+    gates.set(id, gate);
+    return {
+      id,
+      userId,
+      guildId: options.guildId === undefined ? 'guild-1' : options.guildId,
+      async run(signal) {
+        started.push(id);
+        signals.set(id, signal);
+        running++;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        try {
+          await gate.promise;
+        } finally {
+          running--;
+        }
+      },
+      ...(options.onPosition ? { onPosition: options.onPosition } : {}),
+      ...(options.onRemoved ? { onRemoved: options.onRemoved } : {}),
+    };
+  }
+
+  const gate = (id: string): Deferred => {
+    const found = gates.get(id);
+    if (!found) throw new Error(`no job ${id}`);
+    return found;
+  };
+
+  return {
+    queue,
+    started,
+    job,
+    add: (id: string, userId: string, options?: JobOptions) => queue.enqueue(job(id, userId, options)),
+    signalOf: (id: string): AbortSignal => {
+      const signal = signals.get(id);
+      if (!signal) throw new Error(`job ${id} never started`);
+      return signal;
+    },
+    running: () => running,
+    mostAtOnce: () => mostAtOnce,
+    async finish(id: string) {
+      ended.add(id);
+      gate(id).resolve();
+      await settle();
+    },
+    async fail(id: string, err: unknown = new Error('Venice fell over')) {
+      ended.add(id);
+      gate(id).reject(err);
+      await settle();
+    },
+    /** Finishes the running jobs, oldest first, until nothing is left to start. */
+    async finishAll() {
+      for (let next = started.find((id) => !ended.has(id)); next !== undefined; next = started.find((id) => !ended.has(id))) {
+        await this.finish(next);
+      }
+    },
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const ids = (jobs: readonly QueuedJob[]) => jobs.map((j) => j.id);
+
+describe('the global concurrency cap', () => {
+  it('never runs more jobs at once than maxConcurrent, and starts the next as one ends', async () => {
+    const line = lineUp({ maxConcurrent: 3, maxPerUser: 10 });
+    for (let i = 1; i <= 10; i++) line.add(`job-${i}`, `user-${i % 4}`);
+
+    expect(line.running()).toBe(3);
+    expect(line.queue.stats()).toMatchObject({ queued: 7, running: 3 });
+
+    await line.finish('job-1');
+    expect(line.running()).toBe(3);
+    expect(line.started).toHaveLength(4);
+
+    await line.finishAll();
+    expect(line.started).toHaveLength(10);
+    expect(line.mostAtOnce()).toBe(3);
+    expect(line.queue.stats()).toEqual({ queued: 0, running: 0, peakRunning: 3, completed: 10 });
+  });
+
+  it('answers 0 to a job that starts at once and its place in line to one that waits', () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    expect(line.add('first', 'alice')).toBe(0);
+    expect(line.add('second', 'bob')).toBe(1);
+    expect(line.add('third', 'carol')).toBe(2);
+  });
+});
+
+describe('per-user and per-server caps', () => {
+  it('runs at most maxPerUser of one user’s jobs, while other users use the free slots', async () => {
+    const line = lineUp({ maxConcurrent: 5, maxPerUser: 2 });
+    for (let i = 1; i <= 4; i++) line.add(`heavy-${i}`, 'heavy');
+    expect(line.started).toEqual(['heavy-1', 'heavy-2']);
+
+    line.add('light-1', 'light');
+    expect(line.started).toEqual(['heavy-1', 'heavy-2', 'light-1']);
+
+    await line.finish('heavy-1');
+    expect(line.started).toEqual(['heavy-1', 'heavy-2', 'light-1', 'heavy-3']);
+    expect(line.queue.stats()).toMatchObject({ running: 3, queued: 1 });
+  });
+
+  it('runs at most maxPerGuild jobs from one server, and lets other servers and DMs through', async () => {
+    const line = lineUp({ maxConcurrent: 10, maxPerUser: 10, maxPerGuild: 2 });
+    line.add('busy-a', 'alice', { guildId: 'busy' });
+    line.add('busy-b', 'bob', { guildId: 'busy' });
+    line.add('busy-c', 'carol', { guildId: 'busy' });
+    line.add('quiet-d', 'dave', { guildId: 'quiet' });
+    line.add('dm-e', 'erin', { guildId: null });
+    line.add('dm-f', 'frank', { guildId: null });
+    line.add('dm-g', 'grace', { guildId: null });
+
+    expect(line.started).toEqual(['busy-a', 'busy-b', 'quiet-d', 'dm-e', 'dm-f', 'dm-g']);
+    expect(ids(line.queue.order())).toEqual(['busy-c']);
+
+    await line.finish('busy-a');
+    expect(line.started.at(-1)).toBe('busy-c');
+  });
+});
+
+describe('fairness between users', () => {
+  it('serves two light users who came later before the heavy user’s second job', async () => {
+    const line = lineUp({ maxConcurrent: 1, maxPerUser: 1 });
+    for (let i = 1; i <= 10; i++) line.add(`heavy-${i}`, 'heavy');
+    line.add('alice-1', 'alice');
+    line.add('bob-1', 'bob');
+
+    await line.finishAll();
+
+    expect(line.started).toHaveLength(12);
+    expect(line.started.slice(0, 4)).toEqual(['heavy-1', 'alice-1', 'bob-1', 'heavy-2']);
+  });
+
+  it('does not let a user who keeps adding jobs starve another', async () => {
+    const line = lineUp({ maxConcurrent: 1, maxPerUser: 1 });
+    line.add('bob-1', 'bob');
+    line.add('bob-2', 'bob');
+    line.add('alice-1', 'alice');
+    await line.finish('bob-1');
+    // Alice adds a job each time hers is running; Bob's second must still come next.
+    line.add('alice-2', 'alice');
+    await line.finish('alice-1');
+    expect(line.started).toEqual(['bob-1', 'alice-1', 'bob-2']);
+  });
+
+  it('lines up one job per user per round, the least recently served user first', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    line.add('blocker', 'xavier');
+    for (const id of ['alice-1', 'alice-2', 'alice-3']) line.add(id, 'alice');
+    for (const id of ['bob-1', 'bob-2']) line.add(id, 'bob');
+    line.add('carol-1', 'carol');
+
+    expect(ids(line.queue.order())).toEqual(['alice-1', 'bob-1', 'carol-1', 'alice-2', 'bob-2', 'alice-3']);
+    expect(line.queue.positionOf('bob-2')).toBe(5);
+    expect(line.queue.positionOf('blocker')).toBeUndefined();
+    expect(line.queue.positionOf('nobody')).toBeUndefined();
+
+    // Alice was just served, so Bob and Carol now come before her next job.
+    await line.finish('blocker');
+    expect(line.started).toEqual(['blocker', 'alice-1']);
+    expect(ids(line.queue.order())).toEqual(['bob-1', 'carol-1', 'alice-2', 'bob-2', 'alice-3']);
+    expect(line.queue.positionOf('alice-2')).toBe(3);
+  });
+});
+
+describe('telling waiting users their place', () => {
+  it('tells each waiting job its position, 1 being next, with a wait that grows with it', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    const heard = new Map<string, Array<[number, number]>>();
+    const listen = (id: string) => ({ onPosition: (position: number, etaMs: number) => heard.set(id, [...(heard.get(id) ?? []), [position, etaMs]]) });
+    const latest = (id: string) => heard.get(id)?.at(-1);
+
+    line.add('running', 'xavier', listen('running'));
+    line.add('a', 'alice', listen('a'));
+    line.add('b', 'bob', listen('b'));
+    line.add('c', 'carol', listen('c'));
+
+    expect(heard.has('running')).toBe(false);
+    expect([latest('a')?.[0], latest('b')?.[0], latest('c')?.[0]]).toEqual([1, 2, 3]);
+    for (const id of ['a', 'b', 'c']) {
+      const [position, etaMs] = latest(id) ?? [0, 0];
+      expect(etaMs).toBe(line.queue.etaMs(position));
+      expect(etaMs).toBeGreaterThan(0);
+    }
+    expect(latest('a')?.[1]).toBeLessThan(latest('b')?.[1] ?? 0);
+    expect(latest('b')?.[1]).toBeLessThan(latest('c')?.[1] ?? 0);
+
+    await line.finish('running');
+    expect([latest('b')?.[0], latest('c')?.[0]]).toEqual([1, 2]);
+  });
+});
+
+describe('cancelling', () => {
+  it('takes a queued job out of the line, tells it, and never runs it', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    const removed = vi.fn();
+    line.add('running', 'xavier');
+    line.add('doomed', 'alice', { onRemoved: removed });
+    line.add('kept', 'bob');
+
+    expect(line.queue.cancel('doomed')).toBe('removed');
+    expect(removed).toHaveBeenCalledOnce();
+    expect(ids(line.queue.order())).toEqual(['kept']);
+
+    await line.finishAll();
+    expect(line.started).toEqual(['running', 'kept']);
+  });
+
+  it('aborts a running job’s signal as cancelled by its requester', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    const removed = vi.fn();
+    line.add('running', 'alice', { onRemoved: removed });
+    const signal = line.signalOf('running');
+    expect(abortReason(signal)).toBeUndefined();
+
+    expect(line.queue.cancel('running')).toBe('aborted');
+
+    expect(signal.aborted).toBe(true);
+    expect(abortReason(signal)).toBe('cancelled');
+    expect(signal.reason).toBeInstanceOf(JobAborted);
+    expect(removed).not.toHaveBeenCalled();
+  });
+
+  it('says unknown for a job it never had or that already finished', async () => {
+    const line = lineUp();
+    expect(line.queue.cancel('nobody')).toBe('unknown');
+    line.add('done', 'alice');
+    await line.finish('done');
+    expect(line.queue.cancel('done')).toBe('unknown');
+  });
+
+  it('reads any other abort as a cancellation', () => {
+    const controller = new AbortController();
+    controller.abort(new Error('the interaction expired'));
+    expect(abortReason(controller.signal)).toBe('cancelled');
+  });
+});
+
+describe('shutting down', () => {
+  it('hands back every queued job in line order, telling each one, and leaves the running job alone', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    const removed: string[] = [];
+    line.add('running', 'xavier');
+    line.add('alice-1', 'alice', { onRemoved: () => removed.push('alice-1') });
+    line.add('alice-2', 'alice', { onRemoved: () => removed.push('alice-2') });
+    line.add('bob-1', 'bob', { onRemoved: () => removed.push('bob-1') });
+
+    expect(ids(line.queue.takePending())).toEqual(['alice-1', 'bob-1', 'alice-2']);
+    expect(removed).toEqual(['alice-1', 'bob-1', 'alice-2']);
+    expect(line.queue.stats()).toMatchObject({ queued: 0, running: 1 });
+    expect(line.queue.order()).toEqual([]);
+
+    await line.finish('running');
+    expect(line.started).toEqual(['running']);
+  });
+
+  it('stops taking jobs and reports finished when the running jobs end before the deadline', async () => {
+    const line = lineUp({ maxConcurrent: 2 });
+    line.add('a', 'alice');
+    line.add('b', 'bob');
+
+    const drained = line.queue.drain(60_000);
+    expect(line.queue.accepting).toBe(false);
+    expect(() => line.add('late', 'carol')).toThrow(/closed/);
+
+    await line.finish('a');
+    await line.finish('b');
+    await expect(drained).resolves.toEqual({ finished: true });
+  });
+
+  it('reports finished at once when nothing is running', async () => {
+    await expect(lineUp().queue.drain(60_000)).resolves.toEqual({ finished: true });
+  });
+
+  it('reports not finished when a job is still running at the deadline', async () => {
+    vi.useFakeTimers();
+    const line = lineUp();
+    line.add('slow', 'alice');
+    let outcome: { finished: boolean } | undefined;
+    void line.queue.drain(5_000).then((result) => (outcome = result));
+
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcome).toEqual({ finished: false });
+    expect(line.running()).toBe(1);
+  });
+
+  it('aborts every running job as a shutdown', () => {
+    const line = lineUp({ maxConcurrent: 2 });
+    line.add('a', 'alice');
+    line.add('b', 'bob');
+    line.add('queued', 'carol');
+
+    line.queue.abortAll();
+
+    expect(abortReason(line.signalOf('a'))).toBe('shutdown');
+    expect(abortReason(line.signalOf('b'))).toBe('shutdown');
+    expect(line.started).not.toContain('queued');
+  });
+});
+
+describe('a failing job', () => {
+  it('does not stop the queue: the next job starts and the failure counts as completed', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    line.add('broken', 'alice');
+    line.add('next', 'bob');
+
+    await line.fail('broken');
+
+    expect(line.started).toEqual(['broken', 'next']);
+    expect(line.queue.stats()).toMatchObject({ running: 1, completed: 1 });
+  });
+
+  it('does not stop the queue when its requester cancelled it and it rejects with the abort', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    line.add('cancelled', 'alice');
+    line.add('next', 'bob');
+
+    line.queue.cancel('cancelled');
+    await line.fail('cancelled', line.signalOf('cancelled').reason);
+
+    expect(line.started).toEqual(['cancelled', 'next']);
+  });
+});

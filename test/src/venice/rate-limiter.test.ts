@@ -1,0 +1,160 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createVeniceClient } from '../../../src/venice/client.js';
+import { VeniceError } from '../../../src/venice/errors.js';
+import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
+import { startVeniceSimulator } from '../../support/venice/simulator.js';
+
+/** A whole second, so a reset given in Unix seconds lands exactly. */
+const T0 = Date.parse('2026-08-21T12:00:00.000Z');
+
+/** Starts `acquire` and reports whether it has let the request go yet. */
+function startAcquire(limiter: VeniceRateLimiter, signal?: AbortSignal) {
+  let released = false;
+  const done = limiter.acquire(signal).then(() => {
+    released = true;
+  });
+  return { done, released: () => released };
+}
+
+describe('pacing requests by what Venice says is left', () => {
+  let limiter: VeniceRateLimiter;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+    // The fake timers move Date.now too, so sleeping and the clock agree.
+    limiter = new VeniceRateLimiter(() => Date.now());
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('lets a request go at once when Venice has said nothing about limits', async () => {
+    expect(limiter.waitMs()).toBe(0);
+    await expect(limiter.acquire()).resolves.toBeUndefined();
+
+    limiter.observe(200, {});
+    expect(limiter.waitMs()).toBe(0);
+    await expect(limiter.acquire()).resolves.toBeUndefined();
+  });
+
+  it('holds the next request until the reset when no requests are left (reset in Unix ms)', async () => {
+    limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 5_000) });
+    expect(limiter.waitMs()).toBe(5_000);
+
+    const acquire = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(acquire.released()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(acquire.released()).toBe(true);
+    expect(limiter.waitMs()).toBe(0);
+  });
+
+  it('holds the next request until the reset when no requests are left (reset in Unix seconds)', async () => {
+    limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 / 1000 + 5) });
+    expect(limiter.waitMs()).toBe(5_000);
+
+    const acquire = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(acquire.released()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(acquire.released()).toBe(true);
+  });
+
+  it('counts each request it lets go against what is left, and holds the one past the last', async () => {
+    limiter.observe(200, { 'x-ratelimit-remaining-requests': '2', 'x-ratelimit-reset-requests': String(T0 + 5_000) });
+
+    await limiter.acquire();
+    expect(limiter.waitMs()).toBe(0);
+    await limiter.acquire();
+    expect(limiter.waitMs()).toBe(5_000);
+
+    const third = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(third.released()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(third.released()).toBe(true);
+  });
+
+  it('pauses everyone for Retry-After after a 429, even when the reset is a minute away', async () => {
+    limiter.observe(429, { 'retry-after': '2', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 60_000) });
+    expect(limiter.waitMs()).toBe(2_000);
+
+    const first = startAcquire(limiter);
+    const second = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect([first.released(), second.released()]).toEqual([false, false]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect([first.released(), second.released()]).toEqual([true, true]);
+  });
+
+  it('pauses until the reset after a 429 without Retry-After', async () => {
+    limiter.observe(429, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 20_000) });
+    expect(limiter.waitMs()).toBe(20_000);
+
+    const acquire = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(19_999);
+    expect(acquire.released()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(acquire.released()).toBe(true);
+  });
+
+  it('ignores a reset more than 65 s away instead of stalling every job on a clock problem', async () => {
+    limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 10 * 60_000) });
+
+    expect(limiter.waitMs()).toBe(0);
+    await expect(limiter.acquire()).resolves.toBeUndefined();
+  });
+
+  it('never pauses longer than 65 s after a 429, whatever the reset says', () => {
+    limiter.observe(429, { 'x-ratelimit-reset-requests': String(T0 + 10 * 60_000) });
+    expect(limiter.waitMs()).toBe(65_000);
+  });
+
+  it('gives up waiting when the job is cancelled', async () => {
+    limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 5_000) });
+    const controller = new AbortController();
+    const reason = new Error('cancelled by its requester');
+
+    const acquire = startAcquire(limiter, controller.signal);
+    const rejected = expect(acquire.done).rejects.toBe(reason);
+    await vi.advanceTimersByTimeAsync(1_000);
+    controller.abort(reason);
+
+    await rejected;
+    expect(acquire.released()).toBe(false);
+  });
+});
+
+describe('the Venice client behind a rate limiter', () => {
+  it('reports a long 429 pause as rate_limited, and does not ask Venice again while it lasts', async () => {
+    const sim = await startVeniceSimulator();
+    const venice = createVeniceClient({
+      baseUrl: sim.baseUrl,
+      apiKey: sim.apiKey,
+      timeoutMs: 5_000,
+      log: pino({ level: 'silent' }),
+      limiter: new VeniceRateLimiter(),
+    });
+    const body = { model: 'z-image-turbo', prompt: 'x', width: 512, height: 512 };
+    try {
+      sim.script({ kind: 'error', status: 429, resetRequests: String(Date.now() + 45_000) });
+
+      const first = await venice.generateImage(body).catch((err: unknown) => err);
+      expect(first).toBeInstanceOf(VeniceError);
+      expect(first).toMatchObject({ kind: 'rate_limited', status: 429 });
+      expect((first as VeniceError).retryAfterMs).toBeGreaterThan(40_000);
+      expect((first as VeniceError).retryAfterMs).toBeLessThanOrEqual(45_000);
+      expect(sim.generateRequests()).toHaveLength(1);
+
+      const second = await venice.generateImage(body).catch((err: unknown) => err);
+      expect(second).toBeInstanceOf(VeniceError);
+      expect(second).toMatchObject({ kind: 'rate_limited' });
+      expect((second as VeniceError).retryAfterMs).toBeGreaterThan(40_000);
+      expect(sim.generateRequests()).toHaveLength(1);
+    } finally {
+      await venice.close();
+      await sim.close();
+    }
+  });
+});
