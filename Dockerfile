@@ -2,6 +2,10 @@
 
 # Build stage: all dependencies, compile TypeScript, then drop the dev dependencies.
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 compiles from source where no prebuilt binary matches; the slim image lacks the tools.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
