@@ -8,7 +8,7 @@ import type { GatewayStats } from './gateway.js';
 import { parseBody, readBody, sendBytes, sendCdnError, sendJson, sendNoContent } from './http.js';
 import type { RecordedFile } from './http.js';
 import { mediaInfo } from './media.js';
-import { validateRequestBody } from './spec.js';
+import { validateRequestBody, warmUpValidators } from './spec.js';
 import {
   ADMIN_PERMISSIONS,
   APPLICATION_FLAGS,
@@ -303,6 +303,8 @@ function publicUser(user: Json): Json {
 }
 
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+  // Pay the schema compilation before any interaction's 3-second clock starts.
+  warmUpValidators();
   const now = options.now ?? Date.now;
   const token = options.token ?? defaultFakeToken();
   const world: World = createWorld(Date.now());
@@ -371,7 +373,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
   };
 
-  function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+  function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
       const check = (): void => {
@@ -1204,16 +1206,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       id: state.id,
       token: state.token,
       requests: mine,
-      callback: (timeoutMs = 5_000) =>
+      callback: (timeoutMs = 15_000) =>
         waitFor(() => mine().find((r) => r.path.endsWith('/callback')), timeoutMs, `the callback of interaction ${state.id}`),
-      originalEdit: (predicate = () => true, timeoutMs = 5_000) =>
+      originalEdit: (predicate = () => true, timeoutMs = 15_000) =>
         waitFor(
           () => mine().find((r) => r.method === 'PATCH' && r.path.endsWith('/messages/@original') && predicate(r)),
           timeoutMs,
           `an edit of the original response of interaction ${state.id}`,
         ),
       followUps: () => mine().filter((r) => r.method === 'POST' && r.path === `/webhooks/${world.application}/${state.token}`),
-      message: (predicate = () => true, timeoutMs = 5_000) =>
+      message: (predicate = () => true, timeoutMs = 15_000) =>
         waitFor(
           () => {
             const id = state.originalMessageId;
@@ -1415,7 +1417,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     commands: (scope = {}) => clone(scope.guildId === undefined ? globalCommands : (guildCommands.get(scope.guildId) ?? [])),
     commandWrites: () =>
       requests.filter((r) => r.method !== 'GET' && /^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands(\/[^/]+)?$/.test(r.path)),
-    ready: (timeoutMs = 10_000) => waitFor(() => readyResolved || undefined, timeoutMs, 'a client to IDENTIFY and get READY + GUILD_CREATE').then(() => undefined),
+    ready: (timeoutMs = 30_000) => waitFor(() => readyResolved || undefined, timeoutMs, 'a client to IDENTIFY and get READY + GUILD_CREATE').then(() => undefined),
     async slashCommand(name, values = {}, ctx = {}) {
       const state = interactionPayload(2, commandData(name, values, ctx.subcommand, undefined), ctx);
       return deliver(state);

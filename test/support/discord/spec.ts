@@ -273,3 +273,28 @@ export function validateRequestBody(method: string, path: string, body: unknown)
   }
   return { ok: false, message: lines.join('; '), errors };
 }
+
+/** Concrete paths of every route whose body the fake validates, one per schema. */
+const VALIDATED_ROUTES: Array<[string, string]> = [
+  ['POST', '/interactions/1/token/callback'],
+  ['PATCH', '/webhooks/1/token/messages/@original'],
+  ['PATCH', '/webhooks/1/token/messages/2'],
+  ['POST', '/webhooks/1/token'],
+  ['POST', '/channels/1/messages'],
+  ['PATCH', '/channels/1/messages/2'],
+  ['PUT', '/applications/1/commands'],
+  ['PUT', '/applications/1/guilds/2/commands'],
+  ['POST', '/applications/1/guilds/2/commands'],
+];
+
+/**
+ * Compiles every validator up front. Compiling Discord's schemas takes seconds of CPU;
+ * done lazily it would block the test process (the fake and an in-process bot with it)
+ * right when interactions are waiting for their 3-second callback.
+ */
+export function warmUpValidators(): void {
+  for (const [method, path] of VALIDATED_ROUTES) {
+    const template = matchSpecPath(path);
+    if (template) validatorFor(template, method);
+  }
+}

@@ -29,7 +29,7 @@ import {
 } from './checks.js';
 import { defaultErrorBody, detailedError, issue, issuesFromAjv, x402DiscoveryBody } from './errors.js';
 import { black, colourFor, contentTypeOf, imageSize, renderImage, upscaleImage, type ImageFormat } from './images.js';
-import { checkAgainstSpec, specPointers } from './spec.js';
+import { checkAgainstSpec, specPointers, specValidator } from './spec.js';
 
 export type { SimModel } from './catalogue.js';
 
@@ -147,6 +147,9 @@ function readBody(req: IncomingMessage): Promise<{ raw: Buffer; tooLarge: boolea
 
 /** Starts a simulator on 127.0.0.1 with an OS-chosen port. */
 export async function startVeniceSimulator(options: VeniceSimulatorOptions = {}): Promise<VeniceSimulator> {
+  // Parse the spec and compile the request validators now, not inside the first request,
+  // where seconds of CPU would block every other server in the test process.
+  for (const pointer of [specPointers.generateImageRequest, specPointers.simpleGenerateImageRequest, specPointers.upscaleImageRequest]) specValidator(pointer);
   const apiKey = options.apiKey ?? 'test-venice-key';
   const models = options.models ?? simulatorModels;
   const view: CatalogueView = { models, traits: traitsOf(models), styles: new Set(options.styles ?? simulatorStyles) };
