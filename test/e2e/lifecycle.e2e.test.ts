@@ -29,7 +29,9 @@ const interruptedEdit = (i: InteractionHandle, pattern: RegExp) => i.originalEdi
 describe('jobs across a crash and a shutdown', () => {
   it('reports every job a killed process left queued or running, and Retry runs it again', async () => {
     discord = await startFakeDiscord();
-    venice = await startVeniceSimulator({ inferenceDelayMs: 4_000 });
+    venice = await startVeniceSimulator();
+    // Venice never answers the first process, so its jobs are surely unfinished when it dies.
+    venice.script({ kind: 'hang' }, { times: Infinity });
     const env = fakeEnv(discord, venice, { DATABASE_PATH: tempDatabasePath(), MAX_CONCURRENT_JOBS: '1' });
     const first = await start(env);
     const running = await discord.slashCommand('imagine', { prompt: 'in flight' }, { user: 'alice' });
@@ -39,7 +41,7 @@ describe('jobs across a crash and a shutdown', () => {
     first.child.kill('SIGKILL');
     await first.exit;
 
-    venice.setInferenceDelay(0);
+    venice.reset();
     await start(env);
     const a = await interruptedEdit(running, /restarted while making these images.*Nothing was charged/s);
     const b = await interruptedEdit(queued, /restarted before this request started/);
