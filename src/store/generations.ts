@@ -45,20 +45,23 @@ const rowSchema = z.object({
   deleted_at: z.number().nullable(),
 });
 
-export interface Generation {
-  id: string;
+export interface NewGeneration {
   guildId: string | null;
   channelId: string;
   userId: string;
-  createdAt: number;
   mode: 'native' | 'openai';
   model: string;
   options: StoredOptions;
   /** The bodies sent to Venice, exactly. */
   request: unknown[];
-  /** The seed of each posted image, by its position in the message (null where Venice chose). */
+  /** The seed of each variant, in order (null where Venice chose, as in the OpenAI mode). */
   seeds: Array<number | null>;
   priceUsd: number | null;
+}
+
+export interface Generation extends NewGeneration {
+  id: string;
+  createdAt: number;
   requestIds: string[];
   messageId: string | null;
   outcome: Outcome;
@@ -97,17 +100,6 @@ function fromRow(raw: unknown): Generation {
 /** Short, unguessable enough for a custom id, and readable when a user quotes it. */
 export const newGenerationId = (): string => randomBytes(6).toString('base64url');
 
-export interface NewGeneration {
-  guildId: string | null;
-  channelId: string;
-  userId: string;
-  mode: 'native' | 'openai';
-  model: string;
-  options: StoredOptions;
-  request: unknown[];
-  seeds: Array<number | null>;
-  priceUsd: number | null;
-}
 
 export interface GenerationStore {
   create(g: NewGeneration, now: number): Generation;

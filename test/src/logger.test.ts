@@ -3,7 +3,7 @@ import { DiscordAPIError } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { createLogger, makeScrubber, type Logger } from '../../src/logger.js';
 
-const discordToken = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.discord-bot-token-secret-part';
+const discordToken = 'test-discord-token.not-a-real-one.discord-bot-token-secret-part';
 const veniceKey = 'VENICE-INFERENCE-KEY-abcdef0123456789';
 const interactionToken = 'aW50ZXJhY3Rpb246MTI5ODc2NTQzMjEwOTg3NjU0MzpzZWNyZXQtdG9rZW4tdGV4dA';
 const webhookToken = 'Wh00k_t0ken-for.follow-ups_0123456789';
