@@ -59,6 +59,10 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}),
       // Uploads of four images can take longer than discord.js's 15 s default.
       timeout: 60_000,
+      // Every interaction token gets its own rate-limit handler, kept an hour by default:
+      // the benchmark saw memory grow with them. A minute is plenty for 15-minute tokens'
+      // bursts of edits, and a swept handler is simply recreated.
+      handlerSweepInterval: 60_000,
     },
     // A slash-command bot reads no messages, members or presences: do not hoard them.
     makeCache: Options.cacheWithLimits({
