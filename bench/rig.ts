@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeDiscord, type FakeDiscord } from '../test/support/discord/fake-discord.js';
+import { startVeniceSimulator, type VeniceSimulator } from '../test/support/venice/simulator.js';
+import { BotChild } from './bot-child.js';
+import { DiscordTap } from './discord-tap.js';
+import type { BenchFormat, RealisticImage } from './images.js';
+import type { BotKind } from './protocol.js';
+import { startVeniceProxy, type VeniceProxy } from './venice-proxy.js';
+
+/**
+ * Milliseconds since 1970 with sub-millisecond precision. The fake Discord stamps each request's
+ * `at` with this clock (its `now` option), and the bench reads it right after a dispatch is on
+ * the socket, so the two ends of a latency share one clock in one process.
+ */
+export const hiresNow = (): number => performance.timeOrigin + performance.now();
+
+/** One bot with a world of its own: a fake Discord can serve one gateway session at a time. */
+export interface Rig {
+  readonly kind: BotKind;
+  readonly discord: FakeDiscord;
+  readonly venice: VeniceSimulator;
+  readonly tap: DiscordTap;
+  readonly bot: BotChild;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  images: Record<BenchFormat, RealisticImage>;
+  /** The compiled bot-process.js. */
+  botProcess: string;
+  /** More environment for the bot (e.g. MAX_CONCURRENT_JOBS=8), over the bench's own. */
+  extraEnv?: Record<string, string>;
+}
+
+export async function startRig(kind: BotKind, options: RigOptions): Promise<Rig> {
+  const discord = await startFakeDiscord({ now: hiresNow });
+  // Venice's per-account rate limit is not ours to measure; the simulator's headers would
+  // otherwise report 20 requests a minute, and our bot paces itself by them.
+  const venice = await startVeniceSimulator({ inferenceDelayMs: 0, rateLimitPerMinute: 1_000_000_000 });
+  let proxy: VeniceProxy | undefined;
+  let tap: DiscordTap | undefined;
+  // A fresh database per bot: nothing from an earlier run (or another bot) is read back.
+  const dataDir = await mkdtemp(join(tmpdir(), `venice-imagine-bench-${kind}-`));
+  const release = async (): Promise<void> => {
+    await tap?.close();
+    await proxy?.close();
+    await discord.close();
+    await venice.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    proxy = await startVeniceProxy(venice.baseUrl, options.images);
+    tap = new DiscordTap(discord);
+    const bot = await BotChild.start({
+      kind,
+      script: options.botProcess,
+      env: {
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_URL: discord.apiUrl,
+        DISCORD_GUILD_ID: discord.ids.guild,
+        VENICE_API_KEY: venice.apiKey,
+        VENICE_API_URL: proxy.baseUrl,
+        DATABASE_PATH: join(dataDir, 'bench.sqlite'),
+        LOG_LEVEL: 'info',
+        ...options.extraEnv,
+      },
+    });
+    await discord.ready();
+    const liveTap = tap;
+    bot.onCrash((code) => liveTap.fail(new Error(`bench: the ${kind} bot's process ended unexpectedly (code ${String(code)})`)));
+    return {
+      kind,
+      discord,
+      venice,
+      tap: liveTap,
+      bot,
+      async close() {
+        await bot.stop();
+        await release();
+      },
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
