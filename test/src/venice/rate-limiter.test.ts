@@ -17,6 +17,15 @@ function startAcquire(limiter: VeniceRateLimiter, signal?: AbortSignal) {
   return { done, released: () => released };
 }
 
+/** Checks that a request started now is held exactly `ms`: not released a millisecond early. */
+async function expectHeldFor(limiter: VeniceRateLimiter, ms: number): Promise<void> {
+  const acquire = startAcquire(limiter);
+  await vi.advanceTimersByTimeAsync(ms - 1);
+  expect(acquire.released()).toBe(false);
+  await vi.advanceTimersByTimeAsync(1);
+  expect(acquire.released()).toBe(true);
+}
+
 describe('pacing requests by what Venice says is left', () => {
   let limiter: VeniceRateLimiter;
 
@@ -42,11 +51,7 @@ describe('pacing requests by what Venice says is left', () => {
     limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 5_000) });
     expect(limiter.waitMs()).toBe(5_000);
 
-    const acquire = startAcquire(limiter);
-    await vi.advanceTimersByTimeAsync(4_999);
-    expect(acquire.released()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(acquire.released()).toBe(true);
+    await expectHeldFor(limiter, 5_000);
     expect(limiter.waitMs()).toBe(0);
   });
 
@@ -54,11 +59,7 @@ describe('pacing requests by what Venice says is left', () => {
     limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 / 1000 + 5) });
     expect(limiter.waitMs()).toBe(5_000);
 
-    const acquire = startAcquire(limiter);
-    await vi.advanceTimersByTimeAsync(4_999);
-    expect(acquire.released()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(acquire.released()).toBe(true);
+    await expectHeldFor(limiter, 5_000);
   });
 
   it('counts each request it lets go against what is left, and holds the one past the last', async () => {
@@ -69,11 +70,7 @@ describe('pacing requests by what Venice says is left', () => {
     await limiter.acquire();
     expect(limiter.waitMs()).toBe(5_000);
 
-    const third = startAcquire(limiter);
-    await vi.advanceTimersByTimeAsync(4_999);
-    expect(third.released()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(third.released()).toBe(true);
+    await expectHeldFor(limiter, 5_000);
   });
 
   it('pauses everyone for Retry-After after a 429, even when the reset is a minute away', async () => {
@@ -92,11 +89,7 @@ describe('pacing requests by what Venice says is left', () => {
     limiter.observe(429, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 20_000) });
     expect(limiter.waitMs()).toBe(20_000);
 
-    const acquire = startAcquire(limiter);
-    await vi.advanceTimersByTimeAsync(19_999);
-    expect(acquire.released()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(acquire.released()).toBe(true);
+    await expectHeldFor(limiter, 20_000);
   });
 
   it('ignores a reset more than 65 s away instead of stalling every job on a clock problem', async () => {
