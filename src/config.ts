@@ -14,6 +14,17 @@ const positiveInt = z.coerce
   .int({ error: 'expected a whole number' })
   .positive({ error: 'expected a number above 0' });
 
+const usd = z.coerce.number({ error: 'expected an amount in USD such as 2.50' }).min(0, { error: 'expected an amount of 0 or more' });
+
+const nonNegativeInt = z.coerce.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' });
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' }))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
 export const configSchema = z.object({
   DISCORD_TOKEN: z.string({ error: 'required: the bot token from the Discord developer portal' }).min(1, { error: 'required: the bot token from the Discord developer portal' }),
   VENICE_API_KEY: z.string({ error: 'required: an API key from venice.ai/settings/api' }).min(1, { error: 'required: an API key from venice.ai/settings/api' }),
@@ -30,6 +41,12 @@ export const configSchema = z.object({
   MAX_JOBS_PER_GUILD: positiveInt.default(8),
   /** Below Docker's 10 s SIGKILL so running jobs can finish and the rest be reported. */
   SHUTDOWN_GRACE_SECONDS: positiveInt.default(8),
+  // The operator's own limits hold everywhere, including DMs, where no server's rules apply.
+  /** All spend across every server and DM, per UTC day; unset means no cap. */
+  DAILY_BUDGET_USD: usd.optional(),
+  DM_DAILY_BUDGET_USD: usd.default(1),
+  DM_COOLDOWN_SECONDS: nonNegativeInt.default(10),
+  ALLOW_DMS: flag.default(true),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -36,6 +36,12 @@ try {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // The drain keeps to the grace period; this is the backstop should anything hang past it,
+    // so the process is always gone before a container's SIGKILL.
+    setTimeout(() => {
+      log.error({ graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'shutdown overran its grace period; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_SECONDS * 1000 + 1_500).unref();
     bot.stop().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -1,13 +1,16 @@
 import { randomInt } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, Options, Routes, type RESTPostAPIChannelMessageJSONBody, type APIMessage } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, Routes } from 'discord.js';
 import { commands } from '../commands/index.js';
+import { recoverJobs } from '../commands/imagine/imagine.recovery.js';
 import type { Config } from './config.js';
-import { downloadAttachment } from './discord/attachments.js';
+import { attachmentHostsFor, downloadAttachment } from './discord/attachments.js';
 import { createRouter } from './discord/router.js';
 import { registerCommands } from './discord/register-commands.js';
 import type { CommandContext } from './discord/command.js';
+import { InteractionRegistry } from './discord/interactions.js';
+import { NO_MENTIONS } from './discord/replies.js';
+import { createLedger } from './jobs/ledger.js';
 import { FairQueue } from './jobs/queue.js';
-import { Reservations } from './jobs/reservations.js';
 import type { Logger } from './logger.js';
 import { openStore, type Store } from './store/index.js';
 import { createCatalog, type Catalog } from './venice/catalog.js';
@@ -47,7 +50,10 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     limiter: new VeniceRateLimiter(),
     ...(options.veniceRetry ? { retry: options.veniceRetry } : {}),
   });
-  const queue = new FairQueue({ maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD });
+  const queue = new FairQueue(
+    { maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD },
+    { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling') },
+  );
   const catalog = createCatalog({ venice, log, refreshSeconds: config.CATALOG_REFRESH_SECONDS });
   await catalog.start();
 
@@ -78,31 +84,43 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     }),
   });
 
+  const now = () => Date.now();
   const ctx: CommandContext = {
     venice,
     catalog,
     apiMode: config.VENICE_API_MODE,
     store,
     queue,
-    reservations: new Reservations(),
+    ledger: createLedger(store, {
+      dailyBudgetUsd: config.DAILY_BUDGET_USD,
+      dmDailyBudgetUsd: config.DM_DAILY_BUDGET_USD,
+      dmCooldownSeconds: config.DM_COOLDOWN_SECONDS,
+      allowDms: config.ALLOW_DMS,
+    }),
+    interactions: new InteractionRegistry(now),
+    announcedDeprecations: new Set(),
     log,
     randomSeed: () => randomInt(SEED_MIN, SEED_MAX + 1),
-    now: () => Date.now(),
+    now,
     async postToChannel(channelId, content) {
       await client.rest.post(Routes.channelMessages(channelId), { body: { content: content.slice(0, 2000), allowed_mentions: { parse: [] } } });
     },
     async sendChannelMessage(channelId, message) {
-      const files = message.files ?? [];
-      const body: RESTPostAPIChannelMessageJSONBody = {
+      // discord.js builds the body (attachment ids, multipart parts) as the spec wants it.
+      const channel = await client.channels.fetch(channelId);
+      if (!channel?.isSendable()) throw new Error(`channel ${channelId} cannot take messages from the bot`);
+      const sent = await channel.send({
         content: message.content,
         ...(message.embeds ? { embeds: message.embeds } : {}),
         ...(message.components ? { components: message.components } : {}),
-        allowed_mentions: { parse: [], users: message.pingUser ? [message.pingUser] : [] },
-        ...(message.replyTo ? { message_reference: { message_id: message.replyTo, fail_if_not_exists: false } } : {}),
-        ...(files.length > 0 ? { attachments: files.map((f, id) => ({ id, filename: f.name })) } : {}),
-      };
-      const sent = (await client.rest.post(Routes.channelMessages(channelId), { body, files: files.map((f) => ({ name: f.name, data: f.data })) })) as APIMessage;
+        files: (message.files ?? []).map((f) => ({ attachment: f.data, name: f.name })),
+        allowedMentions: { ...NO_MENTIONS, users: message.pingUser ? [message.pingUser] : [] },
+        ...(message.replyTo ? { reply: { messageReference: message.replyTo, failIfNotExists: false } } : {}),
+      });
       return { id: sent.id };
+    },
+    async deleteChannelMessage(channelId, messageId) {
+      await client.rest.delete(Routes.channelMessage(channelId, messageId));
     },
     async editOriginalByToken(applicationId, token, message) {
       await client.rest.patch(Routes.webhookMessage(applicationId, token, '@original'), {
@@ -110,7 +128,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
         auth: false,
       });
     },
-    downloadAttachment: (url) => downloadAttachment(url),
+    downloadAttachment: (url) => downloadAttachment(url, { extraHosts: attachmentHostsFor(config.DISCORD_API_URL) }),
   };
   const route = createRouter(commands, ctx);
   client.on(Events.InteractionCreate, (interaction) => {
@@ -128,15 +146,15 @@ export async function startBot(config: Config, log: Logger, options: StartOption
         guildId: config.DISCORD_GUILD_ID,
         commands: commands.map((cmd) => cmd.data),
         log,
-      })
-        .then(async () => {
-          for (const command of commands) await command.onReady?.(ctx);
-        })
-        .then(() => resolve(), reject);
+      }).then(() => resolve(), reject);
     });
   });
 
   try {
+    // Before the gateway connects, so no interaction of this run is handled yet: a job this
+    // run creates can never be mistaken for one the last run left behind. REST needs only the token.
+    client.rest.setToken(config.DISCORD_TOKEN);
+    await recoverJobs(ctx);
     await client.login(config.DISCORD_TOKEN);
   } catch (err) {
     catalog.stop();
@@ -157,10 +175,12 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     async stop() {
       if (stopped) return;
       stopped = true;
+      const deadline = Date.now() + config.SHUTDOWN_GRACE_SECONDS * 1000;
       catalog.stop();
-      for (const command of commands) await command.onShutdown?.(ctx, config.SHUTDOWN_GRACE_SECONDS * 1000);
+      for (const command of commands) await command.onShutdown?.(ctx, Math.max(0, deadline - Date.now()));
       await client.destroy();
-      await venice.close();
+      // Whatever is still in flight to Venice was aborted or belongs to nobody now: do not wait for it.
+      await venice.destroy();
       store.close();
       log.info('stopped');
     },

@@ -11,18 +11,16 @@ import { z } from 'zod';
 import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { encodeCustomId } from '../../src/discord/custom-id.js';
-import { NO_MENTIONS, deferWithPlaceholder } from '../../src/discord/replies.js';
+import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
-import { fitAttachment } from '../../src/jobs/fit-attachment.js';
-import { budgetRefusal } from '../../src/jobs/policy.js';
 import type { Generation } from '../../src/store/generations.js';
-import { formatUsd } from '../../src/venice/models.js';
 import { resolveModel } from '../../src/venice/request-builder.js';
 import { suggestModels, suggestQualities, suggestResolutions, suggestSizes, suggestStyles } from './imagine.autocomplete.js';
 import { imagineData } from './imagine.data.js';
 import { readImagineOptions } from './imagine.options.js';
 import { generateAndPost } from './imagine.pipeline.js';
-import { drainJobs, recoverJobs } from './imagine.recovery.js';
+import { drainJobs } from './imagine.recovery.js';
+import { enqueueUpscale } from './imagine.upscale.js';
 import { renderInfo } from './imagine.view.js';
 
 function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
@@ -69,7 +67,7 @@ const upscaleChoice = z.string().regex(/^([1-4])x([24])$/).transform((v) => ({ i
 async function reroll(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
   const g = loadGeneration(ctx, id);
-  await deferWithPlaceholder(interaction, false);
+  await ctx.interactions.defer(interaction, false);
   const { seed: _previous, ...options } = g.options;
   await generateAndPost(interaction, options, ctx);
 }
@@ -105,7 +103,7 @@ async function vary(interaction: MessageComponentInteraction, [id]: string[], ct
 
 async function varySubmitted(interaction: ModalSubmitInteraction, [id]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
-  await deferWithPlaceholder(interaction, false);
+  await ctx.interactions.defer(interaction, false);
   const prompt = interaction.fields.getTextInputValue('prompt');
   const negative = interaction.fields.getTextInputValue('negative_prompt').trim();
   const firstSeed = g.seeds.find((s): s is number => s !== null);
@@ -137,41 +135,19 @@ async function upscale(interaction: MessageComponentInteraction, [id]: string[],
   const { image, scale } = choice.data;
   const attachment = interaction.message.attachments.find((a) => new RegExp(`^(SPOILER_)?image-${image}\\.`).test(a.name));
   if (!attachment) throw new UserError(`Image ${image} is not on this message any more.`);
-  await interaction.deferReply();
-
-  const guildId = interaction.guildId;
-  const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
-  const model = ctx.catalog.current().byId.get(g.model);
-  const price = model?.pricing.upscale?.[`${scale}x`]?.usd;
-  const now = ctx.now();
-  const refusal = budgetRefusal({
-    priceUsd: price,
-    userSpentUsd: ctx.store.usage.userSpent(guildId, interaction.user.id, now),
-    userBudgetUsd: guildId ? settings.userDailyBudgetUsd : undefined,
-    guildSpentUsd: guildId ? ctx.store.usage.guildSpent(guildId, now) : 0,
-    guildBudgetUsd: guildId ? settings.guildDailyBudgetUsd : undefined,
-  });
-  if (refusal) throw new UserError(refusal.message);
-
-  const original = await ctx.downloadAttachment(attachment.url);
-  const result = await ctx.venice.upscaleImage(original, scale);
-  const limit = interaction.attachmentSizeLimit ?? 10 * 1024 * 1024;
-  const fitted = await fitAttachment(result.image, 'png', limit);
-  const spoiler = attachment.name.startsWith('SPOILER_');
-  ctx.store.usage.record({ guildId, userId: interaction.user.id, usd: price ?? 0, images: 1 }, ctx.now());
-  ctx.log.info({ generationId: g.id, image, scale, bytes: fitted.data.length, reencoded: fitted.reencoded, requestId: result.requestId }, 'upscaled');
-  await interaction.editReply({
-    content: `Image ${image} of \`${g.id}\`, upscaled ×${scale}${price !== undefined ? ` (${formatUsd(price)})` : ''}.${fitted.reencoded ? ' Re-encoded to fit Discord’s file size limit.' : ''}`,
-    files: [{ attachment: fitted.data, name: `${spoiler ? 'SPOILER_' : ''}image-${image}-x${scale}.${fitted.extension}` }],
-    allowedMentions: NO_MENTIONS,
-  });
+  await ctx.interactions.defer(interaction, false);
+  await enqueueUpscale(interaction, g, { generationId: g.id, image, scale, attachmentUrl: attachment.url, spoiler: attachment.name.startsWith('SPOILER_') }, ctx);
 }
 
-/** Runs an interrupted generation again, same options and seeds. */
+/** Runs an interrupted job again: the same generation options and seeds, or the same upscale. */
 async function retry(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
   const g = loadGeneration(ctx, id);
-  await deferWithPlaceholder(interaction, false);
+  await ctx.interactions.defer(interaction, false);
+  if (g.kind === 'upscale' && g.source) {
+    await enqueueUpscale(interaction, loadGeneration(ctx, g.source.generationId), g.source, ctx);
+    return;
+  }
   const firstSeed = g.seeds.find((s): s is number => s !== null);
   await generateAndPost(interaction, { ...g.options, ...(firstSeed !== undefined ? { seed: firstSeed } : {}) }, ctx);
 }
@@ -195,6 +171,5 @@ export const imagineCommand: Command = {
   execute: (interaction, ctx) => generateAndPost(interaction, readImagineOptions(interaction), ctx),
   components: { reroll, vary, info, delete: remove, upscale, retry, cancel },
   modals: { vary: varySubmitted },
-  onReady: recoverJobs,
   onShutdown: drainJobs,
 };

@@ -1,8 +1,11 @@
-import { DiscordAPIError, type APIActionRowComponent, type APIComponentInMessageActionRow, type RepliableInteraction } from 'discord.js';
+import { DiscordAPIError, HTTPError, type APIActionRowComponent, type APIComponentInMessageActionRow, type RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
+import { UserError } from '../../src/errors.js';
 import { DEAD_TOKEN_CODES, NO_MENTIONS, TOKEN_LIFETIME_MS, TOO_LARGE_CODES, replyEphemeral } from '../../src/discord/replies.js';
 import { fitAttachment } from '../../src/jobs/fit-attachment.js';
-import type { ResultMessage } from './imagine.view.js';
+import type { JobMessenger } from '../../src/jobs/lifecycle.js';
+import { formatUsd } from '../../src/venice/models.js';
+import { renderCancelRow, renderInterrupted, type ResultMessage } from './imagine.view.js';
 
 const DEFAULT_FILE_LIMIT = 10 * 1024 * 1024;
 /** Discord refuses request bodies over 25 MiB; leave room for the JSON part. */
@@ -14,12 +17,38 @@ export interface DeliveryTarget {
   placeholderId: string | undefined;
   userId: string;
   channelId: string;
+  /** When this process received the interaction, by its own clock: the token's 15 minutes run from here. */
+  receivedAt: number;
 }
+
+const tokenAlive = (target: DeliveryTarget, ctx: CommandContext) => ctx.now() - target.receivedAt < TOKEN_LIFETIME_MS;
 
 export type Outgoing = ResultMessage & { components: APIActionRowComponent<APIComponentInMessageActionRow>[] };
 
 const isDeadToken = (err: unknown) => err instanceof DiscordAPIError && typeof err.code === 'number' && DEAD_TOKEN_CODES.has(err.code);
 const isTooLarge = (err: unknown) => err instanceof DiscordAPIError && ((typeof err.code === 'number' && TOO_LARGE_CODES.has(err.code)) || err.status === 413);
+
+/** What the requester reads when Discord would not take a finished result: the images were made (and charged). */
+export function describeDiscordRefusal(err: DiscordAPIError | HTTPError): string {
+  const made = 'Your images were made, but';
+  const code = err instanceof DiscordAPIError && typeof err.code === 'number' ? err.code : 0;
+  switch (code) {
+    case 50013:
+    case 50001:
+      return `${made} the bot is not allowed to post them here. Ask an admin to give it Send Messages, Attach Files and Embed Links in this channel.`;
+    case 20009:
+      return `${made} Discord does not allow explicit content to be sent here. Use an age-restricted channel.`;
+    case 200000:
+      return `${made} this server's AutoMod blocked the message. Ask a moderator, or change the prompt.`;
+    case 400001:
+      return `${made} uploads are temporarily limited in this server. Try again later.`;
+    case 40005:
+    case 50045:
+      return `${made} they are too large for this server's upload limit even after re-encoding. Try \`format: jpeg\` or a smaller size.`;
+    default:
+      return `${made} Discord would not take them (HTTP ${err.status}${code > 0 ? `, code ${code}` : ''}). Try again in a moment.`;
+  }
+}
 
 /** Every file within the per-file limit (re-encoded where needed), grouped so no message exceeds Discord's caps. */
 async function packFiles(files: ResultMessage['files'], limit: number): Promise<{ groups: ResultMessage['files'][]; reencoded: number }> {
@@ -59,9 +88,8 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
     const note = reencoded > 0 ? `\n${reencoded === 1 ? 'One image was' : `${reencoded} images were`} re-encoded to fit Discord's file size limit.` : '';
     const content = `${message.content}${note}`.trim();
     const [first = [], ...rest] = groups;
-    const tokenAlive = Date.now() - target.interaction.createdTimestamp < TOKEN_LIFETIME_MS;
     try {
-      if (tokenAlive) {
+      if (tokenAlive(target, ctx)) {
         try {
           const sent = await target.interaction.editReply({ content, embeds: message.embeds, files: first, components: message.components, allowedMentions: NO_MENTIONS });
           for (const group of rest) await target.interaction.followUp({ files: group, allowedMentions: NO_MENTIONS });
@@ -89,16 +117,95 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         ctx.log.warn({ err, limit }, 'Discord refused the files as too large; re-encoding smaller');
         continue;
       }
+      if (err instanceof DiscordAPIError || err instanceof HTTPError) {
+        ctx.log.warn({ err }, 'Discord refused the result');
+        throw new UserError(describeDiscordRefusal(err));
+      }
       throw err;
     }
   }
 }
 
-/** Tells the requester something privately, or in the channel when the interaction has expired. */
-export async function tellUser(target: DeliveryTarget, text: string, ctx: CommandContext): Promise<void> {
-  const tokenAlive = Date.now() - target.interaction.createdTimestamp < TOKEN_LIFETIME_MS;
-  if (tokenAlive && (await replyEphemeral(target.interaction, text, ctx.log))) return;
-  await ctx
+/**
+ * Tells the requester something privately, or in the channel when the interaction has
+ * expired. With `replacesReply`, the job's public reply (placeholder, queue position or
+ * "Generating…") is taken down too, so no dead message with a Cancel button stays behind.
+ */
+export async function tellUser(target: DeliveryTarget, text: string, ctx: CommandContext, options: { replacesReply?: boolean } = {}): Promise<void> {
+  if (tokenAlive(target, ctx) && (await replyEphemeral(target.interaction, text, ctx.log, options))) return;
+  const sent = await ctx
     .sendChannelMessage(target.channelId, { content: `<@${target.userId}> ${text}`.slice(0, 2000), replyTo: target.placeholderId, pingUser: target.userId })
-    .catch((err: unknown) => ctx.log.error({ err }, 'could not reach the user at all'));
+    .then(() => true)
+    .catch((err: unknown) => {
+      ctx.log.error({ err }, 'could not reach the user at all');
+      return false;
+    });
+  // The token is dead, so the placeholder can only go as a channel message of the bot's own.
+  if (sent && options.replacesReply && target.placeholderId) {
+    await ctx.deleteChannelMessage(target.channelId, target.placeholderId).catch((err: unknown) => ctx.log.debug({ err }, 'could not delete the placeholder'));
+  }
+}
+
+const seconds = (ms: number) => (ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`);
+
+/** The further back in the line, the less often the position is worth an edit (Discord rate-limits edits). */
+const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 25 ? 10_000 : 30_000);
+
+/**
+ * The job's voice towards its requester, over the interaction: its place in the line (edited
+ * at most once per interval and only when it changed; a trailing timer makes sure the last
+ * change is shown), "Generating…" once it starts, and its end when it produced nothing.
+ */
+export function createJobMessenger(target: DeliveryTarget, generationId: string, ctx: CommandContext): JobMessenger {
+  const { interaction } = target;
+  let lastShown: number | undefined;
+  let lastEditAt = 0;
+  let latest: { position: number; etaMs: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const edit = (content: string, components: Outgoing['components']) =>
+    interaction.editReply({ content, components, allowedMentions: NO_MENTIONS }).then(
+      () => undefined,
+      (err: unknown) => ctx.log.debug({ err }, 'job status not shown'),
+    );
+  const flush = () => {
+    timer = undefined;
+    if (stopped || !latest || latest.position === lastShown) return;
+    const { position, etaMs } = latest;
+    lastShown = position;
+    lastEditAt = Date.now();
+    void edit(`⏳ In the queue: position ${position}, about ${seconds(etaMs)}.`, renderCancelRow(generationId));
+  };
+  const stop = () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+  return {
+    position(position, etaMs) {
+      latest = { position, etaMs };
+      if (stopped || position === lastShown || timer) return;
+      const wait = lastEditAt + editInterval(position) - Date.now();
+      if (wait <= 0) flush();
+      else timer = setTimeout(flush, wait);
+    },
+    started() {
+      stop();
+      // Only worth an edit when a queue position was shown; otherwise "thinking..." says it.
+      if (lastShown !== undefined && tokenAlive(target, ctx)) void edit('🎨 Generating…', renderCancelRow(generationId));
+    },
+    async cancelled() {
+      stop();
+      if (tokenAlive(target, ctx)) await edit('Cancelled. Nothing was posted.', []);
+    },
+    async interrupted(chargedUsd) {
+      stop();
+      const charged = chargedUsd > 0 ? `Venice had already charged ${formatUsd(chargedUsd)} for images it finished; they were not posted.` : undefined;
+      const shown = renderInterrupted(generationId, 'The bot restarted before this request finished.', charged);
+      if (tokenAlive(target, ctx)) await edit(shown.content, shown.components);
+    },
+    async failed(text) {
+      stop();
+      await tellUser(target, text, ctx, { replacesReply: true });
+    },
+  };
 }

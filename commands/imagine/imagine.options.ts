@@ -1,5 +1,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { z } from 'zod';
+import { UserError } from '../../src/errors.js';
 import type { ImagineOptions } from '../../src/venice/request-builder.js';
 
 const optionalText = z.string().optional();
@@ -30,7 +31,7 @@ export function readImagineOptions(interaction: ChatInputCommandInteraction): Im
   const text = (name: string) => o.getString(name) ?? undefined;
   const int = (name: string) => o.getInteger(name) ?? undefined;
   const bool = (name: string) => o.getBoolean(name) ?? undefined;
-  return imagineOptionsSchema.parse({
+  const parsed = imagineOptionsSchema.safeParse({
     prompt: o.getString('prompt', true),
     model: text('model'),
     style: text('style'),
@@ -48,4 +49,9 @@ export function readImagineOptions(interaction: ChatInputCommandInteraction): Im
     enhance_prompt: bool('enhance_prompt'),
     web_search: bool('web_search'),
   });
+  if (parsed.success) return parsed.data;
+  // Discord checks choices and types before the bot sees them, but a stale client or an old
+  // command definition can still send something else: name the option, never a zod dump.
+  const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? 'an option')))];
+  throw new UserError(`The bot cannot use the value given for ${names.map((n) => `\`${n}\``).join(', ')}. Pick one of the choices Discord offers and try again.`);
 }

@@ -1,18 +1,20 @@
 import type { RepliableInteraction } from 'discord.js';
 import { isAgeRestricted, settingsChannels } from '../../src/discord/channels.js';
 import type { CommandContext } from '../../src/discord/command.js';
-import { NO_MENTIONS, newErrorId, placeholderOf } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
+import { AdmissionRefused } from '../../src/jobs/admission.js';
 import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jobs/image-job.js';
-import { abortReason } from '../../src/jobs/queue.js';
-import { budgetRefusal, checkBanned, checkCooldown } from '../../src/jobs/policy.js';
-import type { Outcome } from '../../src/store/generations.js';
+import { upscalableImages } from '../../src/jobs/upscale-plan.js';
+import { enqueueJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
+import { checkBanned } from '../../src/jobs/policy.js';
+import type { Generation, NewGeneration, Outcome } from '../../src/store/generations.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
 import { VeniceError } from '../../src/venice/errors.js';
 import { buildOpenAiJob } from '../../src/venice/openai-request-builder.js';
+import { pricePerImage } from '../../src/venice/models.js';
 import { buildImageJob, resolveModel, type ImagineOptions } from '../../src/venice/request-builder.js';
-import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
-import { describeFailure, partitionOutcomes, renderCancelRow, renderInterrupted, renderResult, renderResultComponents, renderViolationNotice, trimPrompt, type ResultSummary } from './imagine.view.js';
+import { createJobMessenger, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { describeFailure, partitionOutcomes, renderResult, renderResultComponents, renderViolationNotice, trimPrompt, type ResultSummary } from './imagine.view.js';
 
 interface PreparedJob {
   modelId: string;
@@ -31,15 +33,29 @@ function withAdminNegative(user: string | undefined, admin: string | undefined):
 
 /** The model to use under the server's rules: the one asked for if allowed, else the server's default. */
 function pickModelId(options: ImagineOptions, settings: EffectiveSettings, ctx: CommandContext): string | undefined {
-  if (ctx.apiMode === 'openai') return options.model ?? settings.defaultModel;
-  const snapshot = ctx.catalog.current();
   const allowed = settings.allowedModels;
+  const refuse = () => new UserError(`This server allows only these models: ${allowed.map((m) => `\`${m}\``).join(', ')}. Pick one of them.`);
+  if (ctx.apiMode === 'openai') {
+    // The endpoint takes any id (Venice falls back to its default for unknown ones), so the
+    // list is enforced on the id as written, and with a list the model is always named.
+    const wanted = options.model?.trim() || settings.defaultModel;
+    if (allowed.length === 0) return wanted;
+    if (wanted === undefined) return allowed[0];
+    if (allowed.includes(wanted)) return wanted;
+    if (options.model) throw refuse();
+    return allowed[0];
+  }
+  const snapshot = ctx.catalog.current();
   const model = resolveModel(snapshot, options.model, settings.defaultModel ?? ctx.catalog.defaultModel()?.id);
   if (allowed.length === 0 || allowed.includes(model.id)) return model.id;
-  if (options.model) {
-    throw new UserError(`This server allows only these models: ${allowed.map((m) => `\`${m}\``).join(', ')}. Pick one of them.`);
-  }
+  if (options.model) throw refuse();
   return allowed[0];
+}
+
+/** The OpenAI-compatible endpoint publishes no prices; when it is Venice, the catalogue knows the model's. */
+function openAiPricePerImage(modelId: string | undefined, ctx: CommandContext): number | undefined {
+  const model = modelId === undefined ? ctx.catalog.defaultModel() : ctx.catalog.current().byId.get(modelId);
+  return model ? pricePerImage(model, {}) : undefined;
 }
 
 function prepare(interaction: RepliableInteraction, requested: ImagineOptions, settings: EffectiveSettings, ctx: CommandContext): PreparedJob {
@@ -58,13 +74,14 @@ function prepare(interaction: RepliableInteraction, requested: ImagineOptions, s
 
   if (ctx.apiMode === 'openai') {
     const plan = buildOpenAiJob({ ...options, negative_prompt: requested.negative_prompt }, { ageRestricted: unsafeAllowed, maxVariants: settings.maxVariants });
+    const price = openAiPricePerImage(modelId, ctx);
     return {
       modelId: modelId ?? 'default',
       calls: plan.bodies.map((body) => ({ seed: undefined, run: (signal) => ctx.venice.generateOpenAi(body, signal) })),
       bodies: plan.bodies,
       seeds: plan.bodies.map(() => null),
-      summary: { prompt: options.prompt, modelName: modelId ?? 'default', sizeLabel: plan.sizeLabel, style: undefined, pricePerImageUsd: undefined },
-      totalPriceUsd: undefined,
+      summary: { prompt: options.prompt, modelName: modelId ?? 'default', sizeLabel: plan.sizeLabel, style: undefined, pricePerImageUsd: price },
+      totalPriceUsd: price === undefined ? undefined : Math.round(price * plan.bodies.length * 1e6) / 1e6,
     };
   }
   const plan = buildImageJob(options, ctx.catalog.current(), {
@@ -83,9 +100,8 @@ function prepare(interaction: RepliableInteraction, requested: ImagineOptions, s
   };
 }
 
-const announcedDeprecations = new Set<string>();
 
-async function notifyModerators(ctx: CommandContext, settings: EffectiveSettings, text: string): Promise<void> {
+export async function notifyModerators(ctx: CommandContext, settings: EffectiveSettings, text: string): Promise<void> {
   if (!settings.modLogChannelId) return;
   await ctx.postToChannel(settings.modLogChannelId, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
 }
@@ -97,160 +113,116 @@ function outcomeOf(outcomes: readonly VariantOutcome[]): Outcome {
   return refused.length > 0 ? 'refused' : 'failed';
 }
 
-const seconds = (ms: number) => (ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`);
-
-/** The further back in the line, the less often the position is worth an edit (Discord rate-limits edits). */
-const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 25 ? 10_000 : 30_000);
+/** Who asks, where, and the interaction to answer through. */
+export function deliveryTarget(interaction: RepliableInteraction, ctx: CommandContext): DeliveryTarget {
+  return {
+    interaction,
+    placeholderId: ctx.interactions.placeholderOf(interaction),
+    userId: interaction.user.id,
+    channelId: interaction.channelId ?? interaction.user.id,
+    receivedAt: ctx.interactions.receivedAt(interaction),
+  };
+}
 
 /**
- * Edits the deferred reply with the job's place in the line, at most once per interval and
- * only when it changed; a trailing timer makes sure the last change is shown.
+ * Admits a job (the rules, then the reservation, in one transaction) and puts it in the
+ * line: the one door every action goes through. A refusal is told to the moderators when it
+ * was a budget.
  */
-function positionReporter(interaction: RepliableInteraction, generationId: string, ctx: CommandContext) {
-  let lastShown: number | undefined;
-  let lastEditAt = 0;
-  let latest: { position: number; etaMs: number } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const flush = () => {
-    timer = undefined;
-    if (stopped || !latest || latest.position === lastShown) return;
-    const { position, etaMs } = latest;
-    lastShown = position;
-    lastEditAt = Date.now();
-    void interaction
-      .editReply({ content: `⏳ In the queue: position ${position}, about ${seconds(etaMs)}.`, components: renderCancelRow(generationId), allowedMentions: NO_MENTIONS })
-      .catch((err: unknown) => ctx.log.debug({ err }, 'queue position not shown'));
-  };
-  return {
-    update(position: number, etaMs: number) {
-      latest = { position, etaMs };
-      if (stopped || position === lastShown || timer) return;
-      const wait = lastEditAt + editInterval(position) - Date.now();
-      if (wait <= 0) flush();
-      else timer = setTimeout(flush, wait);
-    },
-    /** Whether a queue message was shown (so "generating" is worth saying). */
-    stop(): boolean {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      return lastShown !== undefined;
-    },
-  };
+export function admitAndEnqueue(
+  interaction: RepliableInteraction,
+  admission: { generation: NewGeneration; reserveUsd: number; settings: EffectiveSettings },
+  work: (generation: Generation, target: DeliveryTarget, run: JobRun) => Promise<JobResult>,
+  ctx: CommandContext,
+): Promise<void> {
+  if (!ctx.queue.accepting) throw new UserError('The bot is restarting. Try again in a minute.');
+  const target = deliveryTarget(interaction, ctx);
+  const { settings } = admission;
+  let generation: Generation;
+  try {
+    generation = ctx.ledger.admit(
+      {
+        generation: admission.generation,
+        interaction: { applicationId: interaction.applicationId, token: interaction.token, receivedAt: target.receivedAt, placeholderId: target.placeholderId },
+        reserveUsd: admission.reserveUsd,
+        rules: { cooldownSeconds: settings.cooldownSeconds, userDailyBudgetUsd: settings.userDailyBudgetUsd, guildDailyBudgetUsd: settings.guildDailyBudgetUsd },
+      },
+      ctx.now(),
+    );
+  } catch (err) {
+    if (err instanceof AdmissionRefused && (err.scope === 'user' || err.scope === 'guild' || err.scope === 'operator')) {
+      const whose = err.scope === 'user' ? "the member's" : err.scope === 'guild' ? "the server's" : "the operator's";
+      return notifyModerators(ctx, settings, `💸 <@${target.userId}> was refused in <#${target.channelId}>: ${whose} daily budget is spent.`).then(() => {
+        throw err;
+      });
+    }
+    throw err;
+  }
+  enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run));
+  return Promise.resolve();
 }
 
 /**
  * The whole life of one generation, for /imagine and for every button that redoes one:
- * the server's rules, the local checks and the budget, then a place in the fair queue; the
- * job then calls Venice and posts the result. The interaction must already be deferred
- * (publicly, with `deferWithPlaceholder`, so a late result can reply to the placeholder).
+ * the server's rules and the local checks, then admission (budget and reservation) and a
+ * place in the fair queue; the job then calls Venice and posts the result. The interaction
+ * must already be deferred publicly (through `ctx.interactions.defer`, so a late result can
+ * reply to the placeholder).
  */
 export async function generateAndPost(interaction: RepliableInteraction, requested: ImagineOptions, ctx: CommandContext): Promise<void> {
-  const placeholderId = placeholderOf(interaction);
-  if (!ctx.queue.accepting) throw new UserError('The bot is restarting. Try again in a minute.');
   const guildId = interaction.guildId;
-  const userId = interaction.user.id;
-  const channelId = interaction.channelId ?? interaction.user.id;
   const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
   const job = prepare(interaction, requested, settings, ctx);
-
-  const now = ctx.now();
-  checkCooldown(settings.cooldownSeconds, ctx.store.generations.lastStartedAt(guildId, userId), now);
-  const refusal = budgetRefusal({
-    priceUsd: job.totalPriceUsd,
-    userSpentUsd: ctx.store.usage.userSpent(guildId, userId, now) + ctx.reservations.user(guildId, userId),
-    userBudgetUsd: guildId ? settings.userDailyBudgetUsd : undefined,
-    guildSpentUsd: guildId ? ctx.store.usage.guildSpent(guildId, now) + ctx.reservations.guild(guildId) : 0,
-    guildBudgetUsd: guildId ? settings.guildDailyBudgetUsd : undefined,
-  });
-  if (refusal) {
-    await notifyModerators(ctx, settings, `💸 <@${userId}> was refused in <#${channelId}>: the ${refusal.scope === 'user' ? "user's" : "server's"} daily budget is spent.`);
-    throw new UserError(refusal.message);
-  }
-
-  const generation = ctx.store.generations.create(
-    { guildId, channelId, userId, mode: ctx.apiMode, model: job.modelId, options: requested, request: job.bodies, seeds: job.seeds, priceUsd: job.totalPriceUsd ?? null },
-    now,
+  await admitAndEnqueue(
+    interaction,
+    {
+      generation: {
+        kind: 'generate',
+        source: null,
+        guildId,
+        channelId: interaction.channelId ?? interaction.user.id,
+        userId: interaction.user.id,
+        mode: ctx.apiMode,
+        model: job.modelId,
+        options: requested,
+        request: job.bodies,
+        seeds: job.seeds,
+        priceUsd: job.totalPriceUsd ?? null,
+      },
+      reserveUsd: job.totalPriceUsd ?? 0,
+      settings,
+    },
+    (generation, target, run) => runGeneration({ job, generationId: generation.id, settings, target, requested }, run, ctx),
+    ctx,
   );
-  const release = ctx.reservations.reserve(guildId, userId, job.totalPriceUsd ?? 0);
-  ctx.store.jobs.add({
-    id: generation.id,
-    applicationId: interaction.applicationId,
-    interactionToken: interaction.token,
-    interactionAt: interaction.createdTimestamp,
-    placeholderId: placeholderId ?? null,
-    channelId,
-    userId,
-    state: 'queued',
-    createdAt: now,
-  });
-  const target: DeliveryTarget = { interaction, placeholderId, userId, channelId };
-  const log = ctx.log.child({ generationId: generation.id });
-  const reporter = positionReporter(interaction, generation.id, ctx);
-
-  ctx.queue.enqueue({
-    id: generation.id,
-    userId,
-    guildId,
-    onPosition: (position, etaMs) => reporter.update(position, etaMs),
-    onRemoved: () => {
-      reporter.stop();
-      release();
-      ctx.store.jobs.remove(generation.id);
-      ctx.store.generations.setOutcome(generation.id, 'cancelled');
-    },
-    run: async (signal) => {
-      const wasQueued = reporter.stop();
-      ctx.store.jobs.setState(generation.id, 'running');
-      ctx.store.generations.setOutcome(generation.id, 'running');
-      if (wasQueued) {
-        void interaction.editReply({ content: '🎨 Generating…', components: renderCancelRow(generation.id), allowedMentions: NO_MENTIONS }).catch(() => undefined);
-      }
-      try {
-        await runJob({ job, generationId: generation.id, settings, target, requested, log, signal }, ctx);
-      } catch (err) {
-        if (err instanceof UserError) await tellUser(target, err.message, ctx);
-        else {
-          const errorId = newErrorId();
-          log.error({ err, errorId }, 'image job failed');
-          await tellUser(target, `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give the id to the server's admins.`, ctx);
-        }
-        ctx.store.generations.setOutcome(generation.id, 'failed');
-      } finally {
-        release();
-        ctx.store.jobs.remove(generation.id);
-      }
-    },
-  });
 }
 
-interface JobRun {
+interface GenerationRun {
   job: PreparedJob;
   generationId: string;
   settings: EffectiveSettings;
   target: DeliveryTarget;
   requested: ImagineOptions;
-  log: CommandContext['log'];
-  signal: AbortSignal;
 }
 
-async function runJob(run: JobRun, ctx: CommandContext): Promise<void> {
-  const { job, generationId, settings, target, requested, log, signal } = run;
+async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext): Promise<JobResult> {
+  const { job, generationId, settings, target, requested } = g;
+  const { signal, log } = run;
   const { userId, channelId } = target;
-  const guildId = target.interaction.guildId;
-  const outcomes = await runVariants(job.calls, signal);
-  const aborted = abortReason(signal);
-  if (aborted) {
-    // Venice bills what it generated, but an abandoned result is not posted or counted.
-    const shown = aborted === 'shutdown' ? renderInterrupted(generationId, 'The bot restarted before this request finished.') : { content: 'Cancelled. Nothing was posted.', components: [] };
-    ctx.store.generations.setOutcome(generationId, aborted === 'shutdown' ? 'interrupted' : 'cancelled');
-    await target.interaction.editReply({ ...shown, allowedMentions: NO_MENTIONS }).catch(() => undefined);
-    return;
-  }
+  const pricePerImage = job.summary.pricePerImageUsd ?? 0;
+  // Each answer is charged the moment it arrives: whatever happens to the upload, the spend is kept.
+  const calls: VariantCall[] = job.calls.map((call) => ({
+    seed: call.seed,
+    run: async (s) => {
+      const result = await call.run(s);
+      if (!result.contentViolation) run.charge(pricePerImage * result.images.length, result.images.length);
+      return result;
+    },
+  }));
+  const outcomes = await runVariants(calls, signal);
+  if (signal.aborted) throw signal.reason;
   const { posted, refused, failed } = partitionOutcomes(outcomes);
   const requestIds = outcomes.flatMap((o) => (o.ok ? (o.result.requestId ?? []) : o.error instanceof VeniceError && o.error.requestId ? [o.error.requestId] : []));
-  const pricePerImage = job.summary.pricePerImageUsd;
-  const spent = pricePerImage === undefined ? null : Math.round(pricePerImage * posted.length * 1e6) / 1e6;
   log.info({ model: job.modelId, variants: outcomes.length, posted: posted.length, refused: refused.length, failed: failed.length }, 'image job finished');
   for (const f of failed) log.warn({ err: f.error, seed: f.seed, requestId: f.error instanceof VeniceError ? f.error.requestId : undefined }, 'variant failed');
   if (failed.some((f) => f.error instanceof VeniceError && f.error.kind === 'not_found')) void ctx.catalog.refresh();
@@ -266,16 +238,15 @@ async function runJob(run: JobRun, ctx: CommandContext): Promise<void> {
     );
   }
   const deprecation = posted.find((o) => o.result.deprecation)?.result.deprecation;
-  if (deprecation && !announcedDeprecations.has(job.modelId)) {
-    announcedDeprecations.add(job.modelId);
+  if (deprecation && !ctx.announcedDeprecations.has(job.modelId)) {
+    ctx.announcedDeprecations.add(job.modelId);
     await notifyModerators(ctx, settings, `⚠️ Model \`${job.modelId}\` is deprecated${deprecation.date ? ` (removal ${deprecation.date.slice(0, 10)})` : ''}${deprecation.replacement ? `; Venice suggests \`${deprecation.replacement}\`` : ''}.`);
   }
 
   if (posted.length === 0) {
-    ctx.store.generations.finish(generationId, { outcome: outcomeOf(outcomes), requestIds, messageId: null, priceUsd: 0 });
     if (refused.length > 0) {
-      await tellUser(target, renderViolationNotice(refused.length, outcomes.length), ctx);
-      return;
+      await tellUser(target, renderViolationNotice(refused.length, outcomes.length), ctx, { replacesReply: true });
+      return { outcome: 'refused', requestIds, messageId: null };
     }
     const first = failed[0]?.error;
     if (!(first instanceof VeniceError)) throw first;
@@ -284,8 +255,8 @@ async function runJob(run: JobRun, ctx: CommandContext): Promise<void> {
 
   const message = renderResult(job.summary, outcomes);
   const imageNumbers = posted.map((o) => o.index + 1);
-  const delivered = await deliverResult(target, { ...message, components: renderResultComponents(generationId, imageNumbers, ctx.apiMode === 'native') }, ctx);
-  ctx.store.generations.finish(generationId, { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId, priceUsd: spent });
-  ctx.store.usage.record({ guildId, userId, usd: spent ?? 0, images: posted.length }, ctx.now());
+  const upscalable = ctx.apiMode === 'native' ? await upscalableImages(posted) : new Map<number, Array<2 | 4>>();
+  const delivered = await deliverResult(target, { ...message, components: renderResultComponents(generationId, imageNumbers, upscalable) }, ctx);
   if (refused.length > 0) await tellUser(target, renderViolationNotice(refused.length, outcomes.length), ctx);
+  return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };
 }

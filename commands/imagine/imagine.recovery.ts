@@ -1,14 +1,23 @@
 import type { CommandContext } from '../../src/discord/command.js';
 import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
 import type { JobRecord } from '../../src/store/jobs.js';
+import { formatUsd } from '../../src/venice/models.js';
 import { renderInterrupted } from './imagine.view.js';
+
+/** What the interrupted message says about money: only what the ledger recorded as charged. */
+function chargedNote(job: JobRecord, ctx: CommandContext): string | undefined {
+  const charged = ctx.store.generations.get(job.id)?.chargedUsd ?? 0;
+  return charged > 0 ? `Venice had already charged ${formatUsd(charged)} for images it finished; they were not posted.` : undefined;
+}
 
 /**
  * Tells a job's requester that it will not finish, with a Retry button: in place of the
- * "thinking..." reply while its token lives, else as a channel message replying to it.
+ * "thinking..." reply while its token lives, else as a channel message replying to it. The
+ * job's row (and its reservation) goes only once this was tried, so a process that dies
+ * first leaves the job for the next start to report.
  */
 export async function reportInterrupted(job: JobRecord, reason: string, ctx: CommandContext): Promise<void> {
-  const message = renderInterrupted(job.id, reason);
+  const message = renderInterrupted(job.id, reason, chargedNote(job, ctx));
   try {
     if (ctx.now() - job.interactionAt < TOKEN_LIFETIME_MS) {
       await ctx.editOriginalByToken(job.applicationId, job.interactionToken, message);
@@ -18,39 +27,65 @@ export async function reportInterrupted(job: JobRecord, reason: string, ctx: Com
   } catch (err) {
     ctx.log.warn({ err, generationId: job.id }, 'could not tell the user their job was interrupted');
   }
-  ctx.store.generations.setOutcome(job.id, 'interrupted');
-  ctx.store.jobs.remove(job.id);
-}
-
-/** At start: every job an earlier run left queued or running gets an answer. */
-export async function recoverJobs(ctx: CommandContext): Promise<void> {
-  const left = ctx.store.jobs.all();
-  if (left.length === 0) return;
-  ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
-  for (const job of left) {
-    await reportInterrupted(job, job.state === 'running' ? 'The bot restarted while making these images.' : 'The bot restarted before this request started.', ctx);
+  try {
+    ctx.ledger.abandon(job.id, 'interrupted');
+  } catch (err) {
+    ctx.log.error({ err, generationId: job.id }, 'could not record an interrupted job');
   }
 }
 
 /**
- * At shutdown: queued jobs are told at once (their tokens still work), running ones get
- * until the deadline to finish, and whatever is left is aborted and reported.
+ * At start, before the gateway connects (so no interaction of this run can be mistaken for
+ * a leftover): every job an earlier run left queued or running gets an answer. The calls go
+ * out together; each is bounded by discord.js's REST timeout.
+ */
+export async function recoverJobs(ctx: CommandContext): Promise<void> {
+  const left = ctx.store.jobs.all();
+  if (left.length === 0) return;
+  ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
+  await Promise.all(
+    left.map((job) =>
+      reportInterrupted(job, job.state === 'running' ? 'The bot restarted while making these images.' : 'The bot restarted before this request started.', ctx),
+    ),
+  );
+}
+
+const within = (promise: Promise<unknown>, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, ms));
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+/** Time kept back at the end of the grace period for aborted jobs to edit their replies. */
+const ABORT_REPORT_MS = 1_000;
+
+/**
+ * At shutdown, all within `deadlineMs`: queued jobs are told at once, all together (their
+ * tokens still work), while running ones get until shortly before the deadline to finish;
+ * whatever is still running then is aborted and reports itself. A job not told in time keeps
+ * its row, and the next start reports it.
  */
 export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
   // Nothing new may join while the line is being emptied.
   ctx.queue.close();
-  // Read the records first: taking a job out of the line deletes its record.
   const records = new Map(ctx.store.jobs.all().map((j) => [j.id, j]));
   const pending = ctx.queue.takePending();
-  for (const job of pending) {
-    const record = records.get(job.id);
-    if (record) await reportInterrupted(record, 'The bot is restarting, and this request had not started yet.', ctx);
-  }
-  const { finished } = await ctx.queue.drain(deadlineMs);
+  const told = Promise.all(
+    pending.map((job) => {
+      const record = records.get(job.id);
+      return record ? reportInterrupted(record, 'The bot is restarting, and this request had not started yet.', ctx) : Promise.resolve();
+    }),
+  );
+  const runningBudget = Math.max(0, deadlineMs - ABORT_REPORT_MS);
+  const [{ finished }] = await Promise.all([ctx.queue.drain(runningBudget), within(told, runningBudget)]);
   if (!finished) {
     ctx.log.warn('shutdown deadline reached; aborting the jobs still running');
     ctx.queue.abortAll();
-    // Give the aborted jobs a moment to edit their replies.
-    await ctx.queue.drain(1_000);
+    await ctx.queue.drain(Math.max(0, deadline - Date.now()));
   }
+  await within(told, deadline - Date.now());
 }

@@ -99,7 +99,12 @@ export function renderViolationNotice(count: number, total: number): string {
 }
 
 /** The buttons under every result; their ids carry only the generation id, state is in the store. */
-export function renderResultComponents(generationId: string, imageNumbers: readonly number[], canUpscale: boolean): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+export function renderResultComponents(
+  generationId: string,
+  imageNumbers: readonly number[],
+  /** Per image number, the upscale factors Venice can deliver in full (none: no menu entry). */
+  upscalable: ReadonlyMap<number, ReadonlyArray<2 | 4>>,
+): APIActionRowComponent<APIComponentInMessageActionRow>[] {
   const button = (action: string, label: string, style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger): APIComponentInMessageActionRow => ({
     type: ComponentType.Button,
     style,
@@ -117,7 +122,8 @@ export function renderResultComponents(generationId: string, imageNumbers: reado
       ],
     },
   ];
-  if (canUpscale && imageNumbers.length > 0) {
+  const upscaleOptions = imageNumbers.flatMap((n) => (upscalable.get(n) ?? []).map((scale) => ({ label: `Image ${n} ×${scale}`, value: `${n}x${scale}` })));
+  if (upscaleOptions.length > 0) {
     rows.push({
       type: ComponentType.ActionRow,
       components: [
@@ -125,7 +131,7 @@ export function renderResultComponents(generationId: string, imageNumbers: reado
           type: ComponentType.StringSelect,
           custom_id: encodeCustomId('imagine', 'upscale', generationId),
           placeholder: 'Upscale an image…',
-          options: imageNumbers.flatMap((n) => [2, 4].map((scale) => ({ label: `Image ${n} ×${scale}`, value: `${n}x${scale}` }))),
+          options: upscaleOptions,
         },
       ],
     });
@@ -159,9 +165,9 @@ export function renderCancelRow(generationId: string): APIActionRowComponent<API
 }
 
 /** The message left in place of a job the bot could not finish, with a button to run it again. */
-export function renderInterrupted(generationId: string, reason: string): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
+export function renderInterrupted(generationId: string, reason: string, chargedNote?: string): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
   return {
-    content: `⚠️ ${reason} Nothing was charged. Press **Retry** to run the same request again.`,
+    content: `⚠️ ${reason} ${chargedNote ?? 'Nothing was charged.'} Press **Retry** to run the same request again.`,
     components: [
       {
         type: ComponentType.ActionRow,

@@ -3,7 +3,7 @@ import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
-import { compilePattern } from '../../src/jobs/policy.js';
+import { describeBannedPatternProblem } from '../../src/jobs/policy.js';
 import type { Settings } from '../../src/store/settings.js';
 import { suggestModels } from '../imagine/imagine.autocomplete.js';
 import { settingsData } from './settings.data.js';
@@ -39,7 +39,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   switch (sub) {
     case 'show': {
       const channelId = interaction.channelId;
-      await interaction.editReply({ embeds: [renderSettings(ctx.store.settings.effective(guildId, settingsChannels(interaction)), ctx.store.settings.channel(channelId), channelId)], allowedMentions: NO_MENTIONS });
+      await interaction.editReply({ embeds: [renderSettings(ctx.store.settings.effective(guildId, settingsChannels(interaction)), ctx.store.settings.channel(channelId), channelId, ctx.apiMode)], allowedMentions: NO_MENTIONS });
       return;
     }
     case 'models': {
@@ -89,7 +89,8 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       else {
         if (!pattern) throw new UserError('Give the `pattern` to add or remove.');
         if (action === 'add') {
-          if (!compilePattern(pattern)) throw new UserError('That regular expression does not compile. Check it and try again.');
+          const problem = describeBannedPatternProblem(pattern);
+          if (problem) throw new UserError(`That rule was not added. ${problem}`);
           if (current.length >= 100) throw new UserError('The list holds at most 100 rules; remove some first.');
           patch.bannedPatterns = current.includes(pattern) ? current : [...current, pattern];
         } else {

@@ -1,11 +1,16 @@
 import type { APIEmbed } from 'discord.js';
+import type { ApiMode } from '../../src/discord/command.js';
 import type { EffectiveSettings, Settings } from '../../src/store/settings.js';
 import { formatUsd } from '../../src/venice/models.js';
 
 const orNone = (v: string | undefined) => v ?? 'none';
 
 /** The effective settings of a channel, marking which ones the channel overrides. */
-export function renderSettings(effective: EffectiveSettings, channelOverrides: Settings, channelId: string): APIEmbed {
+/** What the OpenAI-compatible endpoint cannot be made to honour, said where the rules are shown. */
+export const OPENAI_MODE_LIMITS =
+  'This bot uses the **OpenAI-compatible** endpoint, which cannot honour everything above: the added negative prompt is not sent (the endpoint has no negative prompt), and budgets count only models Venice lists a price for (other endpoints publish none, so their images count as $0). Allowed models, variants, cooldowns, banned rules and safe mode are enforced.';
+
+export function renderSettings(effective: EffectiveSettings, channelOverrides: Settings, channelId: string, apiMode: ApiMode = 'native'): APIEmbed {
   const mark = (key: keyof Settings) => (channelOverrides[key] !== undefined ? ' *(this channel)*' : '');
   const lines = [
     `**Default model:** ${orNone(effective.defaultModel)}${mark('defaultModel')}`,
@@ -20,7 +25,8 @@ export function renderSettings(effective: EffectiveSettings, channelOverrides: S
     `**Daily budget for the server:** ${effective.guildDailyBudgetUsd !== undefined ? formatUsd(effective.guildDailyBudgetUsd) : 'no limit'}`,
     `**Moderator log:** ${effective.modLogChannelId ? `<#${effective.modLogChannelId}>` : 'off'}`,
   ];
-  return { title: 'Image bot settings', description: `In <#${channelId}>:\n${lines.join('\n')}` };
+  const caveat = apiMode === 'openai' ? `\n\n${OPENAI_MODE_LIMITS}` : '';
+  return { title: 'Image bot settings', description: `In <#${channelId}>:\n${lines.join('\n')}${caveat}` };
 }
 
 export function renderBannedList(patterns: readonly string[]): string {

@@ -1,21 +1,109 @@
 import { request } from 'undici';
 import { UserError } from '../errors.js';
 
-const MAX_DOWNLOAD_BYTES = 30 * 1024 * 1024;
+/** Where Discord serves attachments: `url` on the CDN, `proxy_url` on the media proxy. */
+export const DISCORD_ATTACHMENT_HOSTS: readonly string[] = ['cdn.discordapp.com', 'media.discordapp.net'];
 
-/** Fetches an attachment from Discord's CDN; a message older than the CDN link may have expired. */
-export async function downloadAttachment(url: string, timeoutMs = 30_000): Promise<Buffer> {
-  const res = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+const DEFAULT_MAX_BYTES = 30 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface DownloadOptions {
+  /**
+   * Hosts allowed besides Discord's own, as `host` or `host:port`: a self-hosted REST proxy
+   * (or the test fake) serves attachments from the origin of `DISCORD_API_URL`.
+   */
+  extraHosts?: readonly string[];
+  /** Default 30 MiB. */
+  maxBytes?: number;
+  /** For the whole download, headers and body. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** The hosts {@link downloadAttachment} should also accept when the bot talks to Discord through `apiUrl`. */
+export function attachmentHostsFor(apiUrl: string | undefined): string[] {
+  if (!apiUrl) return [];
+  try {
+    return [new URL(apiUrl).host];
+  } catch {
+    return [];
+  }
+}
+
+const notAnAttachment = () => new UserError('The image must be a Discord attachment (from cdn.discordapp.com or media.discordapp.net). Use an image posted in Discord.');
+
+const withCause = (error: UserError, cause: unknown): UserError => Object.assign(error, { cause });
+
+const megabytes = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
+
+/**
+ * Refuses what is not an attachment before any request: the URL comes from a message, and an
+ * arbitrary one would let a user make the bot fetch from inside its own network.
+ */
+function checkAttachmentUrl(url: string, extraHosts: readonly string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw notAnAttachment();
+  }
+  const host = parsed.host.toLowerCase();
+  const hostname = parsed.hostname.toLowerCase();
+  const discord = DISCORD_ATTACHMENT_HOSTS.includes(hostname) && parsed.protocol === 'https:' && parsed.port === '';
+  const extra = (parsed.protocol === 'https:' || parsed.protocol === 'http:') && extraHosts.some((h) => h.toLowerCase() === host || h.toLowerCase() === hostname);
+  if (!discord && !extra) throw notAnAttachment();
+  if (parsed.username !== '' || parsed.password !== '') throw notAnAttachment();
+  return parsed;
+}
+
+/**
+ * Downloads an attachment from Discord's CDN (or a host the caller allows), streaming it and
+ * stopping as soon as it passes `maxBytes`: a Content-Length can lie or be missing. A message
+ * older than the CDN link's signature may have expired.
+ */
+export async function downloadAttachment(url: string, options: DownloadOptions = {}): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const target = checkAttachmentUrl(url, options.extraHosts ?? []);
+  const tooLarge = () => new UserError(`That image is larger than ${megabytes(maxBytes)}, more than the bot downloads. Use a smaller image.`);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const failed = (cause: unknown) =>
+    timeout.aborted
+      ? withCause(new UserError(`Discord took longer than ${Math.max(1, Math.ceil(timeoutMs / 1000))} s to send the image. Try again in a minute.`), cause)
+      : withCause(new UserError('The image could not be downloaded from Discord. Try again in a minute.'), cause);
+
+  let res: Awaited<ReturnType<typeof request>>;
+  try {
+    res = await request(target, { method: 'GET', signal: timeout, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  } catch (err) {
+    throw failed(err);
+  }
   if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new UserError('The image could not be downloaded from Discord any more. Run `/imagine` again with the same seed.');
+    await res.body.dump().catch(() => undefined);
+    if (res.statusCode === 404 || res.statusCode === 403 || res.statusCode === 410) {
+      throw new UserError('The image is no longer on Discord (its link has expired or the message was deleted). Run `/imagine` again with the same seed.');
+    }
+    throw new UserError(`Discord answered ${res.statusCode} when the bot downloaded the image. Try again in a minute.`);
   }
-  const length = Number(res.headers['content-length'] ?? 0);
-  if (length > MAX_DOWNLOAD_BYTES) {
-    await res.body.dump();
-    throw new UserError('That image is too large to upscale.');
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.body.destroy();
+    throw tooLarge();
   }
-  const bytes = Buffer.from(await res.body.arrayBuffer());
-  if (bytes.length > MAX_DOWNLOAD_BYTES) throw new UserError('That image is too large to upscale.');
-  return bytes;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      size += bytes.length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw tooLarge();
+      }
+      chunks.push(bytes);
+    }
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw failed(err);
+  }
+  return Buffer.concat(chunks, size);
 }

@@ -7,10 +7,11 @@ import type {
 } from 'discord.js';
 import type { APIActionRowComponent, APIComponentInMessageActionRow, APIEmbed } from 'discord.js';
 import type { FairQueue } from '../jobs/queue.js';
-import type { Reservations } from '../jobs/reservations.js';
+import type { Ledger } from '../jobs/ledger.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { Catalog } from '../venice/catalog.js';
+import type { InteractionRegistry } from './interactions.js';
 import type { VeniceClient } from '../venice/client.js';
 
 export type ApiMode = 'native' | 'openai';
@@ -26,11 +27,17 @@ export interface CommandContext {
   randomSeed(): number;
   now(): number;
   queue: FairQueue;
-  reservations: Reservations;
+  /** Every job's money and state transitions, each one transaction. */
+  ledger: Ledger;
+  interactions: InteractionRegistry;
+  /** Models already announced as deprecated to moderators, so each is announced once per run. */
+  announcedDeprecations: Set<string>;
   /** Posts a plain message (no mentions) to a channel, e.g. the moderator log. */
   postToChannel(channelId: string, content: string): Promise<void>;
   /** Posts a message with files as the bot in a channel: the way out when an interaction token has expired. */
   sendChannelMessage(channelId: string, message: ChannelMessage): Promise<{ id: string }>;
+  /** Deletes one of the bot's own messages (a placeholder left behind after its token expired). */
+  deleteChannelMessage(channelId: string, messageId: string): Promise<void>;
   /** Edits an interaction's original reply by its token, without the interaction object (after a restart). */
   editOriginalByToken(applicationId: string, token: string, message: { content: string; components?: APIActionRowComponent<APIComponentInMessageActionRow>[] }): Promise<void>;
   /** Downloads an attachment the bot posted earlier (Discord's CDN), bounded in size and time. */
@@ -63,8 +70,6 @@ export interface Command {
   /** Handlers for this command's buttons and select menus, by action (see custom-id.ts). */
   components?: Record<string, (interaction: MessageComponentInteraction, args: string[], ctx: CommandContext) => Promise<void>>;
   modals?: Record<string, (interaction: ModalSubmitInteraction, args: string[], ctx: CommandContext) => Promise<void>>;
-  /** Runs once the bot is connected (e.g. to report jobs an earlier run left unfinished). */
-  onReady?(ctx: CommandContext): Promise<void>;
   /** Runs at shutdown, before the Discord client is destroyed. */
   onShutdown?(ctx: CommandContext, deadlineMs: number): Promise<void>;
 }

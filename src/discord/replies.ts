@@ -1,38 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { MessageFlags, type MessageMentionOptions, type RepliableInteraction } from 'discord.js';
-import { UserError } from '../errors.js';
+import { UserError, internalErrorText, newErrorId } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** Nothing the bot posts may ping anyone: prompts are user text and may hold @everyone. */
 export const NO_MENTIONS: MessageMentionOptions = { parse: [], repliedUser: false };
 
-export const newErrorId = (): string => randomBytes(4).toString('hex');
-
-const placeholders = new WeakMap<object, string>();
-
-/**
- * Defers the interaction and remembers the id of the "thinking..." message it leaves, so a
- * result posted after the token expired can reply to it.
- */
-export async function deferWithPlaceholder(interaction: RepliableInteraction, ephemeral: boolean): Promise<void> {
-  const response = await interaction.deferReply({ withResponse: true, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
-  const id = response.resource?.message?.id;
-  if (id) placeholders.set(interaction, id);
-}
-
-export const placeholderOf = (interaction: RepliableInteraction): string | undefined => placeholders.get(interaction);
+export { newErrorId };
 
 /**
  * Shows the user an ephemeral message, whatever state the interaction is in. A public
- * "thinking..." placeholder is removed first so a failure does not linger in the channel.
+ * "thinking..." placeholder is removed first so a failure does not linger in the channel;
+ * with `replacesReply`, so is a public reply that was edited since (a queue position, a
+ * "Generating..." with its Cancel button) but never became a result.
  */
-export async function replyEphemeral(interaction: RepliableInteraction, content: string, log: Logger): Promise<boolean> {
+export async function replyEphemeral(interaction: RepliableInteraction, content: string, log: Logger, options: { replacesReply?: boolean } = {}): Promise<boolean> {
   const payload = { content, flags: MessageFlags.Ephemeral as const, allowedMentions: NO_MENTIONS };
   try {
-    if (interaction.deferred && !interaction.replied) {
+    if (interaction.deferred && (!interaction.replied || options.replacesReply === true)) {
       const isEphemeral = interaction.ephemeral === true;
       if (isEphemeral) {
-        await interaction.editReply({ content, allowedMentions: NO_MENTIONS });
+        await interaction.editReply({ content, components: [], allowedMentions: NO_MENTIONS });
         return true;
       }
       await interaction.deleteReply().catch((err: unknown) => log.debug({ err }, 'could not delete the placeholder'));
@@ -69,5 +56,5 @@ export async function replyError(interaction: RepliableInteraction, err: unknown
   }
   const errorId = newErrorId();
   log.error({ err, errorId }, 'command failed');
-  await replyEphemeral(interaction, `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give the id to the server's admins.`, log);
+  await replyEphemeral(interaction, internalErrorText(errorId), log);
 }

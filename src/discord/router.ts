@@ -2,7 +2,7 @@ import type { Interaction } from 'discord.js';
 import type { Logger } from '../logger.js';
 import type { Command, CommandContext } from './command.js';
 import { decodeCustomId } from './custom-id.js';
-import { deferWithPlaceholder, replyEphemeral, replyError } from './replies.js';
+import { replyEphemeral, replyError } from './replies.js';
 
 const AUTOCOMPLETE_MAX = 25;
 const CHOICE_MAX = 100;
@@ -24,6 +24,8 @@ export function createRouter(commands: readonly Command[], ctx: CommandContext):
   const byName = new Map(commands.map((c) => [c.data.name, c]));
 
   return async (interaction) => {
+    // First, before any await: the token's 15 minutes are counted from here.
+    ctx.interactions.received(interaction);
     const log: Logger = ctx.log.child({
       interactionId: interaction.id,
       guildId: interaction.guildId ?? undefined,
@@ -53,7 +55,7 @@ export function createRouter(commands: readonly Command[], ctx: CommandContext):
       }
       if (command.defer) {
         try {
-          await deferWithPlaceholder(interaction, command.defer.ephemeral);
+          await ctx.interactions.defer(interaction, command.defer.ephemeral);
         } catch (err) {
           // Past 3 s (or answered by another copy of the bot) the token is dead; nobody can be told.
           clog.warn({ err }, 'could not defer the interaction');

@@ -67,8 +67,12 @@ export class FairQueue {
   /** A moving average of how long a job takes, for the estimated wait. */
   #averageMs = DEFAULT_JOB_MS;
 
-  constructor(limits: QueueLimits) {
+  readonly #onError: (err: unknown, job: QueuedJob) => void;
+
+  /** `onError` hears a job's run that threw: jobs answer their own users, so this is a bug to log. */
+  constructor(limits: QueueLimits, options: { onError?: (err: unknown, job: QueuedJob) => void } = {}) {
     this.#limits = limits;
+    this.#onError = options.onError ?? (() => undefined);
   }
 
   get accepting(): boolean {
@@ -146,12 +150,14 @@ export class FairQueue {
     return Math.ceil(position / this.#limits.maxConcurrent) * this.#averageMs;
   }
 
-  /** Jobs not yet started, removed from the queue: used at shutdown to report them. */
+  /**
+   * Jobs not yet started, removed from the queue, for the caller to report (at shutdown):
+   * their `onRemoved` is not called, so their records stay until they have been told.
+   */
   takePending(): QueuedJob[] {
     const all = this.order();
     this.#pending.clear();
     this.#rotation = [];
-    for (const job of all) job.onRemoved?.();
     return all;
   }
 
@@ -223,7 +229,7 @@ export class FairQueue {
     const started = Date.now();
     const done = job
       .run(controller.signal)
-      .catch(() => undefined) // the job reports its own failures to its user
+      .catch((err: unknown) => this.#onError(err, job))
       .finally(() => {
         this.#running.delete(job.id);
         this.#completed++;

@@ -27,8 +27,25 @@ export const storedOptionsSchema = z.object({
 });
 export type StoredOptions = z.infer<typeof storedOptionsSchema>;
 
+export const JOB_KINDS = ['generate', 'upscale'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** Where an image made from another one came from, so Retry can redo it and Info can say so. */
+export const sourceSchema = z.object({
+  generationId: z.string(),
+  /** 1-based image number on the source result. */
+  image: z.number().int().min(1),
+  scale: z.union([z.literal(2), z.literal(4)]),
+  attachmentUrl: z.string(),
+  spoiler: z.boolean(),
+});
+export type GenerationSource = z.infer<typeof sourceSchema>;
+
 const rowSchema = z.object({
   id: z.string(),
+  kind: z.enum(JOB_KINDS),
+  source_json: z.string().nullable(),
+  charged_usd: z.number(),
   guild_id: z.string().nullable(),
   channel_id: z.string(),
   user_id: z.string(),
@@ -46,6 +63,9 @@ const rowSchema = z.object({
 });
 
 export interface NewGeneration {
+  kind: JobKind;
+  /** For an upscale: the image it enlarges. */
+  source: GenerationSource | null;
   guildId: string | null;
   channelId: string;
   userId: string;
@@ -66,6 +86,8 @@ export interface Generation extends NewGeneration {
   messageId: string | null;
   outcome: Outcome;
   deletedAt: number | null;
+  /** What Venice charged for it so far, recorded as each answer arrived. */
+  chargedUsd: number;
 }
 
 const jsonArray = z.array(z.unknown());
@@ -77,6 +99,9 @@ function fromRow(raw: unknown): Generation {
   try {
     return {
       id: r.id,
+      kind: r.kind,
+      source: r.source_json === null ? null : sourceSchema.parse(JSON.parse(r.source_json)),
+      chargedUsd: r.charged_usd,
       guildId: r.guild_id,
       channelId: r.channel_id,
       userId: r.user_id,
@@ -104,18 +129,21 @@ export const newGenerationId = (): string => randomBytes(6).toString('base64url'
 export interface GenerationStore {
   create(g: NewGeneration, now: number): Generation;
   get(id: string): Generation | undefined;
-  finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null; priceUsd: number | null }): void;
+  finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): void;
   setOutcome(id: string, outcome: Outcome): void;
+  /** Adds what Venice charged for one answer (the price of the generation follows it). */
+  addCharge(id: string, usd: number): void;
   markDeleted(id: string, now: number): void;
   /** When this user last started a generation in this server (for cooldowns). */
   lastStartedAt(guildId: string | null, userId: string): number | undefined;
 }
 
 export function createGenerationStore(db: Db): GenerationStore {
-  const insert = db.prepare(`INSERT INTO generations (id, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, outcome)
-    VALUES (@id, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, @seeds_json, @price_usd, 'queued')`);
+  const insert = db.prepare(`INSERT INTO generations (id, kind, source_json, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, outcome)
+    VALUES (@id, @kind, @source_json, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, @seeds_json, @price_usd, 'queued')`);
   const select = db.prepare<[string]>('SELECT * FROM generations WHERE id = ?');
-  const finish = db.prepare('UPDATE generations SET outcome = @outcome, request_ids = @request_ids, message_id = @message_id, price_usd = @price_usd WHERE id = @id');
+  const finish = db.prepare('UPDATE generations SET outcome = @outcome, request_ids = @request_ids, message_id = @message_id, price_usd = charged_usd WHERE id = @id');
+  const addCharge = db.prepare('UPDATE generations SET charged_usd = charged_usd + ? WHERE id = ?');
   const setOutcome = db.prepare('UPDATE generations SET outcome = ? WHERE id = ?');
   const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
   const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
@@ -125,6 +153,8 @@ export function createGenerationStore(db: Db): GenerationStore {
       const id = newGenerationId();
       insert.run({
         id,
+        kind: g.kind,
+        source_json: g.source === null ? null : JSON.stringify(g.source),
         guild_id: g.guildId,
         channel_id: g.channelId,
         user_id: g.userId,
@@ -136,7 +166,7 @@ export function createGenerationStore(db: Db): GenerationStore {
         seeds_json: JSON.stringify(g.seeds),
         price_usd: g.priceUsd,
       });
-      return { id, ...g, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null };
+      return { id, ...g, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null, chargedUsd: 0 };
     },
     get(id) {
       const row = select.get(id);
@@ -148,8 +178,10 @@ export function createGenerationStore(db: Db): GenerationStore {
         outcome: result.outcome,
         request_ids: JSON.stringify(result.requestIds),
         message_id: result.messageId,
-        price_usd: result.priceUsd,
       });
+    },
+    addCharge(id, usd) {
+      addCharge.run(usd, id);
     },
     setOutcome(id, outcome) {
       setOutcome.run(outcome, id);

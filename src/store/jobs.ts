@@ -1,63 +1,100 @@
 import { z } from 'zod';
 import type { Db } from './db.js';
+import { JOB_KINDS, type JobKind } from './generations.js';
 
 const rowSchema = z.object({
   id: z.string(),
+  kind: z.enum(JOB_KINDS),
   application_id: z.string(),
   interaction_token: z.string(),
   interaction_at: z.number(),
   placeholder_id: z.string().nullable(),
   channel_id: z.string(),
+  guild_id: z.string().nullable(),
   user_id: z.string(),
   state: z.enum(['queued', 'running']),
+  reserved_usd: z.number(),
   created_at: z.number(),
 });
 
 export interface JobRecord {
   id: string;
+  kind: JobKind;
   applicationId: string;
   interactionToken: string;
+  /** When this process received the interaction, by its own clock (the token lasts 15 min from then). */
   interactionAt: number;
   placeholderId: string | null;
   channelId: string;
+  guildId: string | null;
   userId: string;
   state: 'queued' | 'running';
+  /** Money promised to this job and not yet charged: counted against every budget until it ends. */
+  reservedUsd: number;
   createdAt: number;
 }
 
 export interface JobStore {
   add(job: JobRecord): void;
+  get(id: string): JobRecord | undefined;
   setState(id: string, state: 'queued' | 'running'): void;
+  /** Moves `usd` of the job's reservation into charged money (never below zero). */
+  consumeReservation(id: string, usd: number): void;
   remove(id: string): void;
-  /** Every job a previous run left queued or running. */
+  /** Every job queued or running, oldest first. */
   all(): JobRecord[];
+  /** Money reserved by unfinished jobs, for one user in one server (or outside any), one server, or all. */
+  reservedByUser(guildId: string | null, userId: string): number;
+  reservedByGuild(guildId: string): number;
+  reservedByAll(): number;
+}
+
+const sumSchema = z.object({ usd: z.number().nullable() });
+
+function fromRow(raw: unknown): JobRecord {
+  const r = rowSchema.parse(raw);
+  return {
+    id: r.id,
+    kind: r.kind,
+    applicationId: r.application_id,
+    interactionToken: r.interaction_token,
+    interactionAt: r.interaction_at,
+    placeholderId: r.placeholder_id,
+    channelId: r.channel_id,
+    guildId: r.guild_id,
+    userId: r.user_id,
+    state: r.state,
+    reservedUsd: r.reserved_usd,
+    createdAt: r.created_at,
+  };
 }
 
 export function createJobStore(db: Db): JobStore {
   const insert = db.prepare(
-    'INSERT INTO jobs (id, application_id, interaction_token, interaction_at, placeholder_id, channel_id, user_id, state, created_at) VALUES (@id, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @userId, @state, @createdAt)',
+    `INSERT INTO jobs (id, kind, application_id, interaction_token, interaction_at, placeholder_id, channel_id, guild_id, user_id, state, reserved_usd, created_at)
+     VALUES (@id, @kind, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @guildId, @userId, @state, @reservedUsd, @createdAt)`,
   );
+  const select = db.prepare<[string]>('SELECT * FROM jobs WHERE id = ?');
   const setState = db.prepare('UPDATE jobs SET state = ? WHERE id = ?');
+  const consume = db.prepare('UPDATE jobs SET reserved_usd = MAX(0, reserved_usd - ?) WHERE id = ?');
   const remove = db.prepare('DELETE FROM jobs WHERE id = ?');
   const all = db.prepare('SELECT * FROM jobs ORDER BY created_at');
+  const byUser = db.prepare<[string | null, string]>('SELECT SUM(reserved_usd) AS usd FROM jobs WHERE guild_id IS ? AND user_id = ?');
+  const byGuild = db.prepare<[string]>('SELECT SUM(reserved_usd) AS usd FROM jobs WHERE guild_id = ?');
+  const byAll = db.prepare('SELECT SUM(reserved_usd) AS usd FROM jobs');
+  const sum = (row: unknown) => sumSchema.parse(row).usd ?? 0;
   return {
     add: (job) => void insert.run(job),
+    get: (id) => {
+      const row = select.get(id);
+      return row === undefined ? undefined : fromRow(row);
+    },
     setState: (id, state) => void setState.run(state, id),
+    consumeReservation: (id, usd) => void consume.run(usd, id),
     remove: (id) => void remove.run(id),
-    all: () =>
-      all.all().map((raw) => {
-        const r = rowSchema.parse(raw);
-        return {
-          id: r.id,
-          applicationId: r.application_id,
-          interactionToken: r.interaction_token,
-          interactionAt: r.interaction_at,
-          placeholderId: r.placeholder_id,
-          channelId: r.channel_id,
-          userId: r.user_id,
-          state: r.state,
-          createdAt: r.created_at,
-        };
-      }),
+    all: () => all.all().map(fromRow),
+    reservedByUser: (guildId, userId) => sum(byUser.get(guildId, userId)),
+    reservedByGuild: (guildId) => sum(byGuild.get(guildId)),
+    reservedByAll: () => sum(byAll.get()),
   };
 }

@@ -62,6 +62,22 @@ export const MIGRATIONS: readonly string[] = [
     created_at          INTEGER NOT NULL
   );
   `,
+  // 4: one lifecycle for every kind of job. A job's reservation lives in its row, so the
+  // check of a budget and the reservation against it are one transaction, and a crash
+  // cannot leave money promised in memory only. What Venice charged is recorded per job as
+  // its answers arrive, before delivery, so a failed upload cannot lose a charge.
+  // `interaction_at` now holds the local receipt time (a skewed host clock cannot make
+  // a live token look expired).
+  `
+  ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'generate';
+  ALTER TABLE jobs ADD COLUMN guild_id TEXT;
+  ALTER TABLE jobs ADD COLUMN reserved_usd REAL NOT NULL DEFAULT 0;
+  ALTER TABLE generations ADD COLUMN kind TEXT NOT NULL DEFAULT 'generate';
+  ALTER TABLE generations ADD COLUMN source_json TEXT;
+  ALTER TABLE generations ADD COLUMN charged_usd REAL NOT NULL DEFAULT 0;
+  CREATE INDEX generations_by_day ON generations (created_at);
+  CREATE INDEX usage_by_user ON usage (day, user_id);
+  `,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -20,6 +20,7 @@ export interface Catalog {
   /** Reloads now; keeps the last good copy if Venice fails. Concurrent calls share one load. */
   refresh(): Promise<void>;
   start(): Promise<void>;
+  /** Stops the timer and ends a refresh in flight at once; the last good copy stays readable. */
   stop(): void;
 }
 
@@ -41,17 +42,20 @@ export function createCatalog(options: { venice: VeniceClient; log: Logger; refr
   let snapshot = empty;
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // Shutdown must not wait out a slow Venice: stop() aborts whatever load is running.
+  let lifetime = new AbortController();
 
-  async function load(): Promise<void> {
+  async function load(signal: AbortSignal): Promise<void> {
     const [wire, traits, styles] = await Promise.all([
-      options.venice.listImageModels(),
+      options.venice.listImageModels(signal),
       // Traits only pick the default model; a failure there must not cost us the list.
-      options.venice.listImageTraits().catch((err: unknown) => {
-        log.warn({ err }, 'could not load model traits; keeping the previous ones');
+      options.venice.listImageTraits(signal).catch((err: unknown) => {
+        if (!signal.aborted) log.warn({ err }, 'could not load model traits; keeping the previous ones');
         return snapshot.traits;
       }),
-      options.venice.listStyles(),
+      options.venice.listStyles(signal),
     ]);
+    signal.throwIfAborted();
     const models = wire.map(toImageModel).filter((m): m is ImageModel => m !== undefined);
     if (models.length === 0) throw new Error('Venice listed no usable image model');
     snapshot = buildSnapshot(models, traits, styles);
@@ -65,8 +69,11 @@ export function createCatalog(options: { venice: VeniceClient; log: Logger; refr
       return (id ? snapshot.byId.get(id) : undefined) ?? snapshot.models[0];
     },
     refresh() {
-      inFlight ??= load()
+      const { signal } = lifetime;
+      inFlight ??= load(signal)
         .catch((err: unknown) => {
+          // Stopped on purpose: nobody is waiting for this list any more, and it is not a failure.
+          if (signal.aborted) return;
           log.error({ err }, 'catalog refresh failed; serving the last good copy');
           if (snapshot.loadedAt === 0) throw err;
         })
@@ -76,6 +83,7 @@ export function createCatalog(options: { venice: VeniceClient; log: Logger; refr
       return inFlight;
     },
     async start() {
+      if (lifetime.signal.aborted) lifetime = new AbortController();
       // Venice being down at boot must not keep the bot offline: commands answer "try again"
       // until the timer's next load succeeds.
       await catalog.refresh().catch(() => undefined);
@@ -84,6 +92,8 @@ export function createCatalog(options: { venice: VeniceClient; log: Logger; refr
     },
     stop() {
       if (timer) clearInterval(timer);
+      timer = undefined;
+      lifetime.abort(new Error('the catalog was stopped'));
     },
   };
   return catalog;

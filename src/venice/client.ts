@@ -14,7 +14,7 @@ import {
   traitsSchema,
   type ImageModelWire,
 } from './schemas.js';
-import type { DeprecationNotice, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody } from './types.js';
+import type { DeprecationNotice, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody, UpscaledImage } from './types.js';
 
 export interface VeniceClientOptions {
   baseUrl: string;
@@ -27,15 +27,18 @@ export interface VeniceClientOptions {
 }
 
 export interface VeniceClient {
-  listImageModels(): Promise<ImageModelWire[]>;
-  listImageTraits(): Promise<Record<string, string>>;
-  listStyles(): Promise<string[]>;
+  listImageModels(signal?: AbortSignal): Promise<ImageModelWire[]>;
+  listImageTraits(signal?: AbortSignal): Promise<Record<string, string>>;
+  listStyles(signal?: AbortSignal): Promise<string[]>;
   /** One HTTP request; its blur and violation verdicts cover every image it returns. */
   generateImage(body: GenerateImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
   generateOpenAi(body: OpenAiImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
-  /** `POST /image/upscale`: Venice answers with the PNG itself. */
-  upscaleImage(image: Buffer, scale: 2 | 4, signal?: AbortSignal): Promise<{ image: Buffer; requestId?: string }>;
+  /** `POST /image/upscale`: Venice answers with the PNG itself, and its verdicts in headers. */
+  upscaleImage(image: Buffer, scale: 2 | 4, signal?: AbortSignal): Promise<UpscaledImage>;
+  /** Graceful: no new requests, and resolves once those in flight have finished. */
   close(): Promise<void>;
+  /** At once: ends every request in flight (and any pause between retries) with an error. */
+  destroy(): Promise<void>;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -52,6 +55,45 @@ const header = (headers: Headers, name: string): string | undefined => {
 };
 
 const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === 'true';
+
+const numberHeader = (headers: Headers, name: string): number | undefined => {
+  const text = header(headers, name)?.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+};
+
+/**
+ * Errors meaning the connection was never made, so the request provably never reached
+ * Venice. Anything else (a reset, a socket closed mid-answer) may have come after Venice read
+ * the request.
+ */
+const CONNECT_FAILURE_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  // TLS fails before a byte of HTTP is sent.
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+]);
+
+/** Whether an error from undici, or any error in its cause chain, says the connection was never made. */
+export function isConnectFailure(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    if (current instanceof undiciErrors.ConnectTimeoutError) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECT_FAILURE_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /** Venice prefixes its 400s with schema jargon; keep the human part, short and on one line. */
 export function cleanVeniceMessage(raw: string | undefined): string | undefined {
@@ -84,30 +126,58 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     bodyTimeout: options.timeoutMs + 5_000,
   });
   const log = options.log.child({ service: 'venice' });
+  // Aborted by destroy(): ends requests in flight and pauses between retries at once.
+  const lifetime = new AbortController();
+  // One controller per request or pause in flight, aborted by destroy(). Not a listener on the
+  // lifetime signal (dozens of requests at once would trip Node's listener warning) nor
+  // AbortSignal.any with it (Node 20 keeps every signal combined with a long-lived one).
+  const alive = new Set<AbortController>();
+
+  /** Runs `run` with a signal that aborts with any of `signals` or with destroy(). */
+  async function whileAlive<T>(signals: AbortSignal[], run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const stop = new AbortController();
+    if (lifetime.signal.aborted) stop.abort(lifetime.signal.reason);
+    alive.add(stop);
+    try {
+      return await run(AbortSignal.any([...signals, stop.signal]));
+    } finally {
+      alive.delete(stop);
+    }
+  }
 
   async function once(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<RawResponse> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const res = await request(`${options.baseUrl}${path}`, {
-        method,
-        dispatcher: agent,
-        signal: combined,
-        headers: {
-          authorization: `Bearer ${options.apiKey}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
+      return await whileAlive(signal ? [signal, timeout] : [timeout], async (combined) => {
+        const res = await request(`${options.baseUrl}${path}`, {
+          method,
+          dispatcher: agent,
+          signal: combined,
+          headers: {
+            authorization: `Bearer ${options.apiKey}`,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const bytes = Buffer.from(await res.body.arrayBuffer());
+        return { status: res.statusCode, headers: res.headers, body: bytes };
       });
-      const bytes = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers: res.headers, body: bytes };
     } catch (err) {
       if (signal?.aborted) throw err;
+      if (lifetime.signal.aborted) {
+        // Whether a POST got to Venice before the shutdown is unknown, as after any drop.
+        throw new VeniceError(method === 'POST' ? 'connection_lost' : 'network', `the Venice client was shut down during ${method} ${path}`, { cause: err });
+      }
       if (timeout.aborted || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
         throw new VeniceError('timeout', `Venice did not answer ${method} ${path} within ${options.timeoutMs} ms`, { cause: err });
       }
-      throw new VeniceError('network', `could not reach Venice for ${method} ${path}`, { cause: err });
+      if (isConnectFailure(err)) throw new VeniceError('network', `could not connect to Venice for ${method} ${path}`, { cause: err });
+      // Sent, perhaps read and billed: a GET may be asked again, a POST must not be.
+      if (method === 'POST') {
+        throw new VeniceError('connection_lost', `the connection to Venice dropped after ${method} ${path} was sent`, { cause: err });
+      }
+      throw new VeniceError('network', `the connection to Venice dropped during ${method} ${path}`, { cause: err });
     }
   }
 
@@ -147,7 +217,12 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
         if (held > policy.maxServerWaitMs) {
           throw new VeniceError('rate_limited', `Venice asked the bot to wait ${held} ms`, { status: 429, retryAfterMs: held });
         }
-        await limiter?.acquire(signal);
+        if (limiter) {
+          await whileAlive(signal ? [signal] : [], (held) => limiter.acquire(held)).catch((err: unknown) => {
+            if (signal?.aborted || !lifetime.signal.aborted) throw err;
+            throw new VeniceError('network', `the Venice client was shut down before ${method} ${path} was sent`, { cause: err });
+          });
+        }
         const res = await once(method, path, body, signal);
         limiter?.observe(res.status, res.headers);
         if (res.status >= 200 && res.status < 300) return res;
@@ -158,12 +233,16 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       }
       const bound = failure.kind === 'rate_limited' ? policy.maxRateLimitedAttempts : policy.maxAttempts;
       const last = attempt + 1 >= bound;
-      if (!isRetryable(failure) || last) throw failure;
+      if (!isRetryable(failure, method) || last || lifetime.signal.aborted) throw failure;
       const jitter = backoffDelay(attempt, policy);
       if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxServerWaitMs) throw failure;
       const wait = Math.max(jitter, failure.retryAfterMs ?? 0);
       log.warn({ path, status: failure.status, kind: failure.kind, attempt: attempt + 1, waitMs: wait, requestId: failure.requestId }, 'retrying Venice request');
-      await sleep(wait, signal);
+      await whileAlive(signal ? [signal] : [], (pause) => sleep(wait, pause)).catch((err: unknown) => {
+        // Shut down mid-pause: the last failure says what happened, not the abort.
+        if (!signal?.aborted) throw failure;
+        throw err;
+      });
     }
   }
 
@@ -190,13 +269,14 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     if (date) deprecation.date = date;
     if (replacement) deprecation.replacement = replacement;
     const deprecated = isTrue(header(res.headers, 'x-venice-deprecated')) || Object.keys(deprecation).length > 0;
-    const balance = Number(header(res.headers, 'x-venice-balance-usd'));
+    // The spec documents X-Balance-Remaining (x402 accounts); Venice's clients read x-venice-balance-usd.
+    const balance = numberHeader(res.headers, 'x-balance-remaining') ?? numberHeader(res.headers, 'x-venice-balance-usd');
     return {
       blurred: isTrue(header(res.headers, 'x-venice-is-blurred')),
       contentViolation: isTrue(header(res.headers, 'x-venice-is-content-violation')),
       ...(deprecated ? { deprecation } : {}),
       ...(header(res.headers, 'cf-ray') ? { requestId: header(res.headers, 'cf-ray') } : {}),
-      ...(Number.isFinite(balance) ? { balanceUsd: balance } : {}),
+      ...(balance !== undefined ? { balanceUsd: balance } : {}),
     };
   }
 
@@ -209,8 +289,8 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
   }
 
   return {
-    async listImageModels() {
-      const res = await send('GET', '/models?type=image', undefined);
+    async listImageModels(signal) {
+      const res = await send('GET', '/models?type=image', undefined, signal);
       const list = parseJson(res, modelListSchema, '/models');
       const models: ImageModelWire[] = [];
       for (const entry of list.data) {
@@ -221,13 +301,13 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       return models;
     },
 
-    async listImageTraits() {
-      const res = await send('GET', '/models/traits?type=image', undefined);
+    async listImageTraits(signal) {
+      const res = await send('GET', '/models/traits?type=image', undefined, signal);
       return parseJson(res, traitsSchema, '/models/traits').data;
     },
 
-    async listStyles() {
-      const res = await send('GET', '/image/styles', undefined);
+    async listStyles(signal) {
+      const res = await send('GET', '/image/styles', undefined, signal);
       return parseJson(res, stylesSchema, '/image/styles').data;
     },
 
@@ -260,12 +340,24 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       if (sniffImageFormat(res.body) === undefined || !isCompleteImage(res.body)) {
         throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
       }
-      const requestId = header(res.headers, 'cf-ray');
-      return { image: res.body, ...(requestId ? { requestId } : {}) };
+      const { blurred, contentViolation, requestId, balanceUsd } = verdicts(res);
+      return {
+        image: res.body,
+        blurred,
+        contentViolation,
+        ...(requestId !== undefined ? { requestId } : {}),
+        ...(balanceUsd !== undefined ? { balanceUsd } : {}),
+      };
     },
 
     async close() {
       await agent.close();
+    },
+
+    async destroy() {
+      lifetime.abort(new Error('the Venice client was destroyed'));
+      for (const stop of alive) stop.abort(lifetime.signal.reason);
+      await agent.destroy();
     },
   };
 }

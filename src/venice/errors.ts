@@ -8,10 +8,11 @@ export type VeniceErrorKind =
   | 'too_large' // 413
   | 'unsupported_media' // 415
   | 'rate_limited' // 429, after retries
-  | 'server_error' // 500 and other 5xx, after retries
+  | 'server_error' // 500 and other 5xx, after retries (a POST retries only a 500)
   | 'unavailable' // 503, after retries
   | 'timeout'
-  | 'network' // connection refused or dropped, after retries
+  | 'network' // never reached Venice (refused, DNS, connect timeout), or a dropped GET, after retries
+  | 'connection_lost' // a POST's connection dropped after it was sent: Venice may have run and billed it
   | 'malformed'; // a 2xx answer the bot cannot use
 
 export interface VeniceErrorInit {
@@ -67,7 +68,22 @@ export function kindForStatus(status: number): VeniceErrorKind {
   }
 }
 
-/** Venice says these are worth another try after a pause. */
-export function isRetryable(error: VeniceError): boolean {
-  return error.kind === 'rate_limited' || error.kind === 'server_error' || error.kind === 'unavailable' || error.kind === 'network';
+/**
+ * Whether a failed request is worth another try after a pause. A GET changes nothing, so any
+ * failure to get an answer is retried. A POST may already have been billed: it is retried only
+ * when it provably never reached Venice (`network` on a POST means the connection was never
+ * made) or when Venice itself answered that it did not run it (429, 500, 503). A gateway's
+ * 502 or 504 says nothing about whether Venice ran the request behind it.
+ */
+export function isRetryable(error: VeniceError, method: 'GET' | 'POST'): boolean {
+  switch (error.kind) {
+    case 'rate_limited':
+    case 'unavailable':
+    case 'network':
+      return true;
+    case 'server_error':
+      return method === 'GET' || error.status === 500;
+    default:
+      return false;
+  }
 }

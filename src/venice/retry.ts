@@ -1,5 +1,5 @@
 export interface RetryPolicy {
-  /** Attempts in all, the first included, for server errors and dropped connections. */
+  /** Attempts in all, the first included, for server errors and failed connections (see isRetryable). */
   maxAttempts: number;
   /** Attempts in all while Venice answers 429: waiting out a rate limit is cheap, losing a job is not. */
   maxRateLimitedAttempts: number;

@@ -54,3 +54,14 @@ export interface GeneratedImages {
   timingMs?: number;
   balanceUsd?: number;
 }
+
+/** `POST /image/upscale`'s answer: the PNG, and the same per-response verdicts as a generation's. */
+export interface UpscaledImage {
+  image: Buffer;
+  /** Safe mode blurred the output. */
+  blurred: boolean;
+  /** Venice blocked the image: the bytes are a placeholder, not the result, and it was not charged. */
+  contentViolation: boolean;
+  requestId?: string;
+  balanceUsd?: number;
+}

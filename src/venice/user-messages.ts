@@ -37,6 +37,8 @@ export function describeVeniceError(err: VeniceError): string {
       return 'Venice took too long to answer. Try again, perhaps with fewer variants or a faster model.';
     case 'network':
       return 'The bot could not reach Venice. Try again in a minute.';
+    case 'connection_lost':
+      return 'The connection to Venice dropped after the request was sent, so the bot did not retry it (it may already have been charged). Try again.';
     case 'malformed':
       return 'Venice sent an answer the bot could not read. Try again.';
   }

@@ -67,4 +67,47 @@ describe('jobs across a crash and a shutdown', () => {
     await interruptedEdit(queued, /restarting, and this request had not started yet/);
     expect(venice.generateRequests()).toHaveLength(1);
   }, 120_000);
+
+  it('completes an interaction that arrives the moment the gateway is up, while the last run’s job is reported', async () => {
+    discord = await startFakeDiscord();
+    venice = await startVeniceSimulator();
+    venice.script({ kind: 'hang' }, { times: Infinity });
+    const env = fakeEnv(discord, venice, { DATABASE_PATH: tempDatabasePath() });
+    const first = await start(env);
+    const left = await discord.slashCommand('imagine', { prompt: 'left behind' }, { user: 'alice' });
+    await discord.waitFor(() => venice.generateRequests().length === 1, 30_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    venice.reset();
+    const second = spawnBot(env);
+    processes.push(second);
+    // No waiting for "ready": the interaction lands as soon as the new session is identified.
+    await discord.waitFor(() => discord.gateway.identifies.length === 2, 60_000);
+    await discord.ready(60_000);
+    const fresh = await discord.slashCommand('imagine', { prompt: 'just in time' }, { user: 'bob' });
+    const result = await fresh.originalEdit((r) => r.files.length > 0, 30_000);
+    expect(result.status).toBe(200);
+    expect(fresh.requests().some((r) => /restarted/.test(json(r).content ?? ''))).toBe(false);
+    await interruptedEdit(left, /restarted while making these images/);
+  }, 150_000);
+
+  it('exits within the grace period plus 2 s on SIGTERM while an upscale hangs at Venice, and tells its requester', async () => {
+    discord = await startFakeDiscord();
+    venice = await startVeniceSimulator();
+    const bot = await start(fakeEnv(discord, venice, { SHUTDOWN_GRACE_SECONDS: '2' }));
+    const made = await discord.slashCommand('imagine', { prompt: 'to enlarge' });
+    const posted = await made.message((m) => Array.isArray(m['attachments']) && (m['attachments'] as unknown[]).length === 1, 30_000);
+    const menu = (JSON.stringify(posted['components']).match(/"custom_id":"(vi:imagine:upscale:[^"]+)"/) ?? [])[1]!;
+    venice.script({ kind: 'hang' }, { path: '/image/upscale', times: Infinity });
+    const press = await discord.selectMenu(menu, ['1x2'], { id: String(posted['id']) }, { user: 'bob' });
+    await discord.waitFor(() => venice.requests.some((r) => r.path === '/image/upscale'), 30_000);
+
+    const sentAt = Date.now();
+    expect(await bot.stop()).toBe(0);
+    expect(Date.now() - sentAt).toBeLessThanOrEqual(2_000 + 2_000);
+    const told = await interruptedEdit(press, /restarted before this request finished/);
+    expect(told.status).toBe(200);
+    expect(JSON.stringify(json(told).components)).toContain('Retry');
+  }, 120_000);
 });

@@ -93,7 +93,10 @@ describe('long jobs and large files', () => {
     const body = json(posted) as { content?: string; allowed_mentions?: { parse?: string[]; users?: string[] }; message_reference?: { message_id: string } };
     expect(body.content).toContain(`<@${h.discord.ids.users.alice}>`);
     expect(body.content).toMatch(/15 minutes/);
-    expect(body.allowed_mentions).toEqual({ parse: [], users: [h.discord.ids.users.alice] });
+    expect(body.allowed_mentions).toEqual({ parse: [], users: [h.discord.ids.users.alice], replied_user: false });
+    // discord.js built the body: attachment ids are snowflake strings, as the spec says.
+    expect(posted.status).toBe(200);
+    expect((json(posted).attachments as Array<{ id: unknown }>).map((a) => a.id)).toEqual(['0']);
     expect(body.message_reference?.message_id).toMatch(/^\d+$/);
     expect(posted.files.map((f) => f.filename)).toEqual(['image-1.webp']);
   });

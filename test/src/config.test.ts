@@ -28,7 +28,16 @@ describe('reading the configuration from the environment', () => {
       MAX_JOBS_PER_USER: 2,
       MAX_JOBS_PER_GUILD: 8,
       SHUTDOWN_GRACE_SECONDS: 8,
+      DM_DAILY_BUDGET_USD: 1,
+      DM_COOLDOWN_SECONDS: 10,
+      ALLOW_DMS: true,
     });
+  });
+
+  it('reads the operator’s limits, and names a bad one', () => {
+    const config = loadConfig({ ...required, DAILY_BUDGET_USD: '25', DM_DAILY_BUDGET_USD: '0.5', DM_COOLDOWN_SECONDS: '0', ALLOW_DMS: 'false' });
+    expect(config).toMatchObject({ DAILY_BUDGET_USD: 25, DM_DAILY_BUDGET_USD: 0.5, DM_COOLDOWN_SECONDS: 0, ALLOW_DMS: false });
+    expect(() => loadConfig({ ...required, ALLOW_DMS: 'maybe', DAILY_BUDGET_USD: '-1' })).toThrow(/ALLOW_DMS: expected true or false[\s\S]*DAILY_BUDGET_USD: expected an amount of 0 or more|DAILY_BUDGET_USD: expected an amount of 0 or more[\s\S]*ALLOW_DMS: expected true or false/);
   });
 
   it('reads every variable it knows, numbers as numbers and URLs without a trailing slash', () => {

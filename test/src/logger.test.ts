@@ -117,3 +117,84 @@ describe('the scrubber', () => {
     expect(scrub('/webhooks/123/abc/messages')).toBe('/webhooks/123/abc/messages');
   });
 });
+
+describe('what the log never holds: payloads', () => {
+  const maxLine = 16 * 1024;
+
+  /** A 413 of the kind a four-image upload gets, as discord.js builds it. */
+  function uploadTooLarge(): DiscordAPIError {
+    const image = () => Buffer.alloc(5_000_000, 0x89);
+    return new DiscordAPIError(
+      { code: 40005, message: 'Request entity too large' },
+      40005,
+      413,
+      'POST',
+      'https://discord.com/api/v10/channels/1200000000000000001/messages',
+      {
+        files: [1, 2, 3, 4].map((n) => ({ name: `image-${n}.png`, data: image() })),
+        body: { content: 'a prompt '.repeat(200), attachments: [0, 1, 2, 3].map((id) => ({ id, filename: `image-${id + 1}.png` })) },
+      },
+    );
+  }
+
+  function expectShortJsonLines(text: string): void {
+    for (const line of text.trim().split('\n')) {
+      expect(Buffer.byteLength(line)).toBeLessThan(maxLine);
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+    }
+  }
+
+  it('logs a failed upload with its status and code, and only the size of what was sent', () => {
+    const { log, output, lines } = capture();
+    log.error({ err: uploadTooLarge(), channelId: '1200000000000000001' }, 'could not post the images');
+    expectShortJsonLines(output());
+    const [line] = lines();
+    expect(line?.['msg']).toBe('could not post the images');
+    expect(line?.['err']).toMatchObject({ status: 413, code: 40005, method: 'POST', message: 'Request entity too large', requestBody: { files: 4, bytes: 20_000_000 } });
+    expect(output()).not.toContain('a prompt a prompt');
+  });
+
+  it('keeps the facts of an error nested as a cause, without its payload', () => {
+    const { log, output, lines } = capture();
+    const wrapped = new Error('delivery failed', { cause: uploadTooLarge() });
+    log.error({ err: wrapped }, 'job failed');
+    expectShortJsonLines(output());
+    const err = lines()[0]?.['err'] as { message: string; cause: Record<string, unknown> };
+    expect(err.message).toContain('delivery failed');
+    expect(err.cause).toMatchObject({ status: 413, code: 40005, requestBody: { files: 4, bytes: 20_000_000 } });
+  });
+
+  it('writes a Buffer on an error as its size and cuts a very long string', () => {
+    const { log, output, lines } = capture();
+    const err = Object.assign(new Error('Venice answered 500'), { body: Buffer.alloc(3_000_000), responseText: 'x'.repeat(100_000) });
+    log.error({ err }, 'request failed');
+    expectShortJsonLines(output());
+    const logged = lines()[0]?.['err'] as { body: string; responseText: string };
+    expect(logged.body).toBe('[3000000 bytes]');
+    expect(logged.responseText.length).toBeLessThan(2_100);
+    expect(logged.responseText).toMatch(/\[100000 chars\]$/);
+  });
+
+  it('redacts a secret before cutting the string it sits in, so no half of it is left', () => {
+    const { log, output } = capture();
+    const text = `${'z'.repeat(1_990)}${veniceKey} and more`;
+    log.error({ err: Object.assign(new Error('failed'), { responseText: text }) }, 'request failed');
+    expect(output()).not.toContain(veniceKey.slice(0, 10));
+  });
+
+  it('shortens any line over 16 KB to JSON that keeps the level, message and short fields', () => {
+    const { log, output, lines } = capture();
+    log.warn({ jobId: 'job-1', payload: { text: 'y'.repeat(200_000) } }, 'odd payload');
+    expectShortJsonLines(output());
+    expect(lines()[0]).toMatchObject({ level: 40, msg: 'odd payload', jobId: 'job-1', truncated: true });
+    expect(lines()[0]?.['originalBytes']).toBeGreaterThan(200_000);
+    expect(lines()[0]).not.toHaveProperty('payload');
+  });
+
+  it('leaves an ordinary line exactly as pino wrote it', () => {
+    const { log, lines } = capture();
+    log.info({ jobId: 'job-2', bytes: 1234 }, 'posted');
+    expect(lines()[0]).toMatchObject({ jobId: 'job-2', bytes: 1234, msg: 'posted' });
+    expect(lines()[0]).not.toHaveProperty('truncated');
+  });
+});

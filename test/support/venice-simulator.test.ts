@@ -134,6 +134,7 @@ describe('POST /image/generate', () => {
     expect(Number(res.headers.get('x-ratelimit-remaining-requests'))).toBe(1_000_000 - 3);
     expect(Number(res.headers.get('x-ratelimit-reset-requests'))).toBeGreaterThan(Date.now());
     expect(res.headers.get('x-venice-balance-usd')).toMatch(/^\d+\.\d+$/);
+    expect(res.headers.get('x-balance-remaining')).toMatch(/^\d+\.\d{6}$/);
     expect(res.headers.get('cf-ray')).toMatch(/^[0-9a-f]{16}-[A-Z]{3}$/);
     expect(res.headers.get('x-venice-deprecated')).toBeNull();
   });
@@ -304,6 +305,12 @@ describe('scripting', () => {
     sim.script({ kind: 'drop-connection' });
     await expect(generate({ model: 'z-image-turbo', prompt: 'x' })).rejects.toThrow();
     expect(sim.generateRequests()).toHaveLength(1);
+  });
+
+  it('scripts discovery too: an error on GET /models, then the list again', async () => {
+    sim.script({ kind: 'error', status: 503 }, { path: '/models' });
+    expect((await fetch(`${sim.baseUrl}/models?type=image`)).status).toBe(503);
+    expect((await fetch(`${sim.baseUrl}/models?type=image`)).status).toBe(200);
   });
 
   it('cuts the base64 image in the middle', async () => {

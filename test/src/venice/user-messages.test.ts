@@ -19,6 +19,7 @@ describe('what the user reads when Venice fails', () => {
     ['server_error', /failed while generating the image/, /Try again in a moment/],
     ['timeout', /took too long to answer/, /Try again/],
     ['network', /could not reach Venice/, /Try again in a minute/],
+    ['connection_lost', /dropped after the request was sent, so the bot did not retry it \(it may already have been charged\)/, /Try again\./],
     ['malformed', /an answer the bot could not read/, /Try again/],
   ];
 

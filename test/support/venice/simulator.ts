@@ -10,7 +10,10 @@
  * - One API key; rate-limit windows are kept per key all the same.
  * - Only requests that pass validation spend the rate-limit budget, one unit per image; once a
  *   key's minute is spent, requests get 429 until `x-ratelimit-reset-requests` (Unix ms).
- * - `x-venice-balance-usd` is the balance after the request (content violations are free).
+ * - The balance after the request (content violations are free) goes out as both
+ *   `X-Balance-Remaining` (the spec's header, documented for x402 accounts) and
+ *   `x-venice-balance-usd` / `x-venice-balance-diem` (what Venice's clients read); the
+ *   `balanceHeaders` option sends only one kind, since sources disagree on which a key gets.
  * - Images are solid colours from hash(seed, variant), at their real size (4K included).
  * - `/image/upscale` takes JSON only (multipart answers 415) and returns a real PNG of the final size.
  * - A scripted rule is used up when a request matches it; an `ok` rule then still goes through
@@ -73,7 +76,7 @@ export interface ScriptOptions {
   match?: (req: SimRequest) => boolean;
   /** Default 1; Infinity allowed. */
   times?: number;
-  /** Default '/image/generate'. */
+  /** Default '/image/generate'. A GET path ('/models', '/models/traits', '/image/styles') takes 'error', 'drop-connection' and 'hang'. */
   path?: string;
 }
 
@@ -103,6 +106,8 @@ export interface VeniceSimulatorOptions {
   inferenceDelayMs?: number;
   /** Default undefined: not enforced, and the headers report a limit of 1,000,000 a minute. */
   rateLimitPerMinute?: number;
+  /** Which balance headers answers carry. Default 'both'. */
+  balanceHeaders?: 'both' | 'spec' | 'venice';
 }
 
 interface Rule {
@@ -190,12 +195,13 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     // Unenforced means unlimited: advertising 20 while serving more would tell a well-behaved
     // client to stop after 20 requests a minute.
     const limit = options.rateLimitPerMinute ?? UNENFORCED_LIMIT;
+    const balance = options.balanceHeaders ?? 'both';
     return {
       'x-ratelimit-limit-requests': String(limit),
       'x-ratelimit-remaining-requests': String(Math.max(0, limit - window.used)),
       'x-ratelimit-reset-requests': String(window.start + windowMs),
-      'x-venice-balance-usd': balanceUsd.toFixed(4),
-      'x-venice-balance-diem': '0.0000',
+      ...(balance !== 'venice' ? { 'X-Balance-Remaining': balanceUsd.toFixed(6) } : {}),
+      ...(balance !== 'spec' ? { 'x-venice-balance-usd': balanceUsd.toFixed(4), 'x-venice-balance-diem': '0.0000' } : {}),
     };
   }
 
@@ -439,7 +445,12 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     requests.push(req);
 
     if (!underBase) return sendJson(res, 404, { error: 'Not found' });
-    if (req.method === 'GET') return answerGet(req, res);
+    if (req.method === 'GET') {
+      // Discovery can be scripted too (by `path`, e.g. '/models'): an error, a drop or a hang.
+      const scripted = takeRule(req);
+      if (scripted && scripted.kind !== 'ok') return answerScripted(req, res, scripted);
+      return answerGet(req, res);
+    }
     if (req.method === 'POST' && postPaths.has(req.path)) return answerPost(req, res, { tooLarge, invalidJson, isJson });
     return sendJson(res, 404, { error: 'Not found' });
   }

@@ -1,0 +1,122 @@
+import { UserError, internalErrorText, newErrorId } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Generation, Outcome } from '../store/generations.js';
+import type { JobStore } from '../store/jobs.js';
+import type { Ledger } from './ledger.js';
+import { abortReason, type FairQueue } from './queue.js';
+
+/** What a job's work reports when it produced something for the user. */
+export interface JobResult {
+  outcome: Outcome;
+  requestIds: string[];
+  messageId: string | null;
+}
+
+export interface JobRun {
+  /** Aborted when the requester cancels or the bot shuts down. */
+  signal: AbortSignal;
+  /** Records what Venice charged for one answer, at once (before anything is delivered). */
+  charge(usd: number, images: number): void;
+  log: Logger;
+}
+
+/** Calls Venice and delivers; throws a `UserError` for what the requester should read. */
+export type JobWork = (run: JobRun) => Promise<JobResult>;
+
+/** How a job talks to its requester at each step; implemented over the interaction. */
+export interface JobMessenger {
+  /** The job's place in the line changed (1 = next). */
+  position(position: number, etaMs: number): void;
+  /** The job left the line and started. */
+  started(): void;
+  /** Left the line or was stopped at the requester's wish. */
+  cancelled(): Promise<void>;
+  /** Stopped by a shutdown; `chargedUsd` is what Venice had already billed. */
+  interrupted(chargedUsd: number): Promise<void>;
+  /** The job failed: tell the requester privately and take down its public placeholder. */
+  failed(text: string): Promise<void>;
+}
+
+export interface LifecycleDeps {
+  queue: FairQueue;
+  ledger: Ledger;
+  jobs: JobStore;
+  log: Logger;
+  now(): number;
+}
+
+/**
+ * Puts an admitted job (its generation and reservation already recorded by `ledger.admit`)
+ * in the fair queue, and runs it through the one lifecycle every action shares: start,
+ * work (charging as Venice answers), then settle. Whatever fails on the way, the requester
+ * is answered and the reservation is released; a crash leaves the job's row for the next
+ * start to report.
+ */
+export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenger: JobMessenger, work: JobWork): void {
+  const { ledger, log: parentLog } = deps;
+  const id = generation.id;
+  const log = parentLog.child({ generationId: id, kind: generation.kind });
+  let charged = 0;
+
+  /** Releases the reservation even when the full settle cannot be written. */
+  const finish = (write: () => void): boolean => {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      log.error({ err }, 'could not record the end of a job; releasing its reservation alone');
+      try {
+        deps.jobs.remove(id);
+      } catch (again) {
+        log.error({ err: again }, 'could not release the reservation; the next start will report this job');
+      }
+      return false;
+    }
+  };
+
+  deps.queue.enqueue({
+    id,
+    userId: generation.userId,
+    guildId: generation.guildId,
+    onPosition: (position, etaMs) => messenger.position(position, etaMs),
+    onRemoved: () => {
+      finish(() => ledger.abandon(id, 'cancelled'));
+    },
+    run: async (signal) => {
+      messenger.started();
+      let result: JobResult | undefined;
+      let failure: unknown;
+      try {
+        ledger.start(id);
+        result = await work({
+          signal,
+          log,
+          charge: (usd, images) => {
+            ledger.charge(id, { usd, images }, deps.now());
+            charged += usd;
+          },
+        });
+      } catch (err) {
+        failure = err;
+      }
+
+      const aborted = abortReason(signal);
+      if (aborted && result === undefined) {
+        finish(() => ledger.abandon(id, aborted === 'shutdown' ? 'interrupted' : 'cancelled'));
+        await (aborted === 'shutdown' ? messenger.interrupted(charged) : messenger.cancelled()).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
+        return;
+      }
+      if (result !== undefined && finish(() => ledger.settle(id, result))) return;
+      if (result !== undefined) return; // delivered: the user has their images; the log keeps the rest
+      finish(() => ledger.abandon(id, 'failed'));
+      let text: string;
+      if (failure instanceof UserError) text = failure.message;
+      else {
+        const errorId = newErrorId();
+        log.error({ err: failure, errorId }, 'job failed');
+        text = internalErrorText(errorId);
+      }
+      await messenger.failed(text).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
+    },
+  });
+}
