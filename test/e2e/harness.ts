@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startBot, type Bot } from '../../src/main.js';
 import { startFakeDiscord, type FakeDiscord } from '../support/discord/fake-discord.js';
 import { startVeniceSimulator, type VeniceSimulator } from '../support/venice/simulator.js';
+import { assertNoInvalidRequests, veniceRefusals } from './helpers.js';
 
 export interface Harness {
   discord: FakeDiscord;
@@ -63,6 +64,10 @@ export async function startHarness(options: { env?: Record<string, string>; disc
       await bot.stop();
       await discord.close();
       await venice.close();
+      // Whatever a test asserted, the bot must never have sent either service what its spec refuses.
+      assertNoInvalidRequests(discord);
+      const refused = veniceRefusals(venice);
+      if (refused.length > 0) throw new Error(`Venice refused ${refused.length} request(s): ${refused.map((r) => `${r.status} ${JSON.stringify(r.body)}`).join('; ')}`);
     },
   };
 }

@@ -12,11 +12,12 @@ import {
   LabelBuilder,
   ModalBuilder,
   PermissionFlagsBits,
+  Routes,
   SlashCommandBuilder,
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
-import type { Interaction, TextChannel } from 'discord.js';
+import type { APIMessage, Interaction, TextChannel } from 'discord.js';
 import sharp from 'sharp';
 import { startFakeDiscord } from './discord/fake-discord.js';
 import type { FakeDiscord } from './discord/fake-discord.js';
@@ -554,5 +555,162 @@ describe('attachments on the fake CDN', () => {
       '/webhooks/APP/TOKEN/messages/@original',
     ]);
     for (const id of fake.deletedMessages()) expect(fake.message(id)).toBeUndefined();
+  });
+});
+
+describe('spec strictness on every route the bot writes to', () => {
+  const png = Buffer.from('89504e470d0a1a0a', 'hex');
+
+  it('refuses a channel message whose attachment id is a number (400, 50035) and accepts a string id', async () => {
+    const c = await login();
+    const route = Routes.channelMessages(fake.ids.channels.text);
+    // The shape src/main.ts sendChannelMessage builds: payload_json of a multipart body.
+    const body = (id: number | string) => ({
+      content: 'your images are ready',
+      allowed_mentions: { parse: [], users: [fake.ids.users.alice] },
+      attachments: [{ id, filename: 'image-1.webp' }],
+    });
+    const files = [{ name: 'image-1.webp', data: png }];
+
+    const error: unknown = await c.rest.post(route, { body: body(0), files }).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(DiscordAPIError);
+    expect(error).toMatchObject({ status: 400, code: 50035, message: expect.stringContaining('Invalid Form Body') as unknown });
+    expect((error as DiscordAPIError).rawError).toEqual({
+      code: 50035,
+      message: 'Invalid Form Body',
+      errors: { attachments: { '0': { id: { _errors: [{ code: 'BASE_TYPE_BAD_TYPE', message: 'must be string' }] } } } },
+    });
+    const [refused] = fake.channelMessages('text');
+    expect(refused).toMatchObject({ status: 400, invalid: 'attachments.0.id: must be string' });
+    expect(refused?.headers['content-type']).toMatch(/^multipart\/form-data/);
+    expect(fake.invalidRequests()).toEqual([refused]);
+
+    const sent = (await c.rest.post(route, { body: body('0'), files })) as APIMessage;
+    expect(sent.attachments.map((a) => a.filename)).toEqual(['image-1.webp']);
+    expect(fake.channelMessages('text').map((r) => [r.status, r.invalid])).toEqual([[400, 'attachments.0.id: must be string'], [200, undefined]]);
+    expect(fake.message(sent.id)).toMatchObject({ attachments: [{ filename: 'image-1.webp' }] });
+  });
+
+  type Encoding = 'json' | 'multipart';
+  /** A message body with one defect at a known place, and its fixed twin. */
+  const defects: Array<{ name: string; bad: Record<string, unknown>; good: Record<string, unknown>; at: string[] }> = [
+    { name: 'a numeric attachment id', bad: { content: 'x', attachments: [{ id: 0, filename: 'a.png' }] }, good: { content: 'x', attachments: [{ id: '0', filename: 'a.png' }] }, at: ['attachments', '0', 'id'] },
+    { name: 'a numeric user id in allowed_mentions', bad: { content: 'x', allowed_mentions: { parse: [], users: [123] } }, good: { content: 'x', allowed_mentions: { parse: [], users: ['123'] } }, at: ['allowed_mentions', 'users', '0'] },
+    { name: 'content as a number', bad: { content: 5 }, good: { content: '5' }, at: ['content'] },
+    { name: 'embeds as an object', bad: { content: 'x', embeds: { description: 'd' } }, good: { content: 'x', embeds: [{ description: 'd' }] }, at: ['embeds'] },
+  ];
+
+  async function send(method: string, path: string, body: unknown, encoding: Encoding, auth = true): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+    const headers: Record<string, string> = auth ? { authorization: `Bot ${fake.token}` } : {};
+    let payload: string | FormData;
+    if (encoding === 'json') {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    } else {
+      payload = new FormData();
+      payload.append('files[0]', new Blob([png], { type: 'image/png' }), 'a.png');
+      payload.append('payload_json', JSON.stringify(body));
+    }
+    const res = await fetch(`${fake.apiUrl}/v10${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  }
+
+  /** Walks Discord's `errors` object down a path and returns the `_errors` found there. */
+  function errorsAt(json: Record<string, unknown> | undefined, at: string[]): unknown {
+    let node: unknown = json?.errors;
+    for (const part of at) node = (node as Record<string, unknown> | undefined)?.[part];
+    return (node as { _errors?: unknown } | undefined)?._errors;
+  }
+
+  /** Every defect, JSON and multipart, refused with 400/50035 at its path; then the fixed body accepted. Returns the accepted answer. */
+  async function expectRefusedThenAccepted(method: string, path: string, wrap: (b: Record<string, unknown>) => unknown, prefix: string[], auth: boolean): Promise<unknown> {
+    for (const encoding of ['json', 'multipart'] as const) {
+      for (const defect of defects) {
+        const bad = await send(method, path, wrap(defect.bad), encoding, auth);
+        expect({ route: `${method} ${path.split('/').slice(0, 2).join('/')}`, encoding, defect: defect.name, status: bad.status, code: bad.json?.code }).toEqual({
+          route: `${method} ${path.split('/').slice(0, 2).join('/')}`,
+          encoding,
+          defect: defect.name,
+          status: 400,
+          code: 50035,
+        });
+        expect(bad.json?.message).toBe('Invalid Form Body');
+        expect(errorsAt(bad.json, [...prefix, ...defect.at])).toEqual(expect.arrayContaining([expect.objectContaining({ code: expect.any(String) as unknown, message: expect.any(String) as unknown })]));
+      }
+    }
+    // Callbacks answer only once: the accepted twin goes last, once per route.
+    const ok = await send(method, path, wrap(defects[0]!.good), 'multipart', auth);
+    expect(ok.status).toBeLessThan(300);
+    expect(fake.requests.filter((r) => r.status === 400).every((r) => r.invalid !== undefined)).toBe(true);
+    return ok.json;
+  }
+
+  it('refuses every spec-invalid body with 400/50035 on callbacks, webhook edits and follow-ups, channel messages, JSON and multipart alike', async () => {
+    const c = await loginWithCommands();
+    const received = nextInteraction(c, async (i) => i.id);
+    const handle = await fake.slashCommand('imagine', { prompt: 'fox' });
+    await received;
+    const app = fake.ids.application;
+    const channel = fake.ids.channels.text;
+
+    await expectRefusedThenAccepted('POST', `/interactions/${handle.id}/${handle.token}/callback`, (data) => ({ type: 4, data }), ['data'], false);
+    await expectRefusedThenAccepted('PATCH', `/webhooks/${app}/${handle.token}/messages/@original`, (b) => b, [], false);
+    const followUp = (await expectRefusedThenAccepted('POST', `/webhooks/${app}/${handle.token}?wait=true`, (b) => b, [], false)) as { id: string };
+    await expectRefusedThenAccepted('PATCH', `/webhooks/${app}/${handle.token}/messages/${followUp.id}`, (b) => b, [], false);
+    const posted = (await expectRefusedThenAccepted('POST', `/channels/${channel}/messages`, (b) => b, [], true)) as { id: string };
+    await expectRefusedThenAccepted('PATCH', `/channels/${channel}/messages/${posted.id}`, (b) => b, [], true);
+
+    const perRoute = defects.length * 2;
+    expect(fake.invalidRequests()).toHaveLength(6 * perRoute);
+    expect(fake.requests.filter((r) => r.status < 300 && r.invalid !== undefined)).toEqual([]);
+  });
+
+  it('refuses spec-invalid command writes with 400/50035 and keeps the registered commands', async () => {
+    await loginWithCommands();
+    const before = fake.commands();
+    expect(before).toHaveLength(2);
+    const guildCommands = `/applications/${fake.ids.application}/guilds/${fake.ids.guild}/commands`;
+    const globalCommands = `/applications/${fake.ids.application}/commands`;
+    const cases: Array<[string, string, unknown, string[]]> = [
+      ['PUT', guildCommands, [{ type: 1, name: 'imagine', description: 'x'.repeat(101) }], ['0', 'description']],
+      ['PUT', globalCommands, [{ type: 1, name: 'imagine', description: 'd', options: [{ type: '3', name: 'prompt', description: 'p' }] }], ['0', 'options', '0', 'type']],
+      ['POST', guildCommands, { type: 1, name: 'imagine', description: 'd', options: [{ type: 4, name: 'steps', description: 's', required: 'yes' }] }, ['options', '0', 'required']],
+    ];
+    for (const [method, path, body, at] of cases) {
+      const res = await send(method, path, body, 'json');
+      expect({ method, path, status: res.status, code: res.json?.code }).toEqual({ method, path, status: 400, code: 50035 });
+      expect(errorsAt(res.json, at)).toEqual(expect.arrayContaining([expect.objectContaining({ code: expect.any(String) as unknown })]));
+    }
+    expect(fake.commands()).toEqual(before);
+    expect(fake.commands({ guildId: fake.ids.guild })).toEqual([]);
+    expect(fake.commandWrites().map((r) => [r.method, r.status, r.invalid !== undefined])).toEqual([
+      ['PUT', 200, false],
+      ['PUT', 400, true],
+      ['PUT', 400, true],
+      ['POST', 400, true],
+    ]);
+  });
+
+  it('refuses a payload_json that is not JSON, and records a spec-invalid body even when another refusal answered first', async () => {
+    await login();
+    const form = new FormData();
+    form.append('files[0]', new Blob([png], { type: 'image/png' }), 'a.png');
+    form.append('payload_json', '{"content": "x",');
+    const res = await fetch(`${fake.apiUrl}/v10/channels/${fake.ids.channels.text}/messages`, { method: 'POST', headers: { authorization: `Bot ${fake.token}` }, body: form });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 50035, message: 'Invalid Form Body' });
+
+    // A dead token answers 401 before the body is read, yet the record still says the body was invalid.
+    const dead = await send('PATCH', `/webhooks/${fake.ids.application}/not-a-token/messages/@original`, defects[0]!.bad, 'multipart', false);
+    expect(dead.status).toBe(401);
+    fake.fail({ method: 'POST', path: /^\/channels\/\d+\/messages$/ }, { status: 503 });
+    const faulted = await send('POST', `/channels/${fake.ids.channels.text}/messages`, defects[1]!.bad, 'json');
+    expect(faulted.status).toBe(503);
+    expect(fake.invalidRequests().map((r) => [r.status, r.invalid])).toEqual([
+      [400, 'payload_json is not valid JSON'],
+      [401, 'attachments.0.id: must be string'],
+      [503, expect.stringContaining('allowed_mentions.users.0: must be string') as unknown],
+    ]);
   });
 });

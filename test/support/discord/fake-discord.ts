@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { FakeGateway } from './gateway.js';
 import type { GatewayStats } from './gateway.js';
 import { parseBody, readBody, sendBytes, sendCdnError, sendJson, sendNoContent } from './http.js';
-import type { RecordedFile } from './http.js';
+import type { ParsedBody, RecordedFile } from './http.js';
 import { mediaInfo } from './media.js';
 import { validateRequestBody, warmUpValidators } from './spec.js';
+import type { SpecValidation } from './spec.js';
 import {
   ADMIN_PERMISSIONS,
   APPLICATION_FLAGS,
@@ -40,7 +41,10 @@ export interface RecordedRequest {
   at: number;
   /** What the fake answered. */
   status: number;
-  /** Why the body failed validation against Discord's OpenAPI spec, if it did. */
+  /**
+   * Why the body failed validation against Discord's OpenAPI spec, if it did, whatever the fake
+   * answered (a dead token or an injected fault may have answered before the body was read).
+   */
   invalid?: string;
 }
 
@@ -126,7 +130,7 @@ export interface FakeDiscord {
   readonly requests: RecordedRequest[];
   /** Gateway connections, IDENTIFY payloads and RESUMEs seen so far. */
   readonly gateway: GatewayStats;
-  /** Requests whose body failed spec validation. */
+  /** Requests whose body failed spec validation, however they were answered; none of them got a 2xx. */
   invalidRequests(): RecordedRequest[];
   /** Currently registered application commands, global or of one guild. */
   commands(scope?: { guildId?: string }): unknown[];
@@ -297,6 +301,19 @@ function invalidForm(message: string, errors: Json): HttpError {
   return new HttpError(400, { message: 'Invalid Form Body', code: 50035, errors }, message);
 }
 
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Judges a body once, as Discord reads it: unreadable JSON or multipart first, then the
+ * spec's request schema for the route (a multipart body's payload_json stands for the body).
+ */
+function judgeBody(method: string, path: string, parsed: ParsedBody): SpecValidation {
+  if (parsed.error !== undefined) {
+    return { ok: false, message: parsed.error, errors: { _errors: [{ code: 'BASE_TYPE_BAD_TYPE', message: parsed.error }] } };
+  }
+  return validateRequestBody(method, path, parsed.json ?? null);
+}
+
 function publicUser(user: Json): Json {
   const { verified: _v, mfa_enabled: _m, email: _e, locale: _l, ...rest } = user;
   return rest;
@@ -315,6 +332,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   };
 
   const requests: RecordedRequest[] = [];
+  /** The same records by interaction id, so a handle's lookups stay cheap in long runs. */
+  const requestsByInteraction = new Map<string, RecordedRequest[]>();
   const interactions = new Map<string, InteractionState>();
   const byToken = new Map<string, InteractionState>();
   const messages = new Map<string, Json>();
@@ -670,19 +689,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     query: Record<string, string>;
     json: unknown;
     files: RecordedFile[];
-    bodyError: string | undefined;
+    /** The body judged against Discord's spec once, before routing (always ok for GET/DELETE). */
+    spec: SpecValidation;
   }
 
   function requireBot(ctx: Ctx): void {
     if (ctx.req.headers.authorization !== `Bot ${token}`) throw unauthorized();
   }
 
+  /** Where a route reads its body: Discord refuses a body its spec refuses before acting on it. */
   function validate(ctx: Ctx): Json {
-    if (ctx.bodyError) {
-      throw invalidForm(ctx.bodyError, { _errors: [{ code: 'BASE_TYPE_BAD_TYPE', message: ctx.bodyError }] });
-    }
-    const result = validateRequestBody(ctx.method, ctx.path, ctx.json ?? null);
-    if (!result.ok) throw invalidForm(result.message ?? 'invalid body', result.errors ?? {});
+    if (!ctx.spec.ok) throw invalidForm(ctx.spec.message ?? 'invalid body', ctx.spec.errors ?? {});
     return isObject(ctx.json) ? ctx.json : {};
   }
 
@@ -1098,11 +1115,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       query: record.query,
       json: parsed.json,
       files: parsed.files,
-      bodyError: 'error' in parsed ? parsed.error : undefined,
+      // A body over the size limit is answered 413 unread; there is nothing to judge.
+      spec: BODY_METHODS.has(method) && !body.tooLarge ? judgeBody(method, path, parsed) : { ok: true },
     };
     const finish = (status: number): void => {
       record.status = status;
+      // Recorded whatever the answer: a body the spec refuses is invalid even when a dead token
+      // or an injected fault answered first, so `invalidRequests()` misses none.
+      if (!ctx.spec.ok) record.invalid ??= ctx.spec.message ?? 'invalid body';
       requests.push(record);
+      indexByInteraction(record, segments);
       changed();
     };
     if (body.tooLarge) {
@@ -1117,10 +1139,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     }
     const fault = takeFault(record.method, record.path);
     if (fault) {
-      if (record.json !== undefined && ['POST', 'PUT', 'PATCH'].includes(method)) {
-        const check = validateRequestBody(method, path, record.json);
-        if (!check.ok) record.invalid = check.message ?? 'invalid body';
-      }
       finish(fault.status);
       sendFault(res, fault);
       return;
@@ -1133,6 +1151,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (error.invalid !== undefined) record.invalid = error.invalid;
       finish(error.status);
       sendJson(res, error.status, error.body);
+      return;
+    }
+    if (!ctx.spec.ok && result.status < 300) {
+      // A route that acts on its body without calling validate() must not turn a body Discord
+      // refuses into a success.
+      const refused = invalidForm(ctx.spec.message ?? 'invalid body', ctx.spec.errors ?? {});
+      finish(refused.status);
+      sendJson(res, refused.status, refused.body);
       return;
     }
     finish(result.status);
@@ -1199,9 +1225,20 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return state;
   }
 
+  /** Files a record under its interaction: `/interactions/{id}/...`, or `/webhooks/{app}/{token}...` of a known token. */
+  function indexByInteraction(record: RecordedRequest, segments: string[]): void {
+    const [head, first = '', second = ''] = segments;
+    let id: string | undefined;
+    if (head === 'interactions' && segments.length > 2) id = first;
+    else if (head === 'webhooks' && first === world.application) id = byToken.get(second)?.id;
+    if (id === undefined) return;
+    let list = requestsByInteraction.get(id);
+    if (!list) requestsByInteraction.set(id, (list = []));
+    list.push(record);
+  }
+
   function handleFor(state: InteractionState): InteractionHandle {
-    const mine = (): RecordedRequest[] =>
-      requests.filter((r) => r.path.startsWith(`/interactions/${state.id}/`) || r.path.startsWith(`/webhooks/${world.application}/${state.token}`));
+    const mine = (): RecordedRequest[] => [...(requestsByInteraction.get(state.id) ?? [])];
     return {
       id: state.id,
       token: state.token,

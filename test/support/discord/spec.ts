@@ -109,15 +109,28 @@ function rewriteRefs(node: unknown): unknown {
   return out;
 }
 
+let templatesByLength: Map<number, Array<{ template: string; parts: string[] }>> | undefined;
+
+/** The spec's path templates split into segments and grouped by segment count, built once. */
+function templatesOfLength(length: number): Array<{ template: string; parts: string[] }> {
+  if (!templatesByLength) {
+    templatesByLength = new Map();
+    const paths = loadSpec().paths;
+    for (const template of isObject(paths) ? Object.keys(paths) : []) {
+      const parts = template.split('/');
+      const group = templatesByLength.get(parts.length) ?? [];
+      group.push({ template, parts });
+      templatesByLength.set(parts.length, group);
+    }
+  }
+  return templatesByLength.get(length) ?? [];
+}
+
 /** The spec's path template for a concrete path, e.g. `/channels/123/messages` -> `/channels/{channel_id}/messages`. */
 export function matchSpecPath(path: string): string | undefined {
-  const paths = loadSpec().paths;
-  if (!isObject(paths)) return undefined;
   const segments = path.split('/');
   let best: { template: string; literal: number } | undefined;
-  for (const template of Object.keys(paths)) {
-    const parts = template.split('/');
-    if (parts.length !== segments.length) continue;
+  for (const { template, parts } of templatesOfLength(segments.length)) {
     let literal = 0;
     let ok = true;
     for (let i = 0; i < parts.length; i++) {
@@ -274,7 +287,7 @@ export function validateRequestBody(method: string, path: string, body: unknown)
   return { ok: false, message: lines.join('; '), errors };
 }
 
-/** Concrete paths of every route whose body the fake validates, one per schema. */
+/** Concrete paths of every route whose body the fake validates (every body it judges before routing). */
 const VALIDATED_ROUTES: Array<[string, string]> = [
   ['POST', '/interactions/1/token/callback'],
   ['PATCH', '/webhooks/1/token/messages/@original'],
@@ -283,8 +296,12 @@ const VALIDATED_ROUTES: Array<[string, string]> = [
   ['POST', '/channels/1/messages'],
   ['PATCH', '/channels/1/messages/2'],
   ['PUT', '/applications/1/commands'],
+  ['POST', '/applications/1/commands'],
+  ['PATCH', '/applications/1/commands/3'],
   ['PUT', '/applications/1/guilds/2/commands'],
   ['POST', '/applications/1/guilds/2/commands'],
+  ['PATCH', '/applications/1/guilds/2/commands/3'],
+  ['POST', '/users/@me/channels'],
 ];
 
 /**
