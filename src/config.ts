@@ -36,7 +36,8 @@ export const configSchema = z.object({
   DATABASE_PATH: z.string().default('./data/venice-imagine.sqlite'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   CATALOG_REFRESH_SECONDS: positiveInt.default(600),
-  MAX_CONCURRENT_JOBS: positiveInt.default(4),
+  /** A ceiling only: Venice's rate-limit headers pace the jobs. */
+  MAX_CONCURRENT_JOBS: positiveInt.default(16),
   MAX_JOBS_PER_USER: positiveInt.default(2),
   MAX_JOBS_PER_GUILD: positiveInt.default(8),
   /** Below Docker's 10 s SIGKILL so running jobs can finish and the rest be reported. */

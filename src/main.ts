@@ -42,17 +42,19 @@ export interface StartOptions {
 export async function startBot(config: Config, log: Logger, options: StartOptions = {}): Promise<Bot> {
   // First, so a corrupt or newer-schema database stops the bot before it touches Discord.
   const store = openStore(config.DATABASE_PATH);
+  const pacer = new VeniceRateLimiter();
   const venice = createVeniceClient({
     baseUrl: config.VENICE_API_URL,
     apiKey: config.VENICE_API_KEY,
     timeoutMs: config.VENICE_TIMEOUT_MS,
     log,
-    limiter: new VeniceRateLimiter(),
+    limiter: pacer,
     ...(options.veniceRetry ? { retry: options.veniceRetry } : {}),
   });
   const queue = new FairQueue(
     { maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD },
-    { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling') },
+    // Venice's pace decides when the next job starts; MAX_CONCURRENT_JOBS is only a ceiling.
+    { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer },
   );
   const catalog = createCatalog({ venice, log, refreshSeconds: config.CATALOG_REFRESH_SECONDS });
   await catalog.start();
@@ -178,6 +180,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       const deadline = Date.now() + config.SHUTDOWN_GRACE_SECONDS * 1000;
       catalog.stop();
       for (const command of commands) await command.onShutdown?.(ctx, Math.max(0, deadline - Date.now()));
+      queue.dispose();
       await client.destroy();
       // Whatever is still in flight to Venice was aborted or belongs to nobody now: do not wait for it.
       await venice.destroy();

@@ -78,6 +78,7 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
     id,
     userId: generation.userId,
     guildId: generation.guildId,
+    requests: Math.max(1, generation.request.length),
     onPosition: (position, etaMs) => messenger.position(position, etaMs),
     onRemoved: () => {
       finish(() => ledger.abandon(id, 'cancelled'));

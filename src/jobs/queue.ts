@@ -13,6 +13,21 @@ export interface QueuedJob {
   onPosition?(position: number, etaMs: number): void;
   /** Called when the job leaves the line without running (cancelled, or taken at shutdown). */
   onRemoved?(): void;
+  /** How many Venice requests the job makes (its variants); default 1. */
+  requests?: number;
+}
+
+/**
+ * What decides, besides the caps, whether a job may start now: the Venice pacer. Jobs then
+ * wait in this fair line, with a position and an estimate, not inside the pacer.
+ */
+export interface StartGate {
+  /** Requests that could be sent right now. */
+  capacity(): number;
+  /** About how long until the n-th request from now can be sent. */
+  etaMs(requests: number): number;
+  /** Calls back whenever capacity may have grown; returns the unsubscribe. */
+  onCapacity(listener: () => void): () => void;
 }
 
 /** Why a running job's signal was aborted. */
@@ -28,6 +43,7 @@ export const abortReason = (signal: AbortSignal): JobAborted['reason'] | undefin
   signal.aborted ? (signal.reason instanceof JobAborted ? signal.reason.reason : 'cancelled') : undefined;
 
 export interface QueueLimits {
+  /** A ceiling on jobs running at once; with a gate, Venice's pace is the real throttle. */
   maxConcurrent: number;
   maxPerUser: number;
   maxPerGuild: number;
@@ -68,11 +84,22 @@ export class FairQueue {
   #averageMs = DEFAULT_JOB_MS;
 
   readonly #onError: (err: unknown, job: QueuedJob) => void;
+  readonly #gate: StartGate | undefined;
+  readonly #unsubscribe: (() => void) | undefined;
 
   /** `onError` hears a job's run that threw: jobs answer their own users, so this is a bug to log. */
-  constructor(limits: QueueLimits, options: { onError?: (err: unknown, job: QueuedJob) => void } = {}) {
+  constructor(limits: QueueLimits, options: { onError?: (err: unknown, job: QueuedJob) => void; gate?: StartGate } = {}) {
     this.#limits = limits;
     this.#onError = options.onError ?? (() => undefined);
+    this.#gate = options.gate;
+    this.#unsubscribe = options.gate?.onCapacity(() => {
+      if (this.#pending.size > 0) this.#pump();
+    });
+  }
+
+  /** Stops listening to the gate (at shutdown). */
+  dispose(): void {
+    this.#unsubscribe?.();
   }
 
   get accepting(): boolean {
@@ -147,6 +174,13 @@ export class FairQueue {
   }
 
   etaMs(position: number): number {
+    if (this.#gate) {
+      // The line moves at Venice's pace: the requests of every job up to this one, then one run.
+      const requests = this.order()
+        .slice(0, position)
+        .reduce((sum, job) => sum + (job.requests ?? 1), 0);
+      return this.#gate.etaMs(requests) + this.#averageMs;
+    }
     return Math.ceil(position / this.#limits.maxConcurrent) * this.#averageMs;
   }
 
@@ -199,7 +233,7 @@ export class FairQueue {
   /** Starts jobs while there is room, taking users in turn. */
   #pump(): void {
     let started = false;
-    while (this.#running.size < this.#limits.maxConcurrent) {
+    while (this.#running.size < this.#limits.maxConcurrent && (this.#gate === undefined || this.#gate.capacity() > 0)) {
       const next = this.#pickNext();
       if (!next) break;
       this.#start(next);

@@ -47,6 +47,8 @@ interface RawResponse {
   status: number;
   headers: Headers;
   body: Buffer;
+  /** From sending the request to the last byte of the answer. */
+  elapsedMs: number;
 }
 
 const header = (headers: Headers, name: string): string | undefined => {
@@ -149,19 +151,21 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
       return await whileAlive(signal ? [signal, timeout] : [timeout], async (combined) => {
+        const sentAt = Date.now();
         const res = await request(`${options.baseUrl}${path}`, {
           method,
           dispatcher: agent,
           signal: combined,
           headers: {
             authorization: `Bearer ${options.apiKey}`,
-            accept: 'application/json',
+            // Image answers (return_binary) come as image bytes; everything else, errors included, as JSON.
+            accept: 'application/json, image/*',
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const bytes = Buffer.from(await res.body.arrayBuffer());
-        return { status: res.statusCode, headers: res.headers, body: bytes };
+        return { status: res.statusCode, headers: res.headers, body: bytes, elapsedMs: Date.now() - sentAt };
       });
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -212,18 +216,22 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     for (let attempt = 0; ; attempt++) {
       let failure: VeniceError;
       try {
-        // Venice asked for a longer pause than a user should sit through: say so without asking again.
-        const held = limiter?.waitMs() ?? 0;
-        if (held > policy.maxServerWaitMs) {
-          throw new VeniceError('rate_limited', `Venice asked the bot to wait ${held} ms`, { status: 429, retryAfterMs: held });
-        }
+        // Waiting for Venice's window is a place in line, however long: no error for it.
         if (limiter) {
           await whileAlive(signal ? [signal] : [], (held) => limiter.acquire(held)).catch((err: unknown) => {
             if (signal?.aborted || !lifetime.signal.aborted) throw err;
             throw new VeniceError('network', `the Venice client was shut down before ${method} ${path} was sent`, { cause: err });
           });
         }
-        const res = await once(method, path, body, signal);
+        let res: RawResponse;
+        try {
+          res = await once(method, path, body, signal);
+        } catch (err) {
+          // Never reached Venice: the turn is given back. Sent and lost: it counts, as a failure.
+          if (err instanceof VeniceError && err.kind === 'network') limiter?.cancel();
+          else limiter?.observe(0, {});
+          throw err;
+        }
         limiter?.observe(res.status, res.headers);
         if (res.status >= 200 && res.status < 300) return res;
         failure = errorFrom(res, path);
@@ -235,8 +243,8 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       const last = attempt + 1 >= bound;
       if (!isRetryable(failure, method) || last || lifetime.signal.aborted) throw failure;
       const jitter = backoffDelay(attempt, policy);
-      if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxServerWaitMs) throw failure;
-      const wait = Math.max(jitter, failure.retryAfterMs ?? 0);
+      // Paced requests wait out a 429 in the pacer, in line with everyone else; the rest honour Retry-After here.
+      const wait = limiter && failure.kind === 'rate_limited' ? jitter : Math.max(jitter, Math.min(failure.retryAfterMs ?? 0, policy.maxServerWaitMs));
       log.warn({ path, status: failure.status, kind: failure.kind, attempt: attempt + 1, waitMs: wait, requestId: failure.requestId }, 'retrying Venice request');
       await whileAlive(signal ? [signal] : [], (pause) => sleep(wait, pause)).catch((err: unknown) => {
         // Shut down mid-pause: the last failure says what happened, not the abort.
@@ -313,7 +321,20 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
 
     async generateImage(body, signal) {
       const path = '/image/generate';
-      const res = await send('POST', path, { ...body, return_binary: false }, signal);
+      // One image per request (each variant is its own), so ask for the bytes themselves: no
+      // megabytes of base64 to parse and decode on the event loop. `variants` and
+      // `return_binary` cannot go together, so a body with variants keeps the JSON form.
+      const binary = body.variants === undefined || body.variants === 1;
+      const res = await send('POST', path, { ...body, return_binary: binary }, signal);
+      const contentType = header(res.headers, 'content-type') ?? '';
+      if (binary && !contentType.includes('json')) {
+        const format = sniffImageFormat(res.body);
+        if (format === undefined || !isCompleteImage(res.body)) {
+          throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
+        }
+        // The binary answer has no timing object: the round trip is what the member waited.
+        return { images: [res.body], format, ...verdicts(res), timingMs: res.elapsedMs };
+      }
       const parsed = parseJson(res, generateResponseSchema, path);
       const images = decodeAll(parsed.images, res, path);
       const format: ImageFormat = sniffImageFormat(images[0] ?? Buffer.alloc(0)) ?? body.format ?? 'webp';

@@ -1,61 +1,257 @@
-import { serverWaitMs, sleep } from './retry.js';
+import { serverWaitMs } from './retry.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** Venice's windows are a minute long; never hold every job for longer than that. */
+/** One 429 never holds every job longer than Venice's own window. */
 const MAX_PAUSE_MS = 65_000;
+/** Before the first answer teaches the limit, one request at a time. */
+const CAREFUL_START = 1;
+/** Venice's windows are a minute until the headers show otherwise. */
+const DEFAULT_WINDOW_MS = 60_000;
+/**
+ * Venice blocks a key for 30 s after more than 20 failed requests in 30 s (some sources say
+ * 50). Stop sending well before that: failures at this count pause everyone.
+ */
+const FAILURE_WINDOW_MS = 30_000;
+const FAILURE_GUARD = 15;
+
+interface Waiter {
+  resolve(): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export interface PacerStats {
+  limit: number | undefined;
+  remaining: number | undefined;
+  inFlight: number;
+  waiting: number;
+  /** Requests sent, 429s seen, and pauses because failures piled up. */
+  sent: number;
+  rateLimited: number;
+  failureGuardPauses: number;
+}
 
 /**
- * Paces requests to Venice by what Venice says is left: `x-ratelimit-remaining-requests`
- * and `x-ratelimit-reset-requests` on every answer, and a pause for everyone after a 429,
- * so the bot waits once instead of every job hammering Venice into a lockout.
+ * Paces every image request by Venice's own numbers: `x-ratelimit-limit-requests` (learned
+ * from the first answer; until then one request at a time), `-remaining-` and `-reset-` on
+ * every answer, and a pause for everyone after a 429 (honouring `Retry-After`) or when failed
+ * answers pile up towards Venice's 30-second block. Requests wait their turn in arrival order
+ * however long it takes: waiting for Venice's window is queueing, not an error. The fair
+ * queue asks `capacity()` before starting a job and `onCapacity` tells it when to look again,
+ * so jobs wait in the fair line (with a position) rather than inside this one.
  */
 export class VeniceRateLimiter {
+  #limit: number | undefined;
+  /** Requests this window still has, by our own count and Venice's (the lower of the two). */
   #remaining: number | undefined;
   #resetAt = 0;
+  #windowMs = DEFAULT_WINDOW_MS;
   #pausedUntil = 0;
+  #inFlight = 0;
+  /** Whether any answer has come yet: before one, requests go one at a time. */
+  #learned = false;
+  readonly #waiters: Waiter[] = [];
+  readonly #failures: number[] = [];
+  readonly #listeners = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+  #sent = 0;
+  #rateLimited = 0;
+  #guardPauses = 0;
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
   }
 
-  /** How long a request starting now would have to wait, in ms (0 = go). */
+  stats(): PacerStats {
+    return {
+      limit: this.#limit,
+      remaining: this.#remaining,
+      inFlight: this.#inFlight,
+      waiting: this.#waiters.length,
+      sent: this.#sent,
+      rateLimited: this.#rateLimited,
+      failureGuardPauses: this.#guardPauses,
+    };
+  }
+
+  /** How long until any request may go, in ms (0 = now). */
   waitMs(): number {
     const now = this.#now();
     const pause = Math.max(0, this.#pausedUntil - now);
-    const exhausted = this.#remaining !== undefined && this.#remaining <= 0 && this.#resetAt > now ? this.#resetAt - now : 0;
+    const exhausted = this.#windowRemaining(now) === 0 && this.#resetAt > now ? this.#resetAt - now : 0;
     return Math.max(pause, exhausted);
   }
 
-  /** Waits until a request may go, then counts it against what is left. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Requests that may be sent right now, beyond those already waiting for a turn. */
+  capacity(): number {
+    const now = this.#now();
+    if (this.#pausedUntil > now) return 0;
+    const windowLeft = this.#windowRemaining(now);
+    const free = windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight);
+    return Math.max(0, free - this.#waiters.length);
+  }
+
+  /**
+   * Roughly how long until the `n`-th request from now can be sent, for the queue's estimate:
+   * what this window has left, then whole windows at the learned limit.
+   */
+  etaMs(n: number): number {
+    const now = this.#now();
+    const pause = Math.max(0, this.#pausedUntil - now);
+    if (this.#limit === undefined) return pause;
+    const ahead = n + this.#waiters.length;
+    const left = this.#windowRemaining(now) ?? this.#limit;
+    if (ahead <= left) return pause;
+    const untilReset = this.#resetAt > now ? this.#resetAt - now : 0;
+    const windows = Math.ceil((ahead - left) / Math.max(1, this.#limit)) - 1;
+    return Math.max(pause, untilReset + windows * this.#windowMs);
+  }
+
+  /** Called whenever more requests may have become possible (an answer, a window's reset, a pause's end). */
+  onCapacity(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Waits for this request's turn, then counts it as sent. */
+  acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await sleep(Math.min(wait, 60_000), signal);
+    if (this.#waiters.length === 0 && this.#canSendNow()) {
+      this.#take();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        waiter.onAbort = () => {
+          const index = this.#waiters.indexOf(waiter);
+          if (index >= 0) this.#waiters.splice(index, 1);
+          reject(signal.reason);
+          this.#notify();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#waiters.push(waiter);
+      this.#schedule();
+    });
+  }
+
+  /** Learns from an answer (any status) to a request that `acquire` let through. */
+  observe(status: number, headers: Headers): void {
+    const now = this.#now();
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    this.#learned = true;
+    const limit = Number(first(headers['x-ratelimit-limit-requests']));
+    const remaining = Number(first(headers['x-ratelimit-remaining-requests']));
+    const resetWait = serverWaitMs({ resetRequests: first(headers['x-ratelimit-reset-requests']) }, now);
+    if (Number.isFinite(limit) && limit > 0) this.#limit = limit;
+    // A reset far in the future is a clock problem, not a plan: do not stall on it.
+    if (resetWait !== undefined && resetWait <= MAX_PAUSE_MS) {
+      const resetAt = now + resetWait;
+      // A later window, or a refusal that says when to come back: Venice's latest word wins.
+      if (resetAt > this.#resetAt || (status === 429 && resetAt !== this.#resetAt)) {
+        // A new window: its length is learned from the step between resets.
+        if (this.#resetAt > 0 && resetAt > this.#resetAt && resetAt - this.#resetAt <= MAX_PAUSE_MS) this.#windowMs = resetAt - this.#resetAt;
+        this.#resetAt = resetAt;
+        this.#remaining = Number.isFinite(remaining) ? remaining : undefined;
+      } else if (Number.isFinite(remaining)) {
+        this.#remaining = Math.min(this.#remaining ?? remaining, remaining);
+      }
+    } else if (resetWait !== undefined) {
+      // A reset far in the future is a clock problem: the count that goes with it is not trusted either.
+      this.#remaining = undefined;
+    }
+
+    if (status < 200 || status >= 300) {
+      this.#failures.push(now);
+      while (this.#failures.length > 0 && this.#failures[0]! <= now - FAILURE_WINDOW_MS) this.#failures.shift();
+      if (this.#failures.length >= FAILURE_GUARD) {
+        this.#guardPauses++;
+        this.#pause(this.#failures[0]! + FAILURE_WINDOW_MS - now);
+      }
+    }
+    if (status === 429) {
+      this.#rateLimited++;
+      // An explicit Retry-After is the more specific instruction; without one, wait for the reset.
+      const retryAfter = serverWaitMs({ retryAfter: first(headers['retry-after']) }, now);
+      this.#pause(Math.min(retryAfter ?? resetWait ?? 1_000, MAX_PAUSE_MS));
+      // After the pause Venice's word is "try again": the count of this window starts afresh.
+      if (retryAfter !== undefined) this.#remaining = this.#limit;
+    }
+    this.#notify();
+  }
+
+  /** Gives back a turn that was never used (the request could not be sent at all). */
+  cancel(): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    if (this.#remaining !== undefined) this.#remaining++;
+    this.#notify();
+  }
+
+  #pause(ms: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms);
+  }
+
+  /** What this window has left, or undefined while the limit is not known. */
+  #windowRemaining(now: number): number | undefined {
+    if (this.#limit === undefined && this.#remaining === undefined) return undefined;
+    if (this.#resetAt > 0 && now >= this.#resetAt) {
+      // The window rolled over without an answer to tell us: a fresh one, less what is in flight.
+      this.#resetAt += Math.ceil((now - this.#resetAt + 1) / this.#windowMs) * this.#windowMs;
+      this.#remaining = this.#limit === undefined ? undefined : Math.max(0, this.#limit - this.#inFlight);
+      if (this.#remaining === undefined) return undefined;
+    }
+    return Math.max(0, this.#remaining ?? this.#limit ?? 0);
+  }
+
+  #canSendNow(): boolean {
+    const now = this.#now();
+    if (this.#pausedUntil > now) return false;
+    const left = this.#windowRemaining(now);
+    if (left === undefined) return this.#learned || this.#inFlight < CAREFUL_START;
+    return left > 0;
+  }
+
+  #take(): void {
+    this.#inFlight++;
+    this.#sent++;
     if (this.#remaining !== undefined) this.#remaining--;
   }
 
-  /** Learns from an answer's status and headers. */
-  observe(status: number, headers: Headers): void {
-    const now = this.#now();
-    const remaining = Number(first(headers['x-ratelimit-remaining-requests']));
-    const reset = first(headers['x-ratelimit-reset-requests']);
-    const retryAfter = first(headers['retry-after']);
-    const resetWait = serverWaitMs({ resetRequests: reset }, now);
-    if (status === 429) {
-      // An explicit Retry-After is the more specific instruction; without one, wait for the reset.
-      const wait = serverWaitMs({ retryAfter }, now) ?? resetWait ?? 1_000;
-      this.#pausedUntil = Math.max(this.#pausedUntil, now + Math.min(wait, MAX_PAUSE_MS));
-      this.#remaining = undefined;
-      return;
+  /** Lets waiting requests go while there is room, first come first served. */
+  #drain(): void {
+    while (this.#waiters.length > 0 && this.#canSendNow()) {
+      const waiter = this.#waiters.shift()!;
+      if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
+      this.#take();
+      waiter.resolve();
     }
-    if (Number.isFinite(remaining)) this.#remaining = remaining;
-    // A reset far in the future is a clock problem, not a plan: do not stall on it.
-    if (resetWait !== undefined) {
-      if (resetWait <= MAX_PAUSE_MS) this.#resetAt = now + resetWait;
-      else this.#remaining = undefined;
+    this.#schedule();
+  }
+
+  #notify(): void {
+    this.#drain();
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** A timer for the moment the pause ends or the window resets, while anyone is waiting for it. */
+  #schedule(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
     }
+    const wait = this.waitMs();
+    if (wait <= 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#notify();
+    }, wait);
+    // The pacer never keeps the process alive by itself.
+    this.#timer.unref();
   }
 }

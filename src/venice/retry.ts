@@ -5,7 +5,7 @@ export interface RetryPolicy {
   maxRateLimitedAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  /** A server asking for a longer wait than this is not waited for: the error is reported. */
+  /** The longest `Retry-After` honoured between two attempts of one request (paced 429s wait in the pacer instead). */
   maxServerWaitMs: number;
 }
 

@@ -165,6 +165,13 @@ describe('/imagine end to end', () => {
 });
 
 describe('/imagine errors from Venice', () => {
+  // Each test starts with a fresh bot: the failures one test provokes would otherwise count
+  // towards the pacer's guard against Venice's 30-second block in the next.
+  beforeEach(async () => {
+    await h.close();
+    h = await startHarness();
+  });
+
   const cases: Array<[string, Parameters<Harness['venice']['script']>[0], RegExp]> = [
     ['400 with Venice text', { kind: 'error', status: 400, body: { error: 'Invalid request parameters', details: { _errors: [], width: { _errors: ['Number must be less than or equal to 1280'] } } } }, /Venice refused the request: Invalid request parameters \(width: Number must be less than or equal to 1280\)/],
     ['401', { kind: 'error', status: 401 }, /VENICE_API_KEY/],
@@ -208,7 +215,11 @@ describe('/imagine errors from Venice', () => {
     }
   });
 
-  it('keeps running after every failure: the next command still works', async () => {
+  it('keeps running after failures of every kind: the next command still works', async () => {
+    for (const response of [{ kind: 'error', status: 400 }, { kind: 'drop-connection' }, { kind: 'malformed-json' }, { kind: 'truncated-base64' }, { kind: 'error', status: 402 }] as const) {
+      h.venice.script(response);
+      await ephemeralOf(await h.discord.slashCommand('imagine', { prompt: 'in the storm' }), wait);
+    }
     const i = await h.discord.slashCommand('imagine', { prompt: 'after the storm' });
     const edit = await resultOf(i);
     expect(edit.files).toHaveLength(1);

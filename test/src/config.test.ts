@@ -24,7 +24,7 @@ describe('reading the configuration from the environment', () => {
       DATABASE_PATH: './data/venice-imagine.sqlite',
       LOG_LEVEL: 'info',
       CATALOG_REFRESH_SECONDS: 600,
-      MAX_CONCURRENT_JOBS: 4,
+      MAX_CONCURRENT_JOBS: 16,
       MAX_JOBS_PER_USER: 2,
       MAX_JOBS_PER_GUILD: 8,
       SHUTDOWN_GRACE_SECONDS: 8,

@@ -1,7 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createVeniceClient } from '../../../src/venice/client.js';
-import { VeniceError } from '../../../src/venice/errors.js';
 import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
 import { startVeniceSimulator } from '../../support/venice/simulator.js';
 
@@ -120,7 +119,7 @@ describe('pacing requests by what Venice says is left', () => {
 });
 
 describe('the Venice client behind a rate limiter', () => {
-  it('reports a long 429 pause as rate_limited, and does not ask Venice again while it lasts', async () => {
+  it('waits out a 429 in line and then gets the image, asking Venice only once more', async () => {
     const sim = await startVeniceSimulator();
     const venice = createVeniceClient({
       baseUrl: sim.baseUrl,
@@ -128,26 +127,54 @@ describe('the Venice client behind a rate limiter', () => {
       timeoutMs: 5_000,
       log: pino({ level: 'silent' }),
       limiter: new VeniceRateLimiter(),
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
     });
     const body = { model: 'z-image-turbo', prompt: 'x', width: 512, height: 512 };
     try {
-      sim.script({ kind: 'error', status: 429, resetRequests: String(Date.now() + 45_000) });
-
-      const first = await venice.generateImage(body).catch((err: unknown) => err);
-      expect(first).toBeInstanceOf(VeniceError);
-      expect(first).toMatchObject({ kind: 'rate_limited', status: 429 });
-      expect((first as VeniceError).retryAfterMs).toBeGreaterThan(40_000);
-      expect((first as VeniceError).retryAfterMs).toBeLessThanOrEqual(45_000);
-      expect(sim.generateRequests()).toHaveLength(1);
-
-      const second = await venice.generateImage(body).catch((err: unknown) => err);
-      expect(second).toBeInstanceOf(VeniceError);
-      expect(second).toMatchObject({ kind: 'rate_limited' });
-      expect((second as VeniceError).retryAfterMs).toBeGreaterThan(40_000);
-      expect(sim.generateRequests()).toHaveLength(1);
+      sim.script({ kind: 'error', status: 429, resetRequests: String(Date.now() + 1_200) });
+      const started = Date.now();
+      const result = await venice.generateImage(body);
+      expect(result.images).toHaveLength(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(sim.generateRequests()).toHaveLength(2);
     } finally {
       await venice.close();
       await sim.close();
     }
+  });
+
+  it('sends one request at a time until the first answer teaches the limit, then as many as it allows', async () => {
+    const limiter = new VeniceRateLimiter();
+    await limiter.acquire();
+    expect(limiter.capacity()).toBe(0);
+    let second = false;
+    const waiting = limiter.acquire().then(() => (second = true));
+    await Promise.resolve();
+    expect(second).toBe(false);
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '19', 'x-ratelimit-reset-requests': String(Date.now() + 30_000) });
+    await waiting;
+    // 19 left, one of them now taken by the second request.
+    expect(limiter.capacity()).toBe(18);
+    expect(limiter.stats()).toMatchObject({ limit: 20, inFlight: 1, waiting: 0 });
+  });
+
+  it('estimates a long line in whole windows at the learned limit', () => {
+    const now = Date.now();
+    const limiter = new VeniceRateLimiter(() => now);
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(now + 10_000) });
+    expect(limiter.etaMs(1)).toBe(10_000);
+    expect(limiter.etaMs(20)).toBe(10_000);
+    expect(limiter.etaMs(21)).toBe(10_000 + 60_000);
+  });
+
+  it('pauses everyone before failed answers reach Venice’s 30-second block', () => {
+    const now = Date.now();
+    const limiter = new VeniceRateLimiter(() => now);
+    limiter.observe(200, {});
+    for (let n = 0; n < 14; n++) limiter.observe(500, {});
+    expect(limiter.waitMs()).toBe(0);
+    limiter.observe(500, {});
+    expect(limiter.waitMs()).toBe(30_000);
+    expect(limiter.stats().failureGuardPauses).toBe(1);
   });
 });
