@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { simulatorModels, simulatorStyles } from './venice/catalogue.js';
+import { createRandom } from './venice/pacing.js';
 import { checkAgainstSpec, loadVeniceSpec, specPointers } from './venice/spec.js';
 import { startVeniceSimulator, type VeniceSimulator } from './venice/simulator.js';
 
@@ -28,6 +29,8 @@ afterAll(async () => {
 beforeEach(() => {
   sim.reset();
   sim.setInferenceDelay(0);
+  sim.setRateLimit(undefined);
+  sim.setFailureLockout(undefined);
 });
 
 function post(path: string, body: unknown, init: { key?: string | null; contentType?: string; raw?: string } = {}): Promise<Response> {
@@ -403,6 +406,234 @@ describe('rate limit', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('pacing', () => {
+  const small = { model: 'z-image-turbo', prompt: 'x', width: 256, height: 256 };
+  const invalid = { model: 'z-image-turbo', prompt: 'x', colour: 'red' };
+
+  async function withSimulator(options: Parameters<typeof startVeniceSimulator>[0], run: (own: VeniceSimulator) => Promise<void>): Promise<void> {
+    const own = await startVeniceSimulator(options);
+    try {
+      await run(own);
+    } finally {
+      await own.close();
+    }
+  }
+
+  function sender(own: VeniceSimulator): (body?: unknown, path?: string) => Promise<Response> {
+    return (body = small, path = '/image/generate') =>
+      fetch(`${own.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${own.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+  }
+
+  /** Sleeps until a Unix-ms time, plus a little for timer granularity. */
+  const until = (unixMs: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, unixMs - Date.now()) + 5));
+
+  it('accepts exactly 5 of 6 requests in a window of 5 per 200 ms (time-scaled), then again after the reset', async () => {
+    await withSimulator({ rateLimit: { requests: 5, windowMs: 4_000 }, timeScale: 0.05 }, async (own) => {
+      const send = sender(own);
+      const sentAt = Date.now();
+      const answers = await Promise.all(Array.from({ length: 6 }, () => send()));
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 429]);
+      const ok = answers.filter((r) => r.status === 200);
+      expect(ok.map((r) => Number(r.headers.get('x-ratelimit-remaining-requests'))).sort()).toEqual([0, 1, 2, 3, 4]);
+
+      const refused = answers.find((r) => r.status === 429);
+      expect(await refused?.json()).toEqual({ error: 'Rate limit exceeded' });
+      expect(refused?.headers.get('x-ratelimit-limit-requests')).toBe('5');
+      expect(refused?.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      // The exact scaled end of the window in ms; Retry-After is whole seconds, rounded up.
+      const reset = Number(refused?.headers.get('x-ratelimit-reset-requests'));
+      expect(reset).toBeGreaterThanOrEqual(sentAt + 200);
+      expect(reset).toBeLessThanOrEqual(Date.now() + 200);
+      expect(refused?.headers.get('retry-after')).toBe('1');
+      expect(refused?.headers.get('x-venice-balance-usd')).toMatch(/^\d+\.\d+$/);
+
+      await until(reset);
+      const again = await send();
+      expect(again.status).toBe(200);
+      expect(again.headers.get('x-ratelimit-remaining-requests')).toBe('4');
+      expect(Number(again.headers.get('x-ratelimit-reset-requests'))).toBeGreaterThan(reset);
+    });
+  });
+
+  it('counts the remaining header down by one unit per image, and 429s once it is spent', async () => {
+    await withSimulator({ rateLimit: { requests: 4 } }, async (own) => {
+      const send = sender(own);
+      const remaining = [];
+      for (const body of [small, { ...small, variants: 2 }, small, small]) {
+        const res = await send(body);
+        remaining.push(`${res.status}:${res.headers.get('x-ratelimit-remaining-requests')}`);
+      }
+      expect(remaining).toEqual(['200:3', '200:1', '200:0', '429:0']);
+    });
+  });
+
+  it('scales rateLimitPerMinute, sends the reset in seconds on request, and can leave Retry-After out', async () => {
+    await withSimulator({ rateLimitPerMinute: 1, timeScale: 0.01, resetUnit: 's' }, async (own) => {
+      const first = await sender(own)();
+      const reset = Number(first.headers.get('x-ratelimit-reset-requests'));
+      expect(reset).toBe(Math.ceil((own.rateStats().windows[0]?.end ?? 0) / 1000));
+      expect(own.rateStats().windows[0]).toMatchObject({ end: (own.rateStats().windows[0]?.start ?? 0) + 600 });
+      expect((await sender(own)()).headers.get('retry-after')).toBe('1');
+    });
+    await withSimulator({ rateLimit: { requests: 0, retryAfter: false } }, async (own) => {
+      const refused = await sender(own)();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBeNull();
+    });
+    await expect(startVeniceSimulator({ rateLimit: { requests: 1 }, rateLimitPerMinute: 1 })).rejects.toThrow(/not both/);
+  });
+
+  it('locks the key out after more than the configured failures, and lifts the block after blockMs', async () => {
+    // ×0.05: failures count within 500 ms and block for 300 ms.
+    await withSimulator({ failureLockout: { failures: 3, windowMs: 10_000, blockMs: 6_000 }, timeScale: 0.05 }, async (own) => {
+      const send = sender(own);
+      own.script({ kind: 'error', status: 500 }, { times: 2 });
+      const failures = [];
+      for (const body of [small, small, invalid, invalid]) failures.push((await send(body)).status);
+      // The fourth failure is the one over the limit: it still gets its own answer.
+      expect(failures).toEqual([500, 500, 400, 400]);
+
+      own.script({ kind: 'ok', blurred: true });
+      const blocked = await send();
+      expect(blocked.status).toBe(429);
+      expect(((await blocked.json()) as { error: string }).error).toMatch(/^Too many failed attempts \(> 3\) .* Please wait 1s and try again/);
+      expect(blocked.headers.get('retry-after')).toBe('1');
+      expect(blocked.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      const liftsAt = Number(blocked.headers.get('x-ratelimit-reset-requests'));
+      expect(liftsAt).toBeGreaterThan(Date.now());
+      expect(liftsAt).toBeLessThanOrEqual(Date.now() + 300);
+      expect((await send({ prompt: 'x' }, '/images/generations')).status).toBe(429);
+
+      await until(liftsAt);
+      const lifted = await send();
+      expect(lifted.status).toBe(200);
+      // The script was not used up by the requests the block turned away.
+      expect(lifted.headers.get('x-venice-is-blurred')).toBe('true');
+      expect(own.rateStats()).toMatchObject({ lockouts: 1, totals: { failed: 4, blocked: 2, accepted: 1 } });
+      expect(own.requests.map((r) => r.status)).toEqual([500, 500, 400, 400, 429, 429, 200]);
+    });
+  });
+
+  it('draws ranged inference delays within their scaled bounds, the same for the same seed', async () => {
+    // Venice's 2-6 s, ×0.02: 40-120 ms.
+    await withSimulator({ inferenceDelayMs: { minMs: 2_000, maxMs: 6_000 }, timeScale: 0.02, seed: 7 }, async (own) => {
+      const send = sender(own);
+      for (let i = 0; i < 4; i += 1) await send();
+      const held = own.requests.map((r) => (r.answeredAt ?? 0) - r.receivedAt);
+      for (const ms of held) {
+        expect(ms).toBeGreaterThanOrEqual(39);
+        // Rendering and a loaded machine add to the draw, never take from it.
+        expect(ms).toBeLessThan(120 + 250);
+      }
+    });
+    const draws = (seed: number) => Array.from({ length: 5 }, createRandom(seed));
+    expect(draws(7)).toEqual(draws(7));
+    expect(draws(7)).not.toEqual(draws(8));
+    expect(draws(7).every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+
+  it('adds up rateStats per window: accepted, rate-limited, failed and images', async () => {
+    // ×0.05: a 500 ms window of 3 image units.
+    await withSimulator({ rateLimit: { requests: 3, windowMs: 10_000 }, timeScale: 0.05 }, async (own) => {
+      const send = sender(own);
+      const statuses = [];
+      for (const body of [{ ...small, variants: 2 }, small, invalid, small]) statuses.push((await send(body)).status);
+      expect(statuses).toEqual([200, 200, 400, 429]);
+      await until(own.rateStats().windows[0]?.end ?? 0);
+      expect((await send({ prompt: 'x', size: '256x256' }, '/images/generations')).status).toBe(200);
+
+      const stats = own.rateStats();
+      expect(stats.windows).toHaveLength(2);
+      expect(stats.windows[0]).toMatchObject({ accepted: 2, rateLimited: 1, blocked: 0, failed: 2, images: 3 });
+      expect(stats.windows[1]).toMatchObject({ accepted: 1, rateLimited: 0, failed: 0, images: 1 });
+      expect(stats.windows[1]?.start).toBeGreaterThanOrEqual(stats.windows[0]?.end ?? Infinity);
+      expect(stats.totals).toEqual({ accepted: 3, rateLimited: 1, blocked: 0, failed: 2, images: 4 });
+      expect(stats.lockouts).toBe(0);
+      expect(own.requests.map((r) => r.status)).toEqual([200, 200, 400, 429, 200]);
+      own.reset();
+      expect(own.rateStats()).toEqual({ windows: [], totals: { accepted: 0, rateLimited: 0, blocked: 0, failed: 0, images: 0 }, lockouts: 0 });
+    });
+  });
+
+  it('changes the limit and the lockout at run time', async () => {
+    sim.setRateLimit({ requests: 1 });
+    expect((await generate(small)).status).toBe(200);
+    expect((await generate(small)).status).toBe(429);
+    sim.setRateLimit(undefined);
+    expect((await generate(small)).headers.get('x-ratelimit-limit-requests')).toBe('1000000');
+    sim.setFailureLockout({ failures: 0, windowMs: 30_000, blockMs: 30_000 });
+    expect((await generate(invalid)).status).toBe(400);
+    expect((await generate(small)).status).toBe(429);
+    sim.setFailureLockout(undefined);
+    expect((await generate(small)).status).toBe(200);
+  });
+});
+
+describe('binary answers (return_binary)', () => {
+  const body = { model: 'hidream', prompt: 'x', width: 256, height: 256 };
+  // Per connection or per answer, not Venice's: these differ between any two answers.
+  const perAnswer = new Set(['content-type', 'content-length', 'cf-ray', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+  it.each([
+    ['webp', 'image/webp'],
+    ['png', 'image/png'],
+    ['jpeg', 'image/jpeg'],
+  ] as const)('answers %s bytes as %s with every header the JSON answer carries', async (format, contentType) => {
+    sim.script({ kind: 'ok', blurred: true }, { times: 2 });
+    const json = await generate({ ...body, format });
+    const binary = await generate({ ...body, format, return_binary: true });
+    expect(binary.status).toBe(200);
+    expect(binary.headers.get('content-type')).toBe(contentType);
+    expect(await decode(Buffer.from(await binary.arrayBuffer()))).toEqual({ format, width: 256, height: 256 });
+
+    const names = (res: Response) => [...res.headers.keys()].filter((name) => !perAnswer.has(name)).sort();
+    expect(names(binary)).toEqual(names(json));
+    expect(names(binary)).toEqual(
+      expect.arrayContaining([
+        'x-venice-is-blurred',
+        'x-venice-is-content-violation',
+        'x-venice-deprecated',
+        'x-venice-model-deprecation-warning',
+        'x-venice-model-deprecation-date',
+        'x-venice-deprecated-replacement',
+        'x-venice-balance-usd',
+        'x-venice-balance-diem',
+        'x-balance-remaining',
+        'x-ratelimit-limit-requests',
+        'x-ratelimit-remaining-requests',
+        'x-ratelimit-reset-requests',
+      ]),
+    );
+    for (const name of names(json).filter((n) => n.startsWith('x-venice-') && !n.startsWith('x-venice-balance'))) {
+      expect(binary.headers.get(name), name).toBe(json.headers.get(name));
+    }
+    expect(binary.headers.get('x-venice-is-blurred')).toBe('true');
+    expect(Number(binary.headers.get('x-ratelimit-remaining-requests'))).toBe(Number(json.headers.get('x-ratelimit-remaining-requests')) - 1);
+    expect(Number(binary.headers.get('x-venice-balance-usd'))).toBeLessThan(Number(json.headers.get('x-venice-balance-usd')));
+  });
+
+  it('answers a placeholder PNG for a content violation, whatever the format', async () => {
+    sim.script({ kind: 'ok', contentViolation: true });
+    const res = await generate({ ...body, format: 'webp', return_binary: true });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('x-venice-is-content-violation')).toBe('true');
+    expect(res.headers.get('x-ratelimit-remaining-requests')).not.toBeNull();
+  });
+
+  it('refuses variants > 1 with return_binary as a 400 that spends no rate budget', async () => {
+    const res = await generate({ ...body, variants: 2, return_binary: true });
+    expect(res.status).toBe(400);
+    expect(checkAgainstSpec(specPointers.detailedError, await res.json())).toEqual([]);
+    expect(res.headers.get('x-ratelimit-remaining-requests')).toBe('1000000');
+    expect(sim.rateStats().totals).toMatchObject({ accepted: 0, failed: 1, images: 0 });
   });
 });
 

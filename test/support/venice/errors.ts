@@ -183,6 +183,18 @@ export function defaultErrorBody(status: number): unknown {
   }
 }
 
+/**
+ * The 429 Venice sends while a key is locked out for failing too often, after the text on its
+ * rate-limiting page ("Too many failed attempts (> 20) ... Please wait 30s and try again.").
+ */
+export function lockoutErrorBody(failures: number, waitSeconds: number): { error: string } {
+  return {
+    error:
+      `Too many failed attempts (> ${failures}) resulting in a non-success status code. Please wait ${waitSeconds}s and try again. ` +
+      'See https://docs.venice.ai/api-reference/rate-limiting for more information.',
+  };
+}
+
 /** The x402 discovery body Venice answers when a request carries no credentials at all. */
 export function x402DiscoveryBody(resourceUrl: string): Record<string, unknown> {
   return {

@@ -7,9 +7,15 @@
  * - An offline model answers 503 (temporary state of a valid model), bria-bg-remover 400.
  * - Models ignore `aspect_ratio`/`resolution` they do not use; `quality` is refused by models
  *   without `qualities` (it changes the price, so sending it to the wrong model is a client bug).
- * - One API key; rate-limit windows are kept per key all the same.
- * - Only requests that pass validation spend the rate-limit budget, one unit per image; once a
- *   key's minute is spent, requests get 429 until `x-ratelimit-reset-requests` (Unix ms).
+ * - One API key; rate-limit windows are kept per key all the same (pacing.ts).
+ * - Only requests that pass validation spend the rate-limit budget, one unit per image (a request
+ *   is admitted while any unit is left, so a 4-variant request may overspend the last one); once
+ *   a key's window is spent, requests get 429 until `x-ratelimit-reset-requests`.
+ * - The `x-ratelimit-*` headers of a served request are those of the moment it was admitted, as
+ *   a gateway in front of inference would send them; answers served later do not count down.
+ * - The failure lockout counts every non-2xx answer to an image request with the key (scripted
+ *   errors, validation 400s and 429s included, answers given during the block not), in a sliding
+ *   window; requests without the simulator's key (401, 402) count towards nothing.
  * - The balance after the request (content violations are free) goes out as both
  *   `X-Balance-Remaining` (the spec's header, documented for x402 accounts) and
  *   `x-venice-balance-usd` / `x-venice-balance-diem` (what Venice's clients read); the
@@ -32,9 +38,11 @@ import {
 } from './checks.js';
 import { defaultErrorBody, detailedError, issue, issuesFromAjv, x402DiscoveryBody } from './errors.js';
 import { black, colourFor, contentTypeOf, imageSize, renderImage, upscaleImage, type ImageFormat } from './images.js';
+import { createPacing, createRandom, type AnswerKind, type FailureLockout, type RateLimit, type RateStats, type RateWindow } from './pacing.js';
 import { checkAgainstSpec, specPointers, specValidator } from './spec.js';
 
 export type { SimModel } from './catalogue.js';
+export type { FailureLockout, RateLimit, RateStats, RateWindowStats } from './pacing.js';
 
 export interface SimRequest {
   method: string;
@@ -45,7 +53,14 @@ export interface SimRequest {
   /** Parsed JSON, or undefined when the body was empty, not JSON, or too large. */
   body: unknown;
   receivedAt: number;
+  /** The answer's status, set as it is sent; undefined while pending, and for dropped or hanging requests. */
+  status?: number;
+  /** Unix ms when the answer was sent. */
+  answeredAt?: number;
 }
+
+/** Milliseconds of Venice time: a fixed delay, or a uniform draw per request from the `seed`ed PRNG. */
+export type InferenceDelay = number | { minMs: number; maxMs: number };
 
 export type ScriptedResponse =
   | {
@@ -53,6 +68,7 @@ export type ScriptedResponse =
       blurred?: boolean;
       contentViolation?: boolean;
       deprecation?: { warning?: string; date?: string; replacement?: string };
+      /** Venice time (multiplied by `timeScale`), instead of the inference delay. */
       delayMs?: number;
       headers?: Record<string, string>;
     }
@@ -64,6 +80,7 @@ export type ScriptedResponse =
       retryAfterSeconds?: number;
       /** Raw `x-ratelimit-reset-requests` value. */
       resetRequests?: string;
+      /** Venice time (multiplied by `timeScale`) before answering. */
       delayMs?: number;
     }
   | { kind: 'malformed-json' }
@@ -84,14 +101,23 @@ export interface VeniceSimulator {
   /** e.g. 'http://127.0.0.1:41234/api/v1' */
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** The `timeScale` option: wall-clock ms per ms of Venice time. */
+  readonly timeScale: number;
   /** Every request received, in order, recorded before it is answered. */
   readonly requests: SimRequest[];
   /** Only `POST /image/generate`. */
   generateRequests(): SimRequest[];
   /** Rules are checked in order; the first matching rule with uses left answers and is used up once. */
   script(response: ScriptedResponse, options?: ScriptOptions): void;
-  setInferenceDelay(ms: number): void;
-  /** Clears requests, rules and rate-limit windows. */
+  /** Venice time, multiplied by `timeScale`; applies to requests admitted from now on. */
+  setInferenceDelay(delay: InferenceDelay): void;
+  /** Replaces the request limit (undefined: not enforced) and starts a fresh window. */
+  setRateLimit(limit: RateLimit | undefined): void;
+  /** Replaces the failure lockout (undefined: off), forgetting past failures and any running block. */
+  setFailureLockout(lockout: FailureLockout | undefined): void;
+  /** The API key's windows since the start or the last `reset()`, with totals and lockouts. */
+  rateStats(): RateStats;
+  /** Clears requests, rules, rate-limit windows, failures, blocks and stats; the settings stay. */
   reset(): void;
   /** Closes the server and every socket, hanging ones included. */
   close(): Promise<void>;
@@ -102,10 +128,38 @@ export interface VeniceSimulatorOptions {
   apiKey?: string;
   models?: readonly SimModel[];
   styles?: readonly string[];
-  /** Default 0. */
-  inferenceDelayMs?: number;
-  /** Default undefined: not enforced, and the headers report a limit of 1,000,000 a minute. */
+  /** How long each image request takes, in Venice time. Default 0. */
+  inferenceDelayMs?: InferenceDelay;
+  /** Seeds the PRNG of ranged inference delays, so a run draws the same delays. Default 1. */
+  seed?: number;
+  /** Shorthand for `rateLimit: { requests: n, windowMs: 60_000 }`; giving both is an error. */
   rateLimitPerMinute?: number;
+  /**
+   * Image units (one per image: `variants` on /image/generate, else 1) per fixed window, per API
+   * key, on every POST image path. Default undefined: not enforced, and the headers report a
+   * limit of 1,000,000 per 60,000 ms window.
+   */
+  rateLimit?: RateLimit;
+  /** Unit of `x-ratelimit-reset-requests` (a Unix time): Venice's live answers use ms, its docs say s. Default 'ms'. */
+  resetUnit?: 'ms' | 's';
+  /**
+   * Multiplies every duration given to the simulator in Venice time, where it is used: the rate
+   * window (`rateLimit.windowMs`, or the 60,000 ms of `rateLimitPerMinute` and of the unenforced
+   * default), inference delays (`inferenceDelayMs`, `setInferenceDelay`, both ends of a range),
+   * scripted `delayMs`, and the lockout's `windowMs` and `blockMs`. What the simulator sends is in
+   * scaled (wall-clock) time: `x-ratelimit-reset-requests` is the exact scaled end of the window
+   * (or of a block), `Retry-After` the scaled seconds left rounded up to a whole number (at least
+   * 1, since HTTP allows only integers), the lockout message's "wait Ns" the scaled block rounded
+   * up. Not scaled: values a script gives raw (`retryAfterSeconds`, `resetRequests`), `timing` in
+   * JSON answers (measured wall-clock ms), deprecation dates. Default 1; 0.05 makes a minute 3 s.
+   */
+  timeScale?: number;
+  /**
+   * Venice's abuse protection: more than `failures` failed (non-2xx) answers to a key within
+   * `windowMs` block every image request with that key for `blockMs` (429 with Retry-After),
+   * all in Venice time. Venice: 20 (some sources 50) in 30,000 ms block for 30,000 ms. Default off.
+   */
+  failureLockout?: FailureLockout;
   /** Which balance headers answers carry. Default 'both'. */
   balanceHeaders?: 'both' | 'spec' | 'venice';
 }
@@ -121,8 +175,6 @@ type OkScript = Extract<ScriptedResponse, { kind: 'ok' }>;
 
 const basePath = '/api/v1';
 const maxBodyBytes = 40 * 1024 * 1024;
-const windowMs = 60_000;
-const UNENFORCED_LIMIT = 1_000_000;
 const startingBalanceUsd = 50;
 const postPaths = new Set(['/image/generate', '/images/generations', '/image/upscale']);
 
@@ -132,6 +184,21 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 function cfRay(): string {
   return `${randomBytes(8).toString('hex')}-AMS`;
+}
+
+interface Exchange {
+  req: SimRequest;
+  /** The simulator's API key when the request is an image POST carrying it: only those are paced. */
+  key: string | undefined;
+  /** The window the request spent its budget in, if it was admitted. */
+  window: RateWindow | undefined;
+  kind: AnswerKind;
+}
+
+function checkDelay(delay: InferenceDelay): InferenceDelay {
+  const [min, max] = typeof delay === 'number' ? [delay, delay] : [delay.minMs, delay.maxMs];
+  if (!(min >= 0) || !(max >= min)) throw new RangeError(`inference delay must satisfy 0 <= minMs <= maxMs, got ${JSON.stringify(delay)}`);
+  return typeof delay === 'number' ? delay : { ...delay };
 }
 
 function readBody(req: IncomingMessage): Promise<{ raw: Buffer; tooLarge: boolean }> {
@@ -159,16 +226,33 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
   const models = options.models ?? simulatorModels;
   const view: CatalogueView = { models, traits: traitsOf(models), styles: new Set(options.styles ?? simulatorStyles) };
   const styles = [...(options.styles ?? simulatorStyles)];
-  let inferenceDelayMs = options.inferenceDelayMs ?? 0;
+  if (options.rateLimit !== undefined && options.rateLimitPerMinute !== undefined) {
+    throw new TypeError('give rateLimit or rateLimitPerMinute, not both');
+  }
+  const pacing = createPacing({
+    rateLimit: options.rateLimit ?? (options.rateLimitPerMinute !== undefined ? { requests: options.rateLimitPerMinute, windowMs: 60_000 } : undefined),
+    failureLockout: options.failureLockout,
+    timeScale: options.timeScale ?? 1,
+    resetUnit: options.resetUnit ?? 'ms',
+  });
+  let inferenceDelay = checkDelay(options.inferenceDelayMs ?? 0);
+  const random = createRandom(options.seed ?? 1);
   const requests: SimRequest[] = [];
+  const exchanges = new WeakMap<ServerResponse, Exchange>();
   let rules: Rule[] = [];
-  const windows = new Map<string, { start: number; used: number }>();
   let balanceUsd = startingBalanceUsd;
   let closed = false;
 
   function sleep(ms: number): Promise<void> {
     if (ms <= 0 || closed) return Promise.resolve();
     return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+
+  /** Waits a scripted delay, or else the inference delay (drawn when it is a range), scaled. */
+  function infer(scriptedMs: number | undefined): Promise<void> {
+    const veniceMs =
+      scriptedMs ?? (typeof inferenceDelay === 'number' ? inferenceDelay : inferenceDelay.minMs + random() * (inferenceDelay.maxMs - inferenceDelay.minMs));
+    return sleep(pacing.scale(veniceMs));
   }
 
   function takeRule(req: SimRequest): ScriptedResponse | undefined {
@@ -179,48 +263,50 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     return rule.response;
   }
 
-  function rateWindow(key: string): { start: number; used: number } {
-    const now = Date.now();
-    let window = windows.get(key);
-    if (!window || now >= window.start + windowMs) {
-      window = { start: now, used: 0 };
-      windows.set(key, window);
-    }
-    return window;
-  }
-
-  /** Headers every answer to an authenticated POST carries. */
-  function accountHeaders(key: string): Record<string, string> {
-    const window = rateWindow(key);
-    // Unenforced means unlimited: advertising 20 while serving more would tell a well-behaved
-    // client to stop after 20 requests a minute.
-    const limit = options.rateLimitPerMinute ?? UNENFORCED_LIMIT;
+  /**
+   * Headers every answer to an authenticated POST carries: the rate limit (by default as of now;
+   * a served request passes the headers of its admission) and the balance as of now.
+   */
+  function accountHeaders(key: string, rate: Record<string, string> = pacing.rateHeaders(key)): Record<string, string> {
     const balance = options.balanceHeaders ?? 'both';
     return {
-      'x-ratelimit-limit-requests': String(limit),
-      'x-ratelimit-remaining-requests': String(Math.max(0, limit - window.used)),
-      'x-ratelimit-reset-requests': String(window.start + windowMs),
+      ...rate,
       ...(balance !== 'venice' ? { 'X-Balance-Remaining': balanceUsd.toFixed(6) } : {}),
       ...(balance !== 'spec' ? { 'x-venice-balance-usd': balanceUsd.toFixed(4), 'x-venice-balance-diem': '0.0000' } : {}),
     };
   }
 
-  /** Spends `cost` units of the key's minute; false when the budget was already spent. */
-  function spendRateBudget(key: string, cost: number): boolean {
-    const window = rateWindow(key);
-    if (options.rateLimitPerMinute !== undefined && window.used >= options.rateLimitPerMinute) return false;
-    window.used += cost;
-    return true;
+  /**
+   * Spends `cost` units of the key's window. Returns the rate-limit headers as of admission, or
+   * undefined after answering the 429 itself.
+   */
+  function admit(res: ServerResponse, key: string, cost: number): Record<string, string> | undefined {
+    const exchange = exchanges.get(res);
+    const window = pacing.admit(key, cost);
+    if (!window) {
+      if (exchange) exchange.kind = 'rate-limited';
+      sendJson(res, 429, defaultErrorBody(429), accountHeaders(key, pacing.overLimitHeaders(key)));
+      return undefined;
+    }
+    if (exchange) exchange.window = window;
+    return pacing.rateHeaders(key, window);
   }
 
-  function send(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string>): void {
+  function send(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string>, images = 0): void {
     if (res.destroyed || res.headersSent) return;
+    // Count before writing, so a client that reads this answer finds it in the stats already.
+    const exchange = exchanges.get(res);
+    if (exchange) {
+      exchange.req.status = status;
+      exchange.req.answeredAt = Date.now();
+      if (exchange.key !== undefined) pacing.record(exchange.key, status, exchange.kind, images, exchange.window);
+    }
     res.writeHead(status, { 'CF-RAY': cfRay(), 'content-length': String(Buffer.byteLength(body)), ...headers });
     res.end(body);
   }
 
-  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    send(res, status, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', ...headers });
+  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, images = 0): void {
+    send(res, status, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', ...headers }, images);
   }
 
   function sendRefusal(res: ServerResponse, refusal: Refusal, headers: Record<string, string>): void {
@@ -276,7 +362,7 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
         return;
       }
       case 'error': {
-        await sleep(scripted.delayMs ?? 0);
+        await sleep(pacing.scale(scripted.delayMs ?? 0));
         const headers = accountHeaders(key);
         if (scripted.status === 429) headers['x-ratelimit-remaining-requests'] = '0';
         if (scripted.retryAfterSeconds !== undefined) headers['retry-after'] = String(scripted.retryAfterSeconds);
@@ -304,12 +390,12 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     );
   }
 
-  function imageHeaders(plan: GenerationPlan, ok: OkScript | undefined, key: string): Record<string, string> {
+  function imageHeaders(plan: GenerationPlan, ok: OkScript | undefined, key: string, rate: Record<string, string>): Record<string, string> {
     return {
       'x-venice-is-blurred': String(ok?.blurred === true),
       'x-venice-is-content-violation': String(ok?.contentViolation === true),
       ...deprecationHeaders(plan.model, ok?.deprecation),
-      ...accountHeaders(key),
+      ...accountHeaders(key, rate),
       ...ok?.headers,
     };
   }
@@ -318,19 +404,20 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     const checked = checkGenerateRequest(view, req.body);
     if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
     const plan = checked.value;
-    if (!spendRateBudget(key, plan.variants)) return sendJson(res, 429, defaultErrorBody(429), accountHeaders(key));
+    const rate = admit(res, key, plan.variants);
+    if (!rate) return;
 
     const started = Date.now();
-    await sleep(ok?.delayMs ?? inferenceDelayMs);
+    await infer(ok?.delayMs);
     const violation = ok?.contentViolation === true;
     const images = await renderPlan(plan, violation);
     if (!violation) balanceUsd -= plan.priceUsd;
-    const headers = imageHeaders(plan, ok, key);
+    const headers = imageHeaders(plan, ok, key, rate);
     if (plan.returnBinary) {
       const first = images[0] ?? Buffer.alloc(0);
       // A blocked binary answer is a placeholder PNG whatever format was asked for.
       const bytes = violation ? await renderImage('png', plan.width, plan.height, black) : first;
-      return send(res, 200, bytes, { ...headers, 'content-type': violation ? 'image/png' : contentTypeOf[plan.format] });
+      return send(res, 200, bytes, { ...headers, 'content-type': violation ? 'image/png' : contentTypeOf[plan.format] }, 1);
     }
     const elapsed = Date.now() - started;
     sendJson(
@@ -338,6 +425,7 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
       200,
       { id: `generate-image-${randomUUID()}`, images: images.map((b) => b.toString('base64')), timing: timing(elapsed, elapsed), request: req.body },
       headers,
+      images.length,
     );
   }
 
@@ -345,15 +433,16 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     const checked = checkSimpleGenerateRequest(view, req.body);
     if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
     const plan = checked.value;
-    if (!spendRateBudget(key, 1)) return sendJson(res, 429, defaultErrorBody(429), accountHeaders(key));
+    const rate = admit(res, key, 1);
+    if (!rate) return;
 
-    await sleep(ok?.delayMs ?? inferenceDelayMs);
+    await infer(ok?.delayMs);
     const violation = ok?.contentViolation === true;
     const [image = Buffer.alloc(0)] = await renderPlan(plan, violation);
     if (!violation) balanceUsd -= plan.priceUsd;
     const base64 = image.toString('base64');
     const item = plan.responseFormat === 'url' ? { url: `data:${contentTypeOf[plan.format]};base64,${base64}` } : { b64_json: base64 };
-    sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [item] }, imageHeaders(plan, ok, key));
+    sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [item] }, imageHeaders(plan, ok, key, rate), 1);
   }
 
   async function upscale(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined): Promise<void> {
@@ -366,23 +455,37 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     if (scale !== 2 && scale !== 4) return sendJson(res, 400, detailedError([issue('scale', 'scale must be either 2 or 4')]), headers);
 
     const input = Buffer.from(body.image.replace(/^data:[^;,]+;base64,/, ''), 'base64');
+    let size: { width: number; height: number };
+    try {
+      size = await imageSize(input);
+    } catch {
+      return sendJson(res, 400, detailedError([issue('image', 'Invalid image: could not be decoded')]), accountHeaders(key));
+    }
+    if (size.width * size.height < 65_536) {
+      return sendJson(res, 400, detailedError([issue('image', 'Image dimensions must be at least 65536 pixels')]), accountHeaders(key));
+    }
+    const rate = admit(res, key, 1);
+    if (!rate) return;
+    await infer(ok?.delayMs);
     let result: Awaited<ReturnType<typeof upscaleImage>>;
     try {
-      const { width, height } = await imageSize(input);
-      if (width * height < 65_536) {
-        return sendJson(res, 400, detailedError([issue('image', 'Image dimensions must be at least 65536 pixels')]), headers);
-      }
-      if (!spendRateBudget(key, 1)) return sendJson(res, 429, defaultErrorBody(429), accountHeaders(key));
-      await sleep(ok?.delayMs ?? inferenceDelayMs);
       result = await upscaleImage(input, scale);
     } catch {
-      return sendJson(res, 400, detailedError([issue('image', 'Invalid image: could not be decoded')]), headers);
+      return sendJson(res, 400, detailedError([issue('image', 'Invalid image: could not be decoded')]), accountHeaders(key));
     }
     balanceUsd -= scale === 4 ? 0.08 : 0.02;
-    send(res, 200, result.png, { ...accountHeaders(key), ...ok?.headers, 'content-type': 'image/png' });
+    send(res, 200, result.png, { ...accountHeaders(key, rate), ...ok?.headers, 'content-type': 'image/png' }, 1);
   }
 
   async function answerPost(req: SimRequest, res: ServerResponse, parse: { tooLarge: boolean; invalidJson: boolean; isJson: boolean }): Promise<void> {
+    const exchange = exchanges.get(res);
+    if (exchange && bearerToken(req) === apiKey) exchange.key = apiKey;
+    // A locked-out key is turned away before anything, scripts included, sees the request.
+    const lockout = exchange?.key !== undefined ? pacing.lockoutAnswer(exchange.key) : undefined;
+    if (exchange && lockout) {
+      exchange.kind = 'blocked';
+      return sendJson(res, 429, lockout.body, lockout.headers);
+    }
     const scripted = takeRule(req);
     if (scripted && scripted.kind !== 'ok') return answerScripted(req, res, scripted);
     const ok = scripted;
@@ -443,6 +546,7 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
       receivedAt,
     };
     requests.push(req);
+    exchanges.set(res, { req, key: undefined, window: undefined, kind: undefined });
 
     if (!underBase) return sendJson(res, 404, { error: 'Not found' });
     if (req.method === 'GET') {
@@ -472,18 +576,26 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
   return {
     baseUrl: `http://127.0.0.1:${port}${basePath}`,
     apiKey,
+    timeScale: options.timeScale ?? 1,
     requests,
     generateRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/image/generate'),
     script(response, scriptOptions = {}) {
       rules.push({ response, match: scriptOptions.match, path: scriptOptions.path ?? '/image/generate', remaining: scriptOptions.times ?? 1 });
     },
-    setInferenceDelay(ms) {
-      inferenceDelayMs = ms;
+    setInferenceDelay(delay) {
+      inferenceDelay = checkDelay(delay);
     },
+    setRateLimit(limit) {
+      pacing.setRateLimit(limit);
+    },
+    setFailureLockout(lockout) {
+      pacing.setFailureLockout(lockout);
+    },
+    rateStats: () => pacing.stats(apiKey),
     reset() {
       requests.length = 0;
       rules = [];
-      windows.clear();
+      pacing.reset();
     },
     close() {
       if (closed) return Promise.resolve();
