@@ -17,10 +17,11 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
-import type { APIMessage, Interaction, TextChannel } from 'discord.js';
+import type { APIMessage, Attachment, Interaction, TextChannel } from 'discord.js';
 import sharp from 'sharp';
 import { startFakeDiscord } from './discord/fake-discord.js';
-import type { FakeDiscord } from './discord/fake-discord.js';
+import type { FakeDiscord, Upload } from './discord/fake-discord.js';
+import { validateComponent } from './discord/spec.js';
 
 let fake: FakeDiscord;
 let client: Client | undefined;
@@ -712,5 +713,238 @@ describe('spec strictness on every route the bot writes to', () => {
       [401, 'attachments.0.id: must be string'],
       [503, expect.stringContaining('allowed_mentions.users.0: must be string') as unknown],
     ]);
+  });
+});
+
+describe('attachment options (type 11) on slash commands', () => {
+  const edit = new SlashCommandBuilder()
+    .setName('edit')
+    .setDescription('Edit an image')
+    .addAttachmentOption((o) => o.setName('image').setDescription('The image to edit').setRequired(true))
+    .addStringOption((o) => o.setName('prompt').setDescription('What to change').setRequired(true))
+    .addAttachmentOption((o) => o.setName('image2').setDescription('A second image'))
+    .addStringOption((o) => o.setName('style').setDescription('Style').setAutocomplete(true));
+
+  async function loginWithEdit(): Promise<Client<true>> {
+    const c = await login();
+    await c.application.commands.set([imagine, edit]);
+    return c;
+  }
+
+  /** The next INTERACTION_CREATE as the gateway sent it, before discord.js parses it. */
+  function nextRawInteraction(c: Client): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => {
+      const listener = (packet: { t?: string; d?: Record<string, unknown> }): void => {
+        if (packet.t !== 'INTERACTION_CREATE' || !packet.d) return;
+        c.off(Events.Raw, listener);
+        resolve(packet.d);
+      };
+      c.on(Events.Raw, listener);
+    });
+  }
+
+  const facts = (a: Attachment) => ({
+    id: a.id,
+    name: a.name,
+    url: a.url,
+    proxyURL: a.proxyURL,
+    size: a.size,
+    contentType: a.contentType,
+    width: a.width,
+    height: a.height,
+    ephemeral: a.ephemeral,
+    spoiler: a.spoiler,
+  });
+
+  it('resolves each upload as getAttachment reads it and serves its bytes on the CDN', async () => {
+    const c = await loginWithEdit();
+    const cat = await image('png', 5, 4);
+    const dog = await image('jpeg', 9, 6);
+    const raw = nextRawInteraction(c);
+    const seen = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      const first = i.options.getAttachment('image', true);
+      const second = i.options.getAttachment('image2');
+      // What an /edit handler does: download the upload before asking for the edit.
+      const bytes = Buffer.from(await (await fetch(first.url)).arrayBuffer());
+      await i.reply('editing');
+      return { first: facts(first), second: second && facts(second), prompt: i.options.getString('prompt'), bytes, resolved: i.options.resolved?.attachments?.size };
+    });
+    const handle = await fake.slashCommand(
+      'edit',
+      { image: { file: { name: 'cat.png', data: cat } }, prompt: 'make it blue', image2: { file: { name: 'dog.jpg', data: dog, contentType: 'image/jpeg' } } },
+      { channel: 'thread' },
+    );
+    const result = await seen;
+    const sent = handle.attachments;
+    const thread = fake.ids.channels.thread;
+    expect(result.first).toEqual({
+      id: sent.image?.id,
+      name: 'cat.png',
+      url: sent.image?.url,
+      proxyURL: sent.image?.proxy_url,
+      size: cat.length,
+      contentType: 'image/png',
+      width: 5,
+      height: 4,
+      ephemeral: true,
+      spoiler: false,
+    });
+    expect(result.second).toMatchObject({ id: sent.image2?.id, name: 'dog.jpg', size: dog.length, contentType: 'image/jpeg', width: 9, height: 6 });
+    expect(result.prompt).toBe('make it blue');
+    expect(result.resolved).toBe(2);
+    expect(result.bytes.equals(cat)).toBe(true);
+
+    const url = new URL(result.first.url);
+    expect(url.origin + url.pathname).toBe(`${fake.cdnUrl}/ephemeral-attachments/${thread}/${result.first.id}/cat.png`);
+    expect(url.searchParams.get('ex')).toMatch(/^[0-9a-f]+$/);
+    expect(url.searchParams.get('is')).toMatch(/^[0-9a-f]+$/);
+    expect(url.searchParams.get('hm')).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.first.proxyURL.startsWith(`${url.origin}/media/ephemeral-attachments/${thread}/${result.first.id}/cat.png?`)).toBe(true);
+    expect(fake.cdnFetches()).toEqual([
+      {
+        method: 'GET',
+        path: `/cdn/ephemeral-attachments/${thread}/${result.first.id}/cat.png`,
+        query: Object.fromEntries(url.searchParams),
+        attachmentId: result.first.id,
+        status: 200,
+        at: expect.any(Number) as unknown,
+      },
+    ]);
+    const viaProxy = await fetch(result.first.proxyURL);
+    expect(viaProxy.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await viaProxy.arrayBuffer()).equals(cat)).toBe(true);
+    expect(Buffer.from(await (await fetch(result.second?.url ?? '')).arrayBuffer()).equals(dog)).toBe(true);
+    // The upload lives in its own folder: the same ids under a message's folder are not served.
+    expect((await fetch(result.first.url.replace('/ephemeral-attachments/', '/attachments/'))).status).toBe(404);
+    expect(fake.cdnFetches().map((f) => [f.attachmentId, f.status])).toEqual([
+      [result.first.id, 200],
+      [result.first.id, 200],
+      [result.second?.id, 200],
+      [result.first.id, 404],
+    ]);
+
+    const payload = await raw;
+    const data = payload.data as { options: unknown[]; resolved: Record<string, Record<string, unknown>> };
+    expect(data.options).toEqual([
+      { name: 'image', type: 11, value: result.first.id },
+      { name: 'prompt', type: 3, value: 'make it blue' },
+      { name: 'image2', type: 11, value: result.second?.id },
+    ]);
+    expect(Object.keys(data.resolved)).toEqual(['attachments']);
+    expect(data.resolved.attachments).toEqual({ [result.first.id]: sent.image, [result.second?.id ?? '']: sent.image2 });
+    for (const attachment of Object.values(data.resolved.attachments ?? {})) {
+      expect(validateComponent('AttachmentResponse', attachment)).toEqual({ ok: true });
+    }
+
+    // Apart from its data, the payload has the shape of every other command interaction.
+    const plainRaw = nextRawInteraction(c);
+    await fake.slashCommand('imagine', { prompt: 'fox' }, { channel: 'thread' });
+    const plain = await plainRaw;
+    expect(Object.keys(payload).sort()).toEqual(Object.keys(plain).sort());
+    expect(Object.keys(data).sort()).toEqual([...Object.keys(plain.data as object), 'resolved'].sort());
+    expect(fake.invalidRequests()).toEqual([]);
+  });
+
+  it('lets metadata lie while the CDN serves the real bytes, and serves a 40 MiB upload whole', async () => {
+    const c = await loginWithEdit();
+    const small = Buffer.from('not an image at all');
+    const huge = randomBytes(40 * 1024 * 1024);
+    const seen = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      return { liar: facts(i.options.getAttachment('image', true)), huge: facts(i.options.getAttachment('image2', true)) };
+    });
+    await fake.slashCommand('edit', {
+      image: { file: { name: 'cat.png', data: small }, size: 30 * 1024 * 1024, contentType: 'image/webp', width: 4096, height: 4096 },
+      prompt: 'sharper',
+      image2: { file: { name: 'huge.bin', data: huge } },
+    });
+    const { liar, huge: big } = await seen;
+    expect(liar).toMatchObject({ size: 30 * 1024 * 1024, contentType: 'image/webp', width: 4096, height: 4096 });
+    const served = await fetch(liar.url);
+    expect(served.headers.get('content-length')).toBe(String(small.length));
+    expect(Buffer.from(await served.arrayBuffer()).equals(small)).toBe(true);
+
+    expect(big).toMatchObject({ size: huge.length, contentType: null, width: null, height: null });
+    const head = await fetch(big.url, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe(String(huge.length));
+    expect(head.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await (await fetch(big.url)).arrayBuffer()).equals(huge)).toBe(true);
+    expect(fake.cdnFetches().map((f) => [f.method, f.attachmentId, f.status])).toEqual([
+      ['GET', liar.id, 200],
+      ['HEAD', big.id, 200],
+      ['GET', big.id, 200],
+    ]);
+
+    // null leaves a field out; a SPOILER_ name is flagged, as Discord flags it.
+    const webp = await image('webp', 7, 3);
+    const quiet = await fake.slashCommand('edit', { image: { file: { name: 'SPOILER_a.webp', data: webp }, contentType: null, width: null, height: null }, prompt: 'x' });
+    expect(quiet.attachments.image).toEqual({
+      id: expect.any(String) as unknown,
+      filename: 'SPOILER_a.webp',
+      size: webp.length,
+      url: expect.any(String) as unknown,
+      proxy_url: expect.any(String) as unknown,
+      ephemeral: true,
+      flags: 8,
+      content_scan_version: 0,
+    });
+    // Metadata Discord could never send is refused before anything is delivered.
+    await expect(fake.slashCommand('edit', { image: { file: { name: 'a.png', data: small }, width: 1.5 }, prompt: 'x' })).rejects.toThrow(/never send.*width/);
+  });
+
+  it('puts an attachment from elsewhere in resolved and neither fetches nor serves it', async () => {
+    const c = await loginWithEdit();
+    const elsewhere: Upload = { url: 'https://evil.example/cat.png', name: 'cat.png', size: 2048, contentType: 'image/png', width: 64, height: 64 };
+    const seen = nextInteraction(c, async (i) => (i.isChatInputCommand() ? facts(i.options.getAttachment('image', true)) : undefined));
+    const handle = await fake.slashCommand('edit', { image: elsewhere, prompt: 'x' });
+    const attachment = await seen;
+    expect(attachment).toMatchObject({
+      id: handle.attachments.image?.id,
+      name: 'cat.png',
+      url: 'https://evil.example/cat.png',
+      proxyURL: 'https://evil.example/cat.png',
+      size: 2048,
+      contentType: 'image/png',
+      width: 64,
+      height: 64,
+    });
+    expect(fake.cdnFetches()).toEqual([]);
+    const guessed = await fetch(`${fake.cdnUrl}/ephemeral-attachments/${fake.ids.channels.text}/${attachment?.id ?? ''}/cat.png`);
+    expect(guessed.status).toBe(404);
+    await expect(fake.slashCommand('edit', { image: { url: 'not a url', name: 'a.png', size: 1 }, prompt: 'x' })).rejects.toThrow(/never send.*url/);
+  });
+
+  it('sends an attachment option in autocomplete as an id only, with nothing resolved or uploaded', async () => {
+    const c = await loginWithEdit();
+    const raw = nextRawInteraction(c);
+    const seen = nextInteraction(c, async (i) => {
+      if (!i.isAutocomplete()) throw new Error('not autocomplete');
+      const found = { focused: i.options.getFocused(true), image: i.options.get('image') };
+      await i.respond([{ name: 'Watercolor', value: 'watercolor' }]);
+      return found;
+    });
+    const handle = await fake.autocomplete('edit', { image: { file: { name: 'cat.png', data: await image('png') } }, prompt: 'x', style: 'wat' }, 'style');
+    const { focused, image: option } = await seen;
+    expect(focused).toMatchObject({ name: 'style', value: 'wat' });
+    expect(option).toEqual({ name: 'image', type: 11, value: expect.stringMatching(/^\d{17,20}$/) as unknown });
+    const data = (await raw).data as Record<string, unknown>;
+    expect(data.resolved).toBeUndefined();
+    expect(data.options).toEqual([
+      { name: 'image', type: 11, value: option?.value },
+      { name: 'prompt', type: 3, value: 'x' },
+      { name: 'style', type: 3, value: 'wat', focused: true },
+    ]);
+    expect(handle.attachments).toEqual({});
+    expect((await handle.callback()).json).toEqual({ type: 8, data: { choices: [{ name: 'Watercolor', value: 'watercolor' }] } });
+    await expect(fake.autocomplete('edit', { image: { file: { name: 'cat.png', data: Buffer.from('x') } } }, 'image')).rejects.toThrow(/never autocompletes/);
+  });
+
+  it('refuses values that do not fit an option\'s registered type', async () => {
+    await loginWithEdit();
+    const upload: Upload = { file: { name: 'cat.png', data: Buffer.from('x') } };
+    await expect(fake.slashCommand('edit', { image: 'cat.png', prompt: 'x' })).rejects.toThrow(/"image" of \/edit is ATTACHMENT, got "cat.png"/);
+    await expect(fake.slashCommand('edit', { image: upload, prompt: upload })).rejects.toThrow(/"prompt" of \/edit is STRING, got an upload/);
+    expect(fake.cdnFetches()).toEqual([]);
   });
 });

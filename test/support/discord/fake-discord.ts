@@ -7,8 +7,8 @@ import { FakeGateway } from './gateway.js';
 import type { GatewayStats } from './gateway.js';
 import { parseBody, readBody, sendBytes, sendCdnError, sendJson, sendNoContent } from './http.js';
 import type { ParsedBody, RecordedFile } from './http.js';
-import { mediaInfo } from './media.js';
-import { validateRequestBody, warmUpValidators } from './spec.js';
+import { mediaInfo, probeMedia } from './media.js';
+import { validateComponent, validateRequestBody, warmUpValidators } from './spec.js';
 import type { SpecValidation } from './spec.js';
 import {
   ADMIN_PERMISSIONS,
@@ -60,9 +60,73 @@ export interface InteractionContext {
   attachmentSizeLimit?: number;
 }
 
+/**
+ * The value of an ATTACHMENT option (type 11): a file the user picked and Discord uploaded
+ * with the command. The fake lists it in `resolved.attachments` and serves its bytes on its
+ * CDN. `size`, `contentType`, `width` and `height` replace what the fake works out from the
+ * bytes in `resolved` only (the CDN still serves the real bytes with their real type), so a
+ * test can give metadata that lies; `null` leaves the field out.
+ */
+export interface FileUpload {
+  file: {
+    name: string;
+    data: Buffer;
+    /** The type the user's client declared; the bytes win when they are a known image. */
+    contentType?: string;
+  };
+  size?: number;
+  contentType?: string | null;
+  width?: number | null;
+  height?: number | null;
+  /** Alt text the user gave the file. */
+  description?: string;
+}
+
+/**
+ * An attachment whose urls point wherever the test says (off the fake's CDN): it goes into
+ * `resolved.attachments` as given and the fake neither fetches nor serves it.
+ */
+export interface ExternalUpload {
+  url: string;
+  /** Default: `url`. */
+  proxyUrl?: string;
+  name: string;
+  size: number;
+  contentType?: string;
+  width?: number;
+  height?: number;
+}
+
+export type Upload = FileUpload | ExternalUpload;
+
+/** What a test gives for one option: ATTACHMENT options take an `Upload`, the others a plain value. */
+export type OptionValue = string | number | boolean | Upload;
+
+/** An entry of `data.resolved.attachments` as the fake sent it (Discord's attachment object). */
+export interface ResolvedAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type?: string;
+  width?: number;
+  height?: number;
+  description?: string;
+  ephemeral?: boolean;
+  /** IS_SPOILER (8) for a `SPOILER_` name, IS_ANIMATED (32) for more than one frame. */
+  flags?: number;
+  content_scan_version?: number;
+}
+
 export interface InteractionHandle {
   readonly id: string;
   readonly token: string;
+  /**
+   * The attachment each ATTACHMENT option resolved to, by option name (a copy of what
+   * `data.resolved.attachments` carried). Empty for autocomplete: Discord resolves nothing there.
+   */
+  readonly attachments: Readonly<Record<string, ResolvedAttachment>>;
   /** Every REST request for this interaction: callback, webhook edits, follow-ups, deletes. */
   requests(): RecordedRequest[];
   /** Waits (default 5 s) for POST /interactions/{id}/{token}/callback. */
@@ -84,7 +148,10 @@ export interface InteractionHandle {
 /** A GET/HEAD on the fake's CDN (attachment `url` / `proxy_url`); not in `requests`. */
 export interface CdnFetch {
   method: string;
-  /** Decoded, e.g. '/cdn/attachments/CHANNEL/ATTACHMENT/image.png' or '/media/attachments/...'. */
+  /**
+   * Decoded, e.g. '/cdn/attachments/CHANNEL/ATTACHMENT/image.png', '/media/attachments/...', or
+   * '/cdn/ephemeral-attachments/...' for a file uploaded with a command option.
+   */
   path: string;
   query: Record<string, string>;
   /** The attachment id from the path, when the path has the attachment shape. */
@@ -95,7 +162,7 @@ export interface CdnFetch {
 
 export interface FaultMatch {
   method?: string;
-  /** Matched against the API path after /api/v10, or the CDN path ('/cdn/attachments/...', '/media/attachments/...'). */
+  /** Matched against the API path after /api/v10, or the CDN path ('/cdn/attachments/...', '/media/ephemeral-attachments/...'). */
   path: RegExp;
 }
 
@@ -122,8 +189,10 @@ export interface FakeDiscord {
   readonly token: string;
   readonly ids: FakeDiscordIds;
   /**
-   * 'http://127.0.0.1:PORT/cdn': every attachment `url` starts with `${cdnUrl}/attachments/`;
-   * `proxy_url`s start with 'http://127.0.0.1:PORT/media/attachments/' (same origin).
+   * 'http://127.0.0.1:PORT/cdn': the `url` of a file the bot posted starts with
+   * `${cdnUrl}/attachments/`, that of a file uploaded with a command option (as on Discord) with
+   * `${cdnUrl}/ephemeral-attachments/`; `proxy_url`s start with 'http://127.0.0.1:PORT/media/'
+   * and the same folder (same origin).
    */
   readonly cdnUrl: string;
   /** Every REST request. */
@@ -138,14 +207,25 @@ export interface FakeDiscord {
   commandWrites(): RecordedRequest[];
   /** Resolves once a client IDENTIFYed and got READY + GUILD_CREATE. */
   ready(timeoutMs?: number): Promise<void>;
+  /**
+   * A chat-input command as Discord delivers it, typed by the registered command's options.
+   * An ATTACHMENT option takes an `Upload`: the fake assigns the attachment an id, stores a
+   * file's bytes on its CDN under the interaction's channel (signed `ephemeral-attachments`
+   * urls, every download in `cdnFetches()`), and sends the id as the option's value with the
+   * attachment object in `data.resolved.attachments`.
+   */
   slashCommand(
     name: string,
-    options?: Record<string, string | number | boolean>,
+    options?: Record<string, OptionValue>,
     ctx?: InteractionContext & { subcommand?: string },
   ): Promise<InteractionHandle>;
+  /**
+   * An autocomplete interaction. ATTACHMENT options take an `Upload` as for `slashCommand` and
+   * arrive as their attachment id only: autocomplete carries no `resolved` and nothing is uploaded.
+   */
   autocomplete(
     name: string,
-    options: Record<string, string | number | boolean>,
+    options: Record<string, OptionValue>,
     focused: string,
     ctx?: InteractionContext & { subcommand?: string },
   ): Promise<InteractionHandle>;
@@ -199,6 +279,12 @@ export interface FakeDiscordOptions {
   /** Clock for interaction windows (3 s to answer, 15 min of webhook token); default Date.now. */
   now?: () => number;
 }
+
+/** Where Discord's CDN keeps a file: a message's, or one uploaded with a command option. */
+type CdnFolder = 'attachments' | 'ephemeral-attachments';
+const CDN_FOLDERS: readonly string[] = ['attachments', 'ephemeral-attachments'] satisfies CdnFolder[];
+const ATTACHMENT_FLAG_SPOILER = 1 << 3;
+const ATTACHMENT_FLAG_ANIMATED = 1 << 5;
 
 const CALLBACK_WINDOW_MS = 3_000;
 const WEBHOOK_TOKEN_TTL_MS = 15 * 60_000;
@@ -260,6 +346,8 @@ interface InteractionState {
   userKey: UserKey;
   attachmentSizeLimit: number;
   payload: Json;
+  /** By option name: what `resolved.attachments` carried. */
+  attachments: Record<string, Json>;
   callbackType: number | undefined;
   originalMessageId: string | undefined;
   /** The message a component sits on, which types 6/7 answer by editing. */
@@ -344,8 +432,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const modals = new Map<string, Json>();
   const deleted: string[] = [];
   const deletedIds = new Set<string>();
-  /** Uploaded bytes by attachment id, served on the attachment's url while a message keeps it. */
-  const cdnFiles = new Map<string, { channelId: string; filename: string; contentType: string; data: Buffer }>();
+  /**
+   * Uploaded bytes by attachment id, served on the attachment's url: a message's files while it
+   * keeps them, a command option's upload (folder 'ephemeral-attachments') for the fake's life.
+   */
+  const cdnFiles = new Map<string, { folder: CdnFolder; channelId: string; filename: string; contentType: string; data: Buffer }>();
   const cdnFetches: CdnFetch[] = [];
   /** Signs attachment urls (the `hm` parameter) like Discord's CDN, so a mangled url 404s. */
   const cdnSecret = randomBytes(32);
@@ -431,17 +522,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return createHmac('sha256', cdnSecret).update(`${channelId}/${attachmentId}/${filename}|${ex}|${is}`).digest('hex');
   }
 
-  function attachmentObject(channelId: string, file: RecordedFile, meta: Json, ephemeral: boolean): Json {
-    const id = snowflake(now());
-    const filename = typeof meta.filename === 'string' && meta.filename ? meta.filename : file.filename;
+  /** The CDN path of a stored file, signed like Discord's (`ex` expiry, `is` issued, `hm` hmac), after /cdn/ or /media/. */
+  function signedCdnPath(folder: CdnFolder, channelId: string, id: string, filename: string): string {
     const ex = Math.floor(now() / 1000 + 86_400).toString(16);
     const is = Math.floor(now() / 1000).toString(16);
     const hm = cdnSignature(channelId, id, filename, ex, is);
+    return `${folder}/${channelId}/${id}/${encodeURIComponent(filename)}?ex=${ex}&is=${is}&hm=${hm}&`;
+  }
+
+  function attachmentObject(channelId: string, file: RecordedFile, meta: Json, ephemeral: boolean): Json {
+    const id = snowflake(now());
+    const filename = typeof meta.filename === 'string' && meta.filename ? meta.filename : file.filename;
     // Discord marks spoilers in the attachment flags (IS_SPOILER), from the name prefix or is_spoiler.
     const spoiler = filename.startsWith('SPOILER_') || meta.is_spoiler === true;
-    const path = `attachments/${channelId}/${id}/${encodeURIComponent(filename)}?ex=${ex}&is=${is}&hm=${hm}&`;
+    const path = signedCdnPath('attachments', channelId, id, filename);
     const media = mediaInfo(filename, file.contentType || undefined, file.data);
-    cdnFiles.set(id, { channelId, filename, contentType: media.contentType ?? 'application/octet-stream', data: file.data });
+    cdnFiles.set(id, { folder: 'attachments', channelId, filename, contentType: media.contentType ?? 'application/octet-stream', data: file.data });
     return {
       id,
       filename,
@@ -453,9 +549,59 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       ...(typeof meta.description === 'string' ? { description: meta.description } : {}),
       ...(typeof meta.title === 'string' ? { title: meta.title } : {}),
       ...(ephemeral ? { ephemeral: true } : {}),
-      ...(spoiler ? { flags: 1 << 3 } : {}),
+      ...(spoiler ? { flags: ATTACHMENT_FLAG_SPOILER } : {}),
       content_scan_version: 0,
     };
+  }
+
+  /**
+   * The attachment object of a command option's upload, as Discord resolves it: an ephemeral
+   * attachment in the channel's `ephemeral-attachments` folder (kept by Discord only as long as
+   * a message uses it), its bytes stored on the CDN; an external upload only described.
+   */
+  async function optionAttachment(option: string, channelId: string, upload: Upload): Promise<Json> {
+    const id = snowflake(now());
+    let attachment: Json;
+    if ('file' in upload) {
+      const { name: filename, data, contentType: declared } = upload.file;
+      const media = await probeMedia(filename, declared || undefined, data);
+      const path = signedCdnPath('ephemeral-attachments', channelId, id, filename);
+      cdnFiles.set(id, { folder: 'ephemeral-attachments', channelId, filename, contentType: media.contentType ?? 'application/octet-stream', data });
+      const contentType = upload.contentType === undefined ? media.contentType : (upload.contentType ?? undefined);
+      const width = upload.width === undefined ? media.width : (upload.width ?? undefined);
+      const height = upload.height === undefined ? media.height : (upload.height ?? undefined);
+      const flags = (filename.startsWith('SPOILER_') ? ATTACHMENT_FLAG_SPOILER : 0) | (media.animated ? ATTACHMENT_FLAG_ANIMATED : 0);
+      attachment = {
+        id,
+        filename,
+        size: upload.size ?? data.length,
+        url: `${baseUrl}/cdn/${path}`,
+        proxy_url: `${baseUrl}/media/${path}`,
+        ...(width !== undefined ? { width } : {}),
+        ...(height !== undefined ? { height } : {}),
+        ...(contentType !== undefined ? { content_type: contentType } : {}),
+        ...(upload.description !== undefined ? { description: upload.description } : {}),
+        ephemeral: true,
+        ...(flags !== 0 ? { flags } : {}),
+        content_scan_version: 0,
+      };
+    } else {
+      attachment = {
+        id,
+        filename: upload.name,
+        size: upload.size,
+        url: upload.url,
+        proxy_url: upload.proxyUrl ?? upload.url,
+        ...(upload.width !== undefined ? { width: upload.width } : {}),
+        ...(upload.height !== undefined ? { height: upload.height } : {}),
+        ...(upload.contentType !== undefined ? { content_type: upload.contentType } : {}),
+        ephemeral: true,
+        content_scan_version: 0,
+      };
+    }
+    const check = validateComponent('AttachmentResponse', attachment);
+    if (!check.ok) throw new Error(`fake Discord: option "${option}" makes an attachment Discord would never send: ${check.message ?? 'invalid'}`);
+    return attachment;
   }
 
   /** Attachment ids a message lists (ids of uploads the fake stored, or whatever a test put there). */
@@ -488,7 +634,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       }
     });
     const path = `/${segments.join('/')}`;
-    const shaped = segments.length === 5 && segments[1] === 'attachments';
+    const folder = segments[1] ?? '';
+    const shaped = segments.length === 5 && CDN_FOLDERS.includes(folder);
     const [, , channelId = '', attachmentId = '', filename = ''] = segments;
     const fetchRecord: CdnFetch = {
       method,
@@ -516,7 +663,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return;
     }
     const file = shaped ? cdnFiles.get(attachmentId) : undefined;
-    if (!file || file.channelId !== channelId || file.filename !== filename) {
+    if (!file || file.folder !== folder || file.channelId !== channelId || file.filename !== filename) {
       finish(404);
       sendCdnError(res, 404, 'Not Found');
       return;
@@ -1216,6 +1363,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       userKey: r.userKey,
       attachmentSizeLimit: r.limit,
       payload,
+      attachments: {},
       callbackType: undefined,
       originalMessageId: undefined,
       componentMessageId: undefined,
@@ -1242,6 +1390,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return {
       id: state.id,
       token: state.token,
+      attachments: clone(state.attachments) as unknown as Record<string, ResolvedAttachment>,
       requests: mine,
       callback: (timeoutMs = 15_000) =>
         waitFor(() => mine().find((r) => r.path.endsWith('/callback')), timeoutMs, `the callback of interaction ${state.id}`),
@@ -1299,12 +1448,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     7: 'CHANNEL', 8: 'ROLE', 9: 'MENTIONABLE', 10: 'NUMBER', 11: 'ATTACHMENT',
   };
 
-  function buildOptions(
+  function isUpload(value: OptionValue): value is Upload {
+    return typeof value === 'object' && value !== null && ('file' in value || 'url' in value);
+  }
+
+  /**
+   * The options as Discord sends them, wrapped in their subcommand (group), and what it
+   * resolves beside them. Autocomplete (`focused` set) resolves nothing, as on Discord: a
+   * USER option carries its id only, an ATTACHMENT option a fresh attachment id, nothing uploaded.
+   */
+  async function buildOptions(
     command: Json,
-    values: Record<string, string | number | boolean>,
+    values: Record<string, OptionValue>,
     subcommand: string | undefined,
     focused: string | undefined,
-  ): { options: Json[]; resolved: Json | undefined } {
+    channelId: string,
+  ): Promise<{ options: Json[]; resolved: Json | undefined; attachments: Record<string, Json> }> {
     let defs = Array.isArray(command.options) ? command.options.filter(isObject) : [];
     const wrap: Array<(inner: Json[]) => Json[]> = [];
     if (subcommand !== undefined) {
@@ -1318,7 +1477,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const users: Json = {};
     const members: Json = {};
     const channels: Json = {};
-    let options: Json[] = Object.entries(values).map(([name, value]) => {
+    const attachments: Record<string, Json> = {};
+    const byOption: Record<string, Json> = {};
+    let options: Json[] = [];
+    for (const [name, value] of Object.entries(values)) {
       const def = defs.find((d) => d.name === name);
       if (!def) {
         const known = defs.map((d) => String(d.name)).join(', ') || 'none';
@@ -1327,9 +1489,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const type = Number(def.type);
       const isFocused = focused === name;
       const fail = (): never => {
-        throw new Error(`fake Discord: option "${name}" of /${String(command.name)} is ${OPTION_TYPE_NAMES[type] ?? type}, got ${JSON.stringify(value)}`);
+        const shown = isUpload(value) ? 'an upload' : JSON.stringify(value);
+        throw new Error(`fake Discord: option "${name}" of /${String(command.name)} is ${OPTION_TYPE_NAMES[type] ?? type}, got ${shown}`);
       };
-      let sent: string | number | boolean = value;
+      if ((type === 11) !== isUpload(value)) fail();
+      if (type === 11 && isFocused) throw new Error(`fake Discord: option "${name}" of /${String(command.name)} is an ATTACHMENT, which Discord never autocompletes`);
+      let sent: string | number | boolean;
+      if (isUpload(value)) {
+        if (focused === undefined) {
+          const attachment = await optionAttachment(name, channelId, value);
+          sent = String(attachment.id);
+          attachments[sent] = attachment;
+          byOption[name] = attachment;
+        } else {
+          sent = snowflake(now());
+        }
+        options.push({ name, type, value: sent });
+        continue;
+      }
+      sent = value;
       // Autocomplete sends what the user has typed so far, unvalidated.
       if (!focused) {
         if (type === 3 && typeof value !== 'string') fail();
@@ -1351,22 +1529,30 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const ch = world.channels[kind as Exclude<ChannelKind, 'dm'>];
         sent = String(ch.id);
         channels[sent] = { id: ch.id, name: ch.name, type: ch.type, permissions: MEMBER_PERMISSIONS, ...(ch.type === 11 ? { parent_id: ch.parent_id, thread_metadata: ch.thread_metadata } : { nsfw: ch.nsfw }) };
-      } else if (type === 8 || type === 9 || type === 11) {
+      } else if (type === 8 || type === 9) {
         throw new Error(`fake Discord: ${OPTION_TYPE_NAMES[type] ?? type} options are not supported by the fake yet`);
       }
-      return { name, type, value: sent, ...(isFocused ? { focused: true } : {}) };
-    });
+      options.push({ name, type, value: sent, ...(isFocused ? { focused: true } : {}) });
+    }
     for (const w of wrap.reverse()) options = w(options);
     const resolved: Json = {};
     if (Object.keys(users).length > 0) Object.assign(resolved, { users, members });
     if (Object.keys(channels).length > 0) resolved.channels = channels;
-    return { options, resolved: Object.keys(resolved).length > 0 ? resolved : undefined };
+    if (Object.keys(attachments).length > 0) resolved.attachments = attachments;
+    const sendResolved = focused === undefined && Object.keys(resolved).length > 0;
+    return { options, resolved: sendResolved ? resolved : undefined, attachments: byOption };
   }
 
-  function commandData(name: string, values: Record<string, string | number | boolean>, subcommand: string | undefined, focused: string | undefined): Json {
+  async function commandData(
+    name: string,
+    values: Record<string, OptionValue>,
+    subcommand: string | undefined,
+    focused: string | undefined,
+    channelId: string,
+  ): Promise<{ data: Json; attachments: Record<string, Json> }> {
     const command = findCommand(name);
-    const { options, resolved } = buildOptions(command, values, subcommand, focused);
-    return {
+    const { options, resolved, attachments } = await buildOptions(command, values, subcommand, focused, channelId);
+    const data: Json = {
       id: command.id,
       name,
       type: 1,
@@ -1374,6 +1560,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       ...(options.length > 0 ? { options } : {}),
       ...(resolved ? { resolved } : {}),
     };
+    return { data, attachments };
   }
 
   /**
@@ -1456,13 +1643,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       requests.filter((r) => r.method !== 'GET' && /^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands(\/[^/]+)?$/.test(r.path)),
     ready: (timeoutMs = 30_000) => waitFor(() => readyResolved || undefined, timeoutMs, 'a client to IDENTIFY and get READY + GUILD_CREATE').then(() => undefined),
     async slashCommand(name, values = {}, ctx = {}) {
-      const state = interactionPayload(2, commandData(name, values, ctx.subcommand, undefined), ctx);
+      const channelId = String(resolveCtx(ctx).channel.id);
+      const { data, attachments } = await commandData(name, values, ctx.subcommand, undefined, channelId);
+      const state = interactionPayload(2, data, ctx);
+      state.attachments = attachments;
       return deliver(state);
     },
     async autocomplete(name, values, focused, ctx = {}) {
-      if (!(focused in values)) throw new Error(`fake Discord: focused option "${focused}" has no value in ${JSON.stringify(values)}`);
-      const state = interactionPayload(4, commandData(name, values, ctx.subcommand, focused), ctx);
-      return deliver(state);
+      if (!(focused in values)) throw new Error(`fake Discord: focused option "${focused}" has no value in ${Object.keys(values).join(', ') || 'no options'}`);
+      const channelId = String(resolveCtx(ctx).channel.id);
+      const { data } = await commandData(name, values, ctx.subcommand, focused, channelId);
+      return deliver(interactionPayload(4, data, ctx));
     },
     async button(customId, message, given = {}) {
       const ctx = onMessage(message, given);

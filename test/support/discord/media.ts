@@ -1,13 +1,19 @@
+import sharp from 'sharp';
+import type { Metadata } from 'sharp';
+
 /**
  * What Discord works out about an uploaded file before it lists it as an attachment: the
  * content type (from the bytes first, as Discord sniffs them, then the name) and, for the
- * image formats a bot is likely to upload, the pixel size. Header parsing only: no decoding.
+ * image formats a bot is likely to upload, the pixel size. `mediaInfo` parses headers only;
+ * `probeMedia` asks sharp (libvips reads the header, it decodes no pixels) and knows more formats.
  */
 
 export interface MediaInfo {
   contentType: string | undefined;
   width?: number;
   height?: number;
+  /** More than one frame (an animated GIF or WebP): Discord flags the attachment IS_ANIMATED. */
+  animated?: boolean;
 }
 
 const BY_EXTENSION: Record<string, string> = {
@@ -107,4 +113,47 @@ export function mediaInfo(filename: string, declared: string | undefined, data: 
   const specific = declared && declared !== 'application/octet-stream' ? declared : undefined;
   const extension = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase();
   return { contentType: specific ?? (extension ? BY_EXTENSION[extension] : undefined) ?? (declared || undefined) };
+}
+
+/** The image formats libvips names, as the content type Discord lists them under. */
+function sharpContentType(metadata: Metadata): string | undefined {
+  switch (metadata.format) {
+    case 'jpeg':
+    case 'png':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+    case 'jxl':
+      return `image/${metadata.format}`;
+    case 'heif':
+      return metadata.compression === 'av1' ? 'image/avif' : 'image/heic';
+    case 'jp2':
+      return 'image/jp2';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `mediaInfo` with sharp reading the image: the content type of any image format libvips
+ * knows, and the size of one frame (`pageHeight` when the frames are stacked). Bytes that are
+ * no image fall back to `mediaInfo` (declared type, then the extension).
+ */
+export async function probeMedia(filename: string, declared: string | undefined, data: Buffer): Promise<MediaInfo> {
+  let metadata: Metadata | undefined;
+  try {
+    metadata = await sharp(data).metadata();
+  } catch {
+    metadata = undefined;
+  }
+  const contentType = metadata ? sharpContentType(metadata) : undefined;
+  if (!metadata || !contentType) return mediaInfo(filename, declared, data);
+  const width = metadata.width;
+  const height = metadata.pageHeight ?? metadata.height;
+  const animated = (metadata.pages ?? 1) > 1;
+  return {
+    contentType,
+    ...(width > 0 && height > 0 ? { width, height } : {}),
+    ...(animated ? { animated } : {}),
+  };
 }
