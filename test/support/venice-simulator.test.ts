@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { simulatorModels, simulatorStyles } from './venice/catalogue.js';
+import { simulatorInpaintModels, simulatorModels, simulatorStyles, type SimInpaintModel } from './venice/catalogue.js';
+import { editedImage } from './venice/images.js';
 import { createRandom } from './venice/pacing.js';
 import { checkAgainstSpec, loadVeniceSpec, specPointers } from './venice/spec.js';
 import { startVeniceSimulator, type VeniceSimulator } from './venice/simulator.js';
@@ -684,5 +687,407 @@ describe('POST /image/upscale', () => {
     const tooSmall = await post('/image/upscale', { image: tiny.toString('base64'), scale: 2 });
     expect(tooSmall.status).toBe(400);
     expect(((await tooSmall.json()) as { error: string }).error).toContain('image');
+  });
+});
+
+describe('GET /models?type=inpaint', () => {
+  it('lists the 21 published edit models, conforming to the spec ModelResponse list with inpaint constraints', async () => {
+    const list = (await getJson('/models?type=inpaint')) as { type: string; data: SimInpaintModel[] };
+    expect(checkAgainstSpec(specPointers.modelList, list)).toEqual([]);
+    expect(list.type).toBe('inpaint');
+    const published = staticModels.filter((m) => m.type === 'inpaint');
+    expect(published).toHaveLength(21);
+    expect(list.data.map((m) => m.id).sort()).toEqual(published.map((m) => m.id).sort());
+    for (const model of list.data) {
+      const source = published.find((m) => m.id === model.id);
+      expect(model.type).toBe('inpaint');
+      expect(model.model_spec.name).toBe(source?.model_spec.name);
+      expect(model.model_spec.privacy).toBe(source?.model_spec.privacy);
+      expect(model.model_spec.pricing).toEqual(source?.model_spec.pricing);
+      expect(model.created).toBe(source?.created);
+      const c = model.model_spec.constraints;
+      expect(c.aspectRatios[0], model.id).toBe('auto');
+      expect(c.promptCharacterLimit).toBeGreaterThan(0);
+      // Resolutions are offered exactly where the price list has them.
+      const pricedResolutions = (source?.model_spec.pricing as { resolutions?: Record<string, unknown> }).resolutions;
+      expect(c.resolutions, model.id).toEqual(pricedResolutions ? Object.keys(pricedResolutions) : undefined);
+    }
+    const max = (id: string) => list.data.find((m) => m.id === id)?.model_spec.constraints;
+    expect(list.data.filter((m) => m.model_spec.constraints.maxInputImages === 1).length).toBeGreaterThanOrEqual(2);
+    expect(list.data.filter((m) => [3, 4].includes(m.model_spec.constraints.maxInputImages ?? 3)).length).toBeGreaterThanOrEqual(15);
+    expect(max('gpt-image-2-edit')).toMatchObject({ resolutions: ['1K', '2K', '4K'], qualities: ['low', 'medium', 'high'], maxInputImages: 4 });
+    expect(max('luma-uni-1-edit')).toMatchObject({ combineImages: false, maxInputImages: 1 });
+    expect(max('firered-image-edit')?.maxInputImages).toBeUndefined();
+  });
+
+  it('keeps type=image as it was and lists both kinds under type=all', async () => {
+    const image = (await getJson('/models?type=image')) as { data: { type: string }[] };
+    expect(image.data.every((m) => m.type === 'image')).toBe(true);
+    expect(image.data).toHaveLength(simulatorModels.length);
+    const all = (await getJson('/models?type=all')) as { data: { type: string }[] };
+    expect(checkAgainstSpec(specPointers.modelList, all)).toEqual([]);
+    expect(all.data.filter((m) => m.type === 'inpaint')).toHaveLength(simulatorInpaintModels.length);
+    expect(all.data.filter((m) => m.type === 'image')).toHaveLength(simulatorModels.length);
+  });
+});
+
+describe('image editing endpoints', () => {
+  const solid = (width: number, height: number, background = { r: 200, g: 40, b: 90 }) =>
+    sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+  let inputA: Buffer;
+  let inputB: Buffer;
+  let inputC: Buffer;
+  let gif: Buffer;
+  let tiny: Buffer;
+  let imageServer: Server;
+  let imageUrl: string;
+
+  beforeAll(async () => {
+    inputA = await solid(256, 256);
+    inputB = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 10, g: 120, b: 250 } } }).jpeg().toBuffer();
+    inputC = await sharp({ create: { width: 300, height: 300, channels: 3, background: { r: 0, g: 0, b: 0 } } }).webp().toBuffer();
+    gif = await sharp({ create: { width: 300, height: 300, channels: 3, background: { r: 1, g: 2, b: 3 } } }).gif().toBuffer();
+    tiny = await solid(100, 100);
+    imageServer = createServer((req, res) => {
+      if (req.url === '/a.png') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(inputA);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
+    imageUrl = `http://127.0.0.1:${(imageServer.address() as AddressInfo).port}/a.png`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => imageServer.close(resolve));
+  });
+
+  function postForm(path: string, fields: Record<string, string>, files: [field: string, bytes: Buffer, type: string, name: string][]): Promise<Response> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    for (const [field, bytes, type, name] of files) form.append(field, new Blob([new Uint8Array(bytes)], { type }), name);
+    return fetch(`${sim.baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${sim.apiKey}` }, body: form });
+  }
+
+  const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
+  const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
+
+  describe('POST /image/edit', () => {
+    it('answers the edited image as PNG bytes derived from the input and prompt, and records both ends exactly', async () => {
+      const res = await post('/image/edit', { model: 'qwen-image-2-edit', prompt: 'make it blue', image: inputA.toString('base64') });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      const bytes = await bytesOf(res);
+      // qwen-image-2-edit keeps a single input's size (singleImageAspectRatio false).
+      expect(await decode(bytes)).toEqual({ format: 'png', width: 256, height: 256 });
+      expect(bytes.equals(await editedImage([inputA], 'make it blue', 256, 256, 'png'))).toBe(true);
+      expect(res.headers.get('x-venice-is-blurred')).toBe('false');
+      expect(res.headers.get('x-venice-is-content-violation')).toBe('false');
+      expect(res.headers.get('x-venice-model-id')).toBe('qwen-image-2-edit');
+      expect(res.headers.get('cf-ray')).toMatch(/^[0-9a-f]{16}-[A-Z]{3}$/);
+      expect(Number(res.headers.get('x-ratelimit-remaining-requests'))).toBe(1_000_000 - 1);
+      expect(res.headers.get('x-venice-enhanced-prompt')).toBeNull();
+
+      const [recorded] = sim.editRequests('/image/edit');
+      expect(recorded?.body).toMatchObject({ model: 'qwen-image-2-edit', prompt: 'make it blue' });
+      expect(recorded?.images).toHaveLength(1);
+      expect(recorded?.images?.[0]?.equals(inputA)).toBe(true);
+      expect(recorded?.answer?.equals(bytes)).toBe(true);
+      expect(sim.rateStats().totals).toMatchObject({ accepted: 1, images: 1 });
+    });
+
+    it('gives a different image for another prompt, and the same bytes for the same request', async () => {
+      const body = { model: 'qwen-image-2-edit', prompt: 'one', image: inputC.toString('base64') };
+      const first = await bytesOf(await post('/image/edit', body));
+      const again = await bytesOf(await post('/image/edit', body));
+      const other = await bytesOf(await post('/image/edit', { ...body, prompt: 'two' }));
+      expect(again.equals(first)).toBe(true);
+      expect(other.equals(first)).toBe(false);
+    });
+
+    it('takes multipart: a file part and text fields, answering JPEG at 2K and recording the upload', async () => {
+      const res = await postForm('/image/edit', { model: 'nano-banana-2-edit', prompt: 'sunrise', aspect_ratio: '16:9', resolution: '2K', enhance_prompt: 'true' }, [
+        ['image', inputB, 'image/jpeg', 'photo.jpg'],
+      ]);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/jpeg');
+      const bytes = await bytesOf(res);
+      expect(await decode(bytes)).toEqual({ format: 'jpeg', width: 2048, height: 1152 });
+      expect(bytes.equals(await editedImage([inputB], 'sunrise', 2048, 1152, 'jpeg'))).toBe(true);
+      expect(decodeURIComponent(res.headers.get('x-venice-enhanced-prompt') ?? '')).toContain('sunrise');
+
+      const [recorded] = sim.editRequests();
+      expect(recorded?.body).toEqual({ model: 'nano-banana-2-edit', prompt: 'sunrise', aspect_ratio: '16:9', resolution: '2K', enhance_prompt: 'true' });
+      expect(recorded?.files).toEqual([{ field: 'image', filename: 'photo.jpg', contentType: 'image/jpeg', bytes: inputB }]);
+      expect(recorded?.images?.[0]?.equals(inputB)).toBe(true);
+    });
+
+    it('infers the closest ratio for auto at the resolution, and honours output_format', async () => {
+      const res = await post('/image/edit', { model: 'gpt-image-2-edit', prompt: 'x', image: inputB.toString('base64'), aspect_ratio: 'auto', output_format: 'webp' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/webp');
+      // 320x240 is 4:3; the closest of gpt-image-2-edit's ratios is 3:2.
+      expect(await decode(await bytesOf(res))).toEqual({ format: 'webp', width: 1024, height: 680 });
+    });
+
+    it('fetches an image URL on 127.0.0.1 and refuses any other host', async () => {
+      const ok = await post('/image/edit', { model: 'firered-image-edit', prompt: 'x', image: imageUrl });
+      expect(ok.status).toBe(200);
+      expect(sim.editRequests()[0]?.images?.[0]?.equals(inputA)).toBe(true);
+      const far = await post('/image/edit', { model: 'firered-image-edit', prompt: 'x', image: 'https://example.com/a.png' });
+      expect(far.status).toBe(400);
+      expect(await errorOf(far)).toContain('127.0.0.1');
+    });
+
+    it('accepts the deprecated modelId, and answers 404 for a model that is not an edit model', async () => {
+      expect((await post('/image/edit', { modelId: 'seedream-v4-edit', prompt: 'x', image: inputA.toString('base64') })).status).toBe(200);
+      for (const model of ['no-such-model', 'z-image-turbo']) {
+        const res = await post('/image/edit', { model, prompt: 'x', image: inputA.toString('base64') });
+        expect(res.status).toBe(404);
+        expect(await res.json()).toEqual({ error: 'Specified model not found' });
+      }
+    });
+
+    it.each([
+      ['an unknown field', { colour: 'red' }, 'colour'],
+      ['quality, which only multi-edit takes', { quality: 'high' }, 'quality'],
+      ['a prompt over the model limit', { prompt: 'p'.repeat(1501) }, 'prompt'],
+      ['an aspect ratio the model lacks', { model: 'gpt-image-1-5-edit', aspect_ratio: '16:9' }, 'aspect_ratio'],
+      ['a resolution the model lacks', { model: 'grok-imagine-edit', resolution: '4K' }, 'resolution'],
+      ['a resolution on a model without resolutions', { resolution: '2K' }, 'resolution'],
+      ['an output format outside jpeg/png/webp', { output_format: 'gif' }, 'output_format'],
+      ['a missing prompt', { prompt: undefined }, 'prompt'],
+      ['an image that is not base64', { image: 'not an image!' }, 'image'],
+    ])('refuses %s with a DetailedError naming the field', async (_name, change, field) => {
+      const res = await post('/image/edit', { model: 'firered-image-edit', prompt: 'x', image: inputA.toString('base64'), ...change });
+      expect(res.status).toBe(400);
+      const error = (await res.json()) as { error: string };
+      expect(checkAgainstSpec(specPointers.detailedError, error)).toEqual([]);
+      expect(error.error).toContain(field);
+    });
+
+    it('refuses a GIF with 415, a 100x100 image naming the pixel limit, and a body over 25 MB with 413', async () => {
+      const gifRes = await post('/image/edit', { model: 'firered-image-edit', prompt: 'x', image: gif.toString('base64') });
+      expect(gifRes.status).toBe(415);
+      const gifError = await gifRes.json();
+      expect(checkAgainstSpec(specPointers.standardError, gifError)).toEqual([]);
+      expect((gifError as { error: string }).error).toMatch(/gif/i);
+
+      const small = await postForm('/image/edit', { model: 'firered-image-edit', prompt: 'x' }, [['image', tiny, 'image/png', 'tiny.png']]);
+      expect(small.status).toBe(400);
+      expect(await errorOf(small)).toContain('65536');
+
+      const huge = await postForm('/image/edit', { model: 'firered-image-edit', prompt: 'x' }, [['image', Buffer.alloc(25_000_001, 1), 'image/png', 'huge.png']]);
+      expect(huge.status).toBe(413);
+      const hugeError = await huge.json();
+      expect(checkAgainstSpec(specPointers.payloadTooLargeError, hugeError)).toEqual([]);
+      expect(hugeError).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+      // None of the refusals spent the rate budget.
+      expect(sim.rateStats().totals).toMatchObject({ accepted: 0, failed: 3 });
+    });
+
+    it('sends the scripted blurred and content-violation verdicts, a placeholder PNG for the latter', async () => {
+      sim.script({ kind: 'ok', blurred: true }, { path: '/image/edit' });
+      sim.script({ kind: 'ok', contentViolation: true }, { path: '/image/edit' });
+      const body = { model: 'gpt-image-2-edit', prompt: 'x', image: inputA.toString('base64'), output_format: 'webp' };
+      const blurred = await post('/image/edit', body);
+      expect(blurred.headers.get('x-venice-is-blurred')).toBe('true');
+      expect(blurred.headers.get('x-venice-is-content-violation')).toBe('false');
+      expect(blurred.headers.get('content-type')).toBe('image/webp');
+      const blocked = await post('/image/edit', body);
+      expect(blocked.status).toBe(200);
+      expect(blocked.headers.get('x-venice-is-content-violation')).toBe('true');
+      expect(blocked.headers.get('content-type')).toBe('image/png');
+      const { channels } = await sharp(await bytesOf(blocked)).stats();
+      expect(channels.every((c) => c.max === 0)).toBe(true);
+    });
+
+    it('takes scripted faults on its path: an error, a dropped connection, a delay', async () => {
+      const body = { model: 'firered-image-edit', prompt: 'x', image: inputA.toString('base64') };
+      sim.script({ kind: 'error', status: 503 }, { path: '/image/edit' });
+      sim.script({ kind: 'drop-connection' }, { path: '/image/edit' });
+      sim.script({ kind: 'ok', delayMs: 120 }, { path: '/image/edit' });
+      expect((await post('/image/edit', body)).status).toBe(503);
+      await expect(post('/image/edit', body)).rejects.toThrow();
+      const started = Date.now();
+      expect((await post('/image/edit', body)).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+      expect((await generate({ model: 'z-image-turbo', prompt: 'x', width: 256, height: 256 })).status).toBe(200);
+    });
+  });
+
+  describe('POST /image/multi-edit', () => {
+    it('answers the base image tinted by every input and the prompt, recording the inputs in order', async () => {
+      const images = [inputA, inputB, inputC];
+      const res = await post('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'combine', images: images.map((b) => b.toString('base64')) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      const bytes = await bytesOf(res);
+      // No resolutions and 'auto': the base image's size.
+      expect(await decode(bytes)).toEqual({ format: 'png', width: 256, height: 256 });
+      expect(bytes.equals(await editedImage(images, 'combine', 256, 256, 'png'))).toBe(true);
+      const [recorded] = sim.editRequests('/image/multi-edit');
+      expect(recorded?.images?.map((b) => b.length)).toEqual(images.map((b) => b.length));
+      expect(recorded?.images?.every((b, i) => b.equals(images[i] ?? Buffer.alloc(0)))).toBe(true);
+
+      const swappedRes = await post('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'combine', images: [inputA, inputC, inputB].map((b) => b.toString('base64')) });
+      expect((await bytesOf(swappedRes)).equals(bytes)).toBe(false);
+      // flux-2-max-edit's price includes one input image; the other two cost extra.
+      const spent = Number(res.headers.get('x-venice-balance-usd')) - Number(swappedRes.headers.get('x-venice-balance-usd'));
+      expect(spent).toBeCloseTo(0.12 + 2 * 0.0345, 4);
+    });
+
+    it('takes multipart with repeated images parts, and quality on gpt-image-2-edit', async () => {
+      const res = await postForm('/image/multi-edit', { modelId: 'gpt-image-2-edit', prompt: 'merge', quality: 'low', aspect_ratio: '1:1' }, [
+        ['images', inputB, 'image/jpeg', 'b.jpg'],
+        ['images', inputA, 'image/png', 'a.png'],
+      ]);
+      expect(res.status).toBe(200);
+      expect(await decode(await bytesOf(res))).toEqual({ format: 'png', width: 1024, height: 1024 });
+      const [recorded] = sim.editRequests('/image/multi-edit');
+      expect(recorded?.images?.[0]?.equals(inputB)).toBe(true);
+      expect(recorded?.images?.[1]?.equals(inputA)).toBe(true);
+      expect(recorded?.files?.map((f) => f.filename)).toEqual(['b.jpg', 'a.png']);
+      expect(recorded?.body).toEqual({ modelId: 'gpt-image-2-edit', prompt: 'merge', quality: 'low', aspect_ratio: '1:1' });
+    });
+
+    it('refuses more images than the model takes, naming its maximum', async () => {
+      const two = [inputA, inputA].map((b) => b.toString('base64'));
+      const res = await post('/image/multi-edit', { modelId: 'qwen-edit-uncensored', prompt: 'x', images: two });
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toMatch(/images: .*at most 1/);
+      const five = await postForm('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'x' }, Array.from({ length: 5 }, () => ['images', inputA, 'image/png', 'a.png'] as [string, Buffer, string, string]));
+      expect(five.status).toBe(400);
+      expect(await errorOf(five)).toContain('at most 4');
+    });
+
+    it.each([
+      ['model instead of modelId', { model: 'flux-2-max-edit', modelId: undefined }, 'model'],
+      ['a model that cannot combine images', { modelId: 'luma-uni-1-edit' }, 'modelId'],
+      ['a quality the model lacks', { modelId: 'gpt-image-2-edit', quality: 'ultra' }, 'quality'],
+      ['quality on a model without qualities', { quality: 'high' }, 'quality'],
+      ['no images', { images: [] }, 'images'],
+    ])('refuses %s', async (_name, change, field) => {
+      const res = await post('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'x', images: [inputA.toString('base64')], ...change });
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toContain(field);
+    });
+
+    it('answers 404 for an unknown modelId, and checks every input image', async () => {
+      const unknown = await post('/image/multi-edit', { modelId: 'nope-edit', prompt: 'x', images: [inputA.toString('base64')] });
+      expect(unknown.status).toBe(404);
+      const small = await post('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'x', images: [inputA, tiny].map((b) => b.toString('base64')) });
+      expect(small.status).toBe(400);
+      expect(await errorOf(small)).toMatch(/images\.1: .*65536/);
+      const gifRes = await post('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'x', images: [inputA, gif].map((b) => b.toString('base64')) });
+      expect(gifRes.status).toBe(415);      // multipart takes files only: base64 text in an images part is refused.
+      const text = await postForm('/image/multi-edit', { modelId: 'flux-2-max-edit', prompt: 'x', images: inputA.toString('base64') }, []);
+      expect(text.status).toBe(400);
+      expect(await errorOf(text)).toContain('Only file uploads');
+    });
+  });
+
+  describe('POST /image/background-remove', () => {
+    async function expectTransparentBorder(res: Response, width: number, height: number): Promise<void> {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      const bytes = await bytesOf(res);
+      const meta = await sharp(bytes).metadata();
+      expect(meta).toMatchObject({ format: 'png', width, height, hasAlpha: true });
+      const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+      const alphaAt = (x: number, y: number) => data[(y * info.width + x) * info.channels + info.channels - 1];
+      expect(alphaAt(0, 0)).toBe(0);
+      expect(alphaAt(width - 1, height - 1)).toBe(0);
+      expect(alphaAt(Math.floor(width / 2), Math.floor(height / 2))).toBe(255);
+    }
+
+    it('answers a PNG with a transparent border from base64, a file part or a 127.0.0.1 image_url', async () => {
+      await expectTransparentBorder(await post('/image/background-remove', { image: inputB.toString('base64') }), 320, 240);
+      await expectTransparentBorder(await postForm('/image/background-remove', {}, [['image', inputC, 'image/webp', 'c.webp']]), 300, 300);
+      await expectTransparentBorder(await post('/image/background-remove', { image_url: imageUrl }), 256, 256);
+      expect(sim.editRequests('/image/background-remove').map((r) => r.images?.[0]?.length)).toEqual([inputB.length, inputC.length, inputA.length]);
+    });
+
+    it.each([
+      ['both image and image_url', { image: 'iVBORw0KGgo=', image_url: 'https://example.com/a.png' }, 'image'],
+      ['neither', {}, 'image'],
+      ['an unknown field', { image: 'iVBORw0KGgo=', mode: 'fast' }, 'mode'],
+      ['a URL in image', { image: 'https://example.com/a.png' }, 'image_url'],
+    ])('refuses %s', async (_name, body, field) => {
+      const res = await post('/image/background-remove', body);
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toContain(field);
+    });
+
+    it('checks the input like the other editing endpoints', async () => {
+      expect((await post('/image/background-remove', { image: gif.toString('base64') })).status).toBe(415);
+      const small = await post('/image/background-remove', { image: tiny.toString('base64') });
+      expect(small.status).toBe(400);
+      expect(await errorOf(small)).toContain('65536');
+    });
+  });
+
+  describe('POST /image/upscale, as strict as the spec', () => {
+    it('takes multipart too, and records the input bytes', async () => {
+      const res = await postForm('/image/upscale', { scale: '2' }, [['image', inputB, 'image/jpeg', 'b.jpg']]);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(res.headers.get('x-venice-is-content-violation')).toBe('false');
+      expect(await decode(await bytesOf(res))).toEqual({ format: 'png', width: 640, height: 480 });
+      expect(sim.editRequests('/image/upscale')[0]?.images?.[0]?.equals(inputB)).toBe(true);
+    });
+
+    it('reduces x4 on a large input so the output stays within 16,777,216 pixels', async () => {
+      const large = await sharp({ create: { width: 2560, height: 2048, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer();
+      const res = await post('/image/upscale', { image: large.toString('base64'), scale: 4 });
+      expect(res.status).toBe(200);
+      const { width = 0, height = 0 } = await sharp(await bytesOf(res)).metadata();
+      expect(width * height).toBeLessThanOrEqual(16_777_216);
+      expect(width * height).toBeGreaterThan(16_700_000);
+      expect(width).toBeLessThan(2560 * 4);
+    });
+
+    it.each([
+      ['creativity above 0.02', { creativity: 0.05 }, 400, 'creativity'],
+      ['a scale of 3', { scale: 3 }, 400, 'scale'],
+      ['a URL as the image', { image: 'https://example.com/a.png' }, 400, 'image'],
+    ])('refuses %s', async (_name, change, status, field) => {
+      const res = await post('/image/upscale', { image: inputA.toString('base64'), scale: 2, ...change });
+      expect(res.status).toBe(status);
+      expect(await errorOf(res)).toContain(field);
+    });
+
+    it('accepts a null creativity, and refuses a GIF and a 100x100 image', async () => {
+      expect((await post('/image/upscale', { image: inputA.toString('base64'), scale: 2, creativity: null })).status).toBe(200);
+      expect((await post('/image/upscale', { image: gif.toString('base64') })).status).toBe(415);
+      const small = await post('/image/upscale', { image: tiny.toString('base64') });
+      expect(small.status).toBe(400);
+      expect(await errorOf(small)).toContain('65536');
+    });
+  });
+
+  it('counts every editing endpoint against the rate limit, and rateStats covers them', async () => {
+    const own = await startVeniceSimulator({ rateLimit: { requests: 3 } });
+    try {
+      const send = (path: string, body: unknown) =>
+        fetch(`${own.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${own.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const image = inputA.toString('base64');
+      const statuses = [
+        (await send('/image/edit', { model: 'firered-image-edit', prompt: 'x', image })).status,
+        (await send('/image/multi-edit', { modelId: 'firered-image-edit', prompt: 'x', images: [image, image] })).status,
+        (await send('/image/background-remove', { image })).status,
+        (await send('/image/upscale', { image })).status,
+      ];
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(own.rateStats().totals).toEqual({ accepted: 3, rateLimited: 1, blocked: 0, failed: 1, images: 3 });
+      expect(own.editRequests()).toHaveLength(4);
+    } finally {
+      await own.close();
+    }
   });
 });

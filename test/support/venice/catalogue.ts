@@ -3,7 +3,9 @@
  * (`GET /models?type=image`). Ids, names, creation times, privacy, traits and prices come from
  * test/fixtures/venice-static-models.json; that list carries no `constraints`, so those follow
  * the live values in venice-notes.md where it gives them and are plausible guesses elsewhere.
+ * The edit models (`GET /models?type=inpaint`) are at the end.
  */
+import { readFileSync } from 'node:fs';
 
 export type Quality = 'low' | 'medium' | 'high';
 
@@ -273,3 +275,150 @@ export const simulatorStyles: readonly string[] = [
   'Voxel Art', 'Blueprint', 'Vector Illustration', "Children's Book", 'Tarot Card', 'Woodcut',
   'Risograph', 'Synthwave', 'Solarpunk', 'Dieselpunk', 'Dark Fantasy',
 ];
+
+/** `model_spec.constraints`, "Inpaint Model Constraints" branch of the spec. */
+export interface SimInpaintConstraints {
+  /** Always lists 'auto' first: every edit model infers the ratio from the input when asked. */
+  aspectRatios: string[];
+  promptCharacterLimit: number;
+  combineImages: boolean;
+  /** Absent means 3, or 1 when `combineImages` is false (the spec's rule). */
+  maxInputImages?: number;
+  /** false: a single-image edit keeps the input's size and ignores `aspect_ratio`. Absent means true. */
+  singleImageAspectRatio?: boolean;
+  resolutions?: string[];
+  defaultResolution?: string;
+  qualities?: Quality[];
+  defaultQuality?: Quality;
+}
+
+/** `model_spec.pricing`, "Inpaint Model Pricing" branch of the spec. */
+export interface SimInpaintPricing {
+  inpaint: UsdDiem;
+  resolutions?: Record<string, UsdDiem>;
+  quality?: Record<string, Partial<Record<Quality, UsdDiem>>>;
+  /** The base price covers `included` input images; each further one adds `additional`. */
+  inputImages?: { included: number; additional: UsdDiem };
+}
+
+export interface SimInpaintModelSpec {
+  name: string;
+  privacy: 'private' | 'anonymized';
+  offline: boolean;
+  uncensored?: boolean;
+  traits: string[];
+  pricing: SimInpaintPricing;
+  constraints: SimInpaintConstraints;
+  deprecation?: SimModelDeprecation;
+}
+
+/** An edit model, as `GET /models?type=inpaint` lists it. */
+export interface SimInpaintModel {
+  id: string;
+  type: 'inpaint';
+  object: 'model';
+  owned_by: 'venice.ai';
+  created: number;
+  model_spec: SimInpaintModelSpec;
+}
+
+/** The edit models' maximum input images when `maxInputImages` is absent (the spec's rule). */
+export function maxInputImagesOf(constraints: SimInpaintConstraints): number {
+  return constraints.maxInputImages ?? (constraints.combineImages ? 3 : 1);
+}
+
+// Every ratio here must be in the enum of EditImageRequest.aspect_ratio, which has no 4:3.
+const editRatios = ['auto', '1:1', '3:2', '16:9', '21:9', '9:16', '2:3', '3:4', '4:5'];
+const grokEditRatios = ['auto', '1:1', '16:9', '9:16', '3:4', '3:2', '2:3'];
+const lumaEditRatios = ['auto', '1:1', '16:9', '9:16', '3:4', '21:9'];
+const editRes2 = { resolutions: ['1K', '2K'], defaultResolution: '1K' };
+const editRes3 = { resolutions: ['1K', '2K', '4K'], defaultResolution: '1K' };
+
+/**
+ * Constraints per edit model. The static list gives none, so these are plausible values: prompt
+ * limits follow each model's generating sibling, resolutions and qualities follow the keys of its
+ * published pricing, and the two Luma models (absent from the spec's multi-edit enum) cannot
+ * combine images. firered-image-edit leaves `maxInputImages` out, so a client must apply the
+ * spec's default of 3.
+ */
+const inpaintConstraints: Record<string, SimInpaintConstraints> = {
+  'firered-image-edit': { aspectRatios: editRatios, promptCharacterLimit: 1500, combineImages: true, singleImageAspectRatio: false },
+  'flux-2-max-edit': { aspectRatios: editRatios, promptCharacterLimit: 7500, combineImages: true, maxInputImages: 4 },
+  'gpt-image-1-5-edit': { aspectRatios: ['auto', '1:1', '3:2', '2:3'], promptCharacterLimit: 32000, combineImages: true, maxInputImages: 4 },
+  'gpt-image-2-edit': {
+    aspectRatios: editRatios,
+    promptCharacterLimit: 32000,
+    combineImages: true,
+    maxInputImages: 4,
+    ...editRes3,
+    qualities: ['low', 'medium', 'high'],
+    defaultQuality: 'high',
+  },
+  'grok-imagine-edit': { aspectRatios: grokEditRatios, promptCharacterLimit: 8000, combineImages: true, maxInputImages: 3, ...editRes2 },
+  'grok-imagine-image-2-0-edit': {
+    aspectRatios: grokEditRatios,
+    promptCharacterLimit: 8000,
+    combineImages: true,
+    maxInputImages: 3,
+    ...editRes2,
+    qualities: ['low', 'medium'],
+    defaultQuality: 'medium',
+  },
+  'grok-imagine-quality-edit': { aspectRatios: grokEditRatios, promptCharacterLimit: 8000, combineImages: true, maxInputImages: 3, ...editRes2 },
+  'luma-uni-1-edit': { aspectRatios: lumaEditRatios, promptCharacterLimit: 5000, combineImages: false, maxInputImages: 1 },
+  'luma-uni-1-max-edit': { aspectRatios: lumaEditRatios, promptCharacterLimit: 5000, combineImages: false, maxInputImages: 1 },
+  'nano-banana-2-edit': { aspectRatios: editRatios, promptCharacterLimit: 32768, combineImages: true, maxInputImages: 4, ...editRes3 },
+  'nano-banana-2-lite-edit': { aspectRatios: editRatios, promptCharacterLimit: 32768, combineImages: true, maxInputImages: 3 },
+  // The spec's own example of maxInputImages; the one model far above the usual 3 or 4.
+  'nano-banana-pro-edit': { aspectRatios: editRatios, promptCharacterLimit: 32768, combineImages: true, maxInputImages: 14, ...editRes3 },
+  'qwen-edit-uncensored': { aspectRatios: editRatios, promptCharacterLimit: 1500, combineImages: true, maxInputImages: 1, singleImageAspectRatio: false },
+  'qwen-image-2-edit': { aspectRatios: editRatios, promptCharacterLimit: 10000, combineImages: true, maxInputImages: 3, singleImageAspectRatio: false },
+  'qwen-image-2-pro-edit': { aspectRatios: editRatios, promptCharacterLimit: 10000, combineImages: true, maxInputImages: 3, singleImageAspectRatio: false },
+  'qwen-image-3-edit': { aspectRatios: editRatios, promptCharacterLimit: 10000, combineImages: true, maxInputImages: 3, ...editRes2 },
+  'qwen-image-3-pro-edit': { aspectRatios: editRatios, promptCharacterLimit: 10000, combineImages: true, maxInputImages: 3, ...editRes2 },
+  'seedream-v4-edit': { aspectRatios: editRatios, promptCharacterLimit: 5000, combineImages: true, maxInputImages: 4 },
+  'seedream-v5-lite-edit': { aspectRatios: editRatios, promptCharacterLimit: 5000, combineImages: true, maxInputImages: 4 },
+  'seedream-v5-pro-edit': { aspectRatios: editRatios, promptCharacterLimit: 5000, combineImages: true, maxInputImages: 4, ...editRes2 },
+  'wan-2-7-pro-edit': { aspectRatios: editRatios, promptCharacterLimit: 2000, combineImages: true, maxInputImages: 3 },
+};
+
+interface PublishedInpaintModel {
+  id: string;
+  type: string;
+  created: number;
+  model_spec: { name: string; privacy: 'private' | 'anonymized'; uncensored?: boolean; traits?: string[]; pricing: SimInpaintPricing };
+}
+
+/**
+ * The published edit models, read from the static list so names and prices (floats such as
+ * 0.0023000000000000004 included) stay exactly Venice's; constraints come from the table above.
+ */
+function loadInpaintModels(): SimInpaintModel[] {
+  const path = new URL('../../fixtures/venice-static-models.json', import.meta.url);
+  const published = (JSON.parse(readFileSync(path, 'utf8')) as PublishedInpaintModel[]).filter((m) => m.type === 'inpaint');
+  const missing = Object.keys(inpaintConstraints).filter((id) => !published.some((m) => m.id === id));
+  if (missing.length > 0) throw new Error(`inpaint constraints for models not in the static list: ${missing.join(', ')}`);
+  return published.map((m) => {
+    const constraints = inpaintConstraints[m.id];
+    if (!constraints) throw new Error(`no inpaint constraints for ${m.id}: add them to catalogue.ts`);
+    return {
+      id: m.id,
+      type: 'inpaint',
+      object: 'model',
+      owned_by: 'venice.ai',
+      created: m.created,
+      model_spec: {
+        name: m.model_spec.name,
+        privacy: m.model_spec.privacy,
+        offline: false,
+        ...(m.model_spec.uncensored ? { uncensored: true } : {}),
+        traits: m.model_spec.traits ?? [],
+        pricing: m.model_spec.pricing,
+        constraints,
+      },
+    };
+  });
+}
+
+/** The `data` array of `GET /models?type=inpaint`: Venice's 21 edit models. */
+export const simulatorInpaintModels: readonly SimInpaintModel[] = loadInpaintModels();

@@ -30,8 +30,8 @@ export interface Refusal {
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
-const refuse = (status: number, body: unknown): { ok: false; refusal: Refusal } => ({ ok: false, refusal: { status, body } });
-const invalid = (issues: ValidationIssue[]) => refuse(400, detailedError(issues));
+export const refuse = (status: number, body: unknown): { ok: false; refusal: Refusal } => ({ ok: false, refusal: { status, body } });
+export const invalid = (issues: ValidationIssue[]): { ok: false; refusal: Refusal } => refuse(400, detailedError(issues));
 
 /** Looks a model up by id, or by trait name as Venice allows (`"model": "default"`). */
 export function findModel(view: CatalogueView, id: string): SimModel | undefined {
@@ -67,7 +67,7 @@ function checkUsable(model: SimModel): Checked<SimImageConstraints> {
   return { ok: true, value: constraints };
 }
 
-function checkPromptLength(field: string, value: unknown, limit: number): ValidationIssue[] {
+export function checkPromptLength(field: string, value: unknown, limit: number): ValidationIssue[] {
   if (typeof value !== 'string' || value.length <= limit) return [];
   return [issue(field, `String must contain at most ${limit} character(s)`, 'too_big')];
 }

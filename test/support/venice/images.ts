@@ -37,6 +37,14 @@ export function sizeForAspectRatio(aspectRatio: string, resolution = '1K'): { wi
   return a >= b ? { width: long, height: short } : { width: short, height: long };
 }
 
+function encode(image: ReturnType<typeof sharp>, format: ImageFormat): Promise<Buffer> {
+  return format === 'webp'
+    ? image.webp({ effort: 0 }).toBuffer()
+    : format === 'png'
+      ? image.png({ compressionLevel: 1 }).toBuffer()
+      : image.jpeg().toBuffer();
+}
+
 // Solid images compress to a few kilobytes, yet every distinct (seed, size, format) still costs
 // an encode; a bounded cache keeps repeated test requests fast.
 const cache = new Map<string, Promise<Buffer>>();
@@ -47,13 +55,7 @@ export function renderImage(format: ImageFormat, width: number, height: number, 
   const key = `${format}:${width}x${height}:${colour.r},${colour.g},${colour.b}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const base = sharp({ create: { width, height, channels: 3, background: colour } });
-  const encoded =
-    format === 'webp'
-      ? base.webp({ effort: 0 }).toBuffer()
-      : format === 'png'
-        ? base.png({ compressionLevel: 1 }).toBuffer()
-        : base.jpeg().toBuffer();
+  const encoded = encode(sharp({ create: { width, height, channels: 3, background: colour } }), format);
   cache.set(key, encoded);
   encoded.catch(() => cache.delete(key));
   if (cache.size > cacheLimit) {
@@ -63,13 +65,20 @@ export function renderImage(format: ImageFormat, width: number, height: number, 
   return encoded;
 }
 
-/** Width and height of an encoded image; rejects when the bytes are not an image. */
-export async function imageSize(input: Buffer): Promise<{ width: number; height: number }> {
-  const { width = 0, height = 0 } = await sharp(input).metadata();
-  return { width, height };
+/** Width, height and sharp's name of the format of an encoded image; rejects when the bytes are not an image. */
+export async function imageSize(input: Buffer): Promise<{ width: number; height: number; format: string | undefined }> {
+  const { width = 0, height = 0, format } = await sharp(input).metadata();
+  return { width, height, format };
 }
 
-const maxUpscaledPixels = 16_777_216;
+/** Venice caps an upscale's output at this many pixels. */
+export const maxUpscaledPixels = 16_777_216;
+
+/** The size an upscale delivers: `scale` times the input, reduced so it stays within 16,777,216 pixels. */
+export function upscaledSize(width: number, height: number, scale: number): { width: number; height: number } {
+  const factor = Math.min(scale, Math.sqrt(maxUpscaledPixels / (width * height)));
+  return { width: Math.floor(width * factor), height: Math.floor(height * factor) };
+}
 
 /**
  * Upscales like Venice: the output is at most 16,777,216 pixels, so a large image asked to grow
@@ -77,9 +86,69 @@ const maxUpscaledPixels = 16_777_216;
  */
 export async function upscaleImage(input: Buffer, scale: number): Promise<{ png: Buffer; width: number; height: number }> {
   const { width, height } = await imageSize(input);
-  const factor = Math.min(scale, Math.sqrt(maxUpscaledPixels / (width * height)));
-  const outWidth = Math.floor(width * factor);
-  const outHeight = Math.floor(height * factor);
-  const png = await sharp(input).resize(outWidth, outHeight, { kernel: 'nearest', fit: 'fill' }).png({ compressionLevel: 1 }).toBuffer();
-  return { png, width: outWidth, height: outHeight };
+  const out = upscaledSize(width, height, scale);
+  const png = await sharp(input).resize(out.width, out.height, { kernel: 'nearest', fit: 'fill' }).png({ compressionLevel: 1 }).toBuffer();
+  return { png, ...out };
+}
+
+/** What the first bytes say an image is; undefined when they match none of these. */
+export function sniffImageFormat(bytes: Buffer): ImageFormat | 'gif' | undefined {
+  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47 && bytes.readUInt32BE(4) === 0x0d0a1a0a) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  if (bytes.length >= 6 && /^GIF8[79]a$/.test(bytes.toString('latin1', 0, 6))) return 'gif';
+  return undefined;
+}
+
+/** The tint of an edit: a hash of every input (in order, each length-prefixed) and the prompt. */
+export function editTint(inputs: readonly Buffer[], prompt: string): Rgb {
+  const hash = createHash('sha256');
+  for (const input of inputs) hash.update(`${input.length}:`).update(input);
+  const digest = hash.update(prompt).digest();
+  return { r: digest[0] ?? 0, g: digest[1] ?? 0, b: digest[2] ?? 0 };
+}
+
+
+/**
+ * What the simulator answers to an edit: the first input resized to the output size and mixed
+ * half and half with `editTint(inputs, prompt)`. The same inputs and prompt always give the same
+ * bytes, and any change to either changes them (even for a solid black input).
+ */
+export async function editedImage(inputs: readonly Buffer[], prompt: string, width: number, height: number, format: ImageFormat): Promise<Buffer> {
+  const [base] = inputs;
+  if (!base) throw new TypeError('an edit needs at least one input image');
+  const tint = editTint(inputs, prompt);
+  const { data, info } = await sharp(base)
+    .resize(width, height, { fit: 'fill', kernel: 'nearest' })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const channels = [tint.r, tint.g, tint.b];
+  for (let i = 0; i < data.length; i += 1) data[i] = ((data[i] ?? 0) + (channels[i % info.channels] ?? 0)) >> 1;
+  return encode(sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }), format);
+}
+
+/**
+ * What the simulator answers to a background removal: the input as a PNG with an alpha channel,
+ * its border (an eighth of the short side, at least one pixel) made fully transparent.
+ */
+export async function backgroundRemovedImage(input: Buffer): Promise<Buffer> {
+  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = info;
+  const border = Math.max(1, Math.floor(Math.min(width, height) / 8));
+  const clear = (x: number, y: number): void => {
+    data[(y * width + x) * channels + channels - 1] = 0;
+  };
+  for (let y = 0; y < height; y += 1) {
+    if (y < border || y >= height - border) {
+      for (let x = 0; x < width; x += 1) clear(x, y);
+      continue;
+    }
+    for (let x = 0; x < border; x += 1) {
+      clear(x, y);
+      clear(width - 1 - x, y);
+    }
+  }
+  return sharp(data, { raw: { width, height, channels } }).png({ compressionLevel: 1 }).toBuffer();
 }

@@ -3,7 +3,8 @@
  * with the shapes of the OpenAPI spec in test/fixtures and the behaviour in venice-notes.md.
  *
  * Choices where Venice's behaviour is unknown or had to be bounded:
- * - `GET /models` without `type` answers like Venice's default type (text): an empty list.
+ * - `GET /models` without `type` answers like Venice's default type (text): an empty list;
+ *   `type=all` lists the image and the edit (inpaint) models.
  * - An offline model answers 503 (temporary state of a valid model), bria-bg-remover 400.
  * - Models ignore `aspect_ratio`/`resolution` they do not use; `quality` is refused by models
  *   without `qualities` (it changes the price, so sending it to the wrong model is a client bug).
@@ -21,27 +22,78 @@
  *   `x-venice-balance-usd` / `x-venice-balance-diem` (what Venice's clients read); the
  *   `balanceHeaders` option sends only one kind, since sources disagree on which a key gets.
  * - Images are solid colours from hash(seed, variant), at their real size (4K included).
- * - `/image/upscale` takes JSON only (multipart answers 415) and returns a real PNG of the final size.
+ * - The editing endpoints (`/image/edit`, `/image/multi-edit`, `/image/background-remove`,
+ *   `/image/upscale`) take JSON or multipart/form-data, check each input image (under 25,000,000
+ *   bytes, else 413; PNG, JPEG or WebP, else 415; 65,536 to 33,177,600 pixels, else 400) and answer
+ *   real image bytes: an edit is the first input resized and mixed with a tint hashed from every
+ *   input and the prompt (`editedImage`), a background removal the input as a PNG with a
+ *   transparent border, an upscale a nearest-neighbour PNG of the final size. An image URL is
+ *   fetched only from 127.0.0.1; any other host is a 400. Details in editing.ts.
+ * - `/image/upscale` reduces any scale so the output stays within 16,777,216 pixels, and refuses
+ *   inputs already that large; `creativity` outside 0-0.02 is a 400 (the spec says Venice clamps it).
+ * - Multipart bodies are validated against the same JSON schemas as JSON bodies (with booleans and
+ *   numbers read from their text), so unknown fields are refused on multi-edit too, where the
+ *   spec's multipart schema alone would let them through.
  * - A scripted rule is used up when a request matches it; an `ok` rule then still goes through
  *   the usual checks (auth, validation), the other kinds answer at once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { simulatorModels, simulatorStyles, traitsOf, type SimModel } from './catalogue.js';
+import {
+  simulatorInpaintModels,
+  simulatorModels,
+  simulatorStyles,
+  traitsOf,
+  type SimInpaintModel,
+  type SimModel,
+  type SimModelDeprecation,
+} from './catalogue.js';
 import {
   checkGenerateRequest,
   checkSimpleGenerateRequest,
   type CatalogueView,
+  type Checked,
   type GenerationPlan,
   type Refusal,
 } from './checks.js';
-import { defaultErrorBody, detailedError, issue, issuesFromAjv, x402DiscoveryBody } from './errors.js';
-import { black, colourFor, contentTypeOf, imageSize, renderImage, upscaleImage, type ImageFormat } from './images.js';
+import {
+  checkBackgroundRemoveRequest,
+  checkEditRequest,
+  checkMultiEditRequest,
+  checkUpscaleInput,
+  checkUpscaleRequest,
+  editOutputSize,
+  editPriceUsd,
+  inspectImages,
+  jsonForm,
+  loadImages,
+  multipartFields,
+  multipartForm,
+  parseMultipart,
+  type EditForm,
+  type ImageSource,
+  type InputImage,
+  type MultipartEntry,
+  type SimUpload,
+} from './editing.js';
+import { defaultErrorBody, x402DiscoveryBody } from './errors.js';
+import {
+  backgroundRemovedImage,
+  black,
+  colourFor,
+  contentTypeOf,
+  editedImage,
+  renderImage,
+  upscaleImage,
+  type ImageFormat,
+} from './images.js';
 import { createPacing, createRandom, type AnswerKind, type FailureLockout, type RateLimit, type RateStats, type RateWindow } from './pacing.js';
-import { checkAgainstSpec, specPointers, specValidator } from './spec.js';
+import { specPointers, specValidator } from './spec.js';
 
-export type { SimModel } from './catalogue.js';
+export type { SimInpaintModel, SimModel } from './catalogue.js';
+export type { SimUpload } from './editing.js';
+export { backgroundRemovedImage, editedImage } from './images.js';
 export type { FailureLockout, RateLimit, RateStats, RateWindowStats } from './pacing.js';
 
 export interface SimRequest {
@@ -50,8 +102,21 @@ export interface SimRequest {
   path: string;
   query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON, or undefined when the body was empty, not JSON, or too large. */
+  /**
+   * Parsed JSON; for multipart/form-data, the text fields as sent (strings, a repeated field as
+   * an array; file parts are in `files`); undefined when the body was empty, neither, or too large.
+   */
   body: unknown;
+  /** multipart/form-data file parts, in order. */
+  files?: SimUpload[];
+  /**
+   * The input images of an editing request as Venice received them (base64 and data URLs decoded,
+   * URLs fetched, file parts as uploaded), in request order. Set once the body passed the schema
+   * and the model's checks, before the images themselves are judged.
+   */
+  images?: Buffer[];
+  /** The image bytes of a 200 binary answer (editing endpoints, `return_binary`), as sent. */
+  answer?: Buffer;
   receivedAt: number;
   /** The answer's status, set as it is sent; undefined while pending, and for dropped or hanging requests. */
   status?: number;
@@ -63,6 +128,7 @@ export interface SimRequest {
 export type InferenceDelay = number | { minMs: number; maxMs: number };
 
 export type ScriptedResponse =
+  /** Served as usual, with these verdicts and extras; on any POST image path, editing endpoints included. */
   | {
       kind: 'ok';
       blurred?: boolean;
@@ -84,6 +150,7 @@ export type ScriptedResponse =
       delayMs?: number;
     }
   | { kind: 'malformed-json' }
+  /** A JSON answer whose base64 image stops halfway; on the editing endpoints, the image bytes themselves do. */
   | { kind: 'truncated-base64' }
   | { kind: 'drop-connection' }
   /** Never answers; the socket is destroyed by `close()`. */
@@ -93,7 +160,11 @@ export interface ScriptOptions {
   match?: (req: SimRequest) => boolean;
   /** Default 1; Infinity allowed. */
   times?: number;
-  /** Default '/image/generate'. A GET path ('/models', '/models/traits', '/image/styles') takes 'error', 'drop-connection' and 'hang'. */
+  /**
+   * Default '/image/generate'; also '/images/generations' and the editing paths ('/image/edit',
+   * '/image/multi-edit', '/image/background-remove', '/image/upscale'). A GET path ('/models',
+   * '/models/traits', '/image/styles') takes 'error', 'drop-connection' and 'hang'.
+   */
   path?: string;
 }
 
@@ -107,6 +178,8 @@ export interface VeniceSimulator {
   readonly requests: SimRequest[];
   /** Only `POST /image/generate`. */
   generateRequests(): SimRequest[];
+  /** `POST`s to the editing endpoints (edit, multi-edit, background-remove, upscale), or to the one `path` names. */
+  editRequests(path?: EditPath): SimRequest[];
   /** Rules are checked in order; the first matching rule with uses left answers and is used up once. */
   script(response: ScriptedResponse, options?: ScriptOptions): void;
   /** Venice time, multiplied by `timeScale`; applies to requests admitted from now on. */
@@ -126,7 +199,10 @@ export interface VeniceSimulator {
 export interface VeniceSimulatorOptions {
   /** Default 'test-venice-key'. */
   apiKey?: string;
+  /** `GET /models?type=image`. Default `simulatorModels`. */
   models?: readonly SimModel[];
+  /** `GET /models?type=inpaint`: the models /image/edit and /image/multi-edit accept. Default `simulatorInpaintModels`. */
+  inpaintModels?: readonly SimInpaintModel[];
   styles?: readonly string[];
   /** How long each image request takes, in Venice time. Default 0. */
   inferenceDelayMs?: InferenceDelay;
@@ -135,8 +211,8 @@ export interface VeniceSimulatorOptions {
   /** Shorthand for `rateLimit: { requests: n, windowMs: 60_000 }`; giving both is an error. */
   rateLimitPerMinute?: number;
   /**
-   * Image units (one per image: `variants` on /image/generate, else 1) per fixed window, per API
-   * key, on every POST image path. Default undefined: not enforced, and the headers report a
+   * Image units (one per image: `variants` on /image/generate, else 1, editing endpoints
+   * included) per fixed window, per API key, on every POST image path. Default undefined: not enforced, and the headers report a
    * limit of 1,000,000 per 60,000 ms window.
    */
   rateLimit?: RateLimit;
@@ -174,9 +250,17 @@ interface Rule {
 type OkScript = Extract<ScriptedResponse, { kind: 'ok' }>;
 
 const basePath = '/api/v1';
-const maxBodyBytes = 40 * 1024 * 1024;
 const startingBalanceUsd = 50;
-const postPaths = new Set(['/image/generate', '/images/generations', '/image/upscale']);
+
+/** The editing endpoints: JSON or multipart in, image bytes out. */
+export type EditPath = '/image/edit' | '/image/multi-edit' | '/image/background-remove' | '/image/upscale';
+const editPaths: ReadonlySet<string> = new Set<EditPath>(['/image/edit', '/image/multi-edit', '/image/background-remove', '/image/upscale']);
+const postPaths = new Set(['/image/generate', '/images/generations', ...editPaths]);
+/** Bodies past this are refused with 413 unread; editing bodies may carry several 25 MB images in base64. */
+const maxBodyBytes = 40 * 1024 * 1024;
+const maxEditBodyBytes = 128 * 1024 * 1024;
+/** Venice's price for background removal is not published per request; this is bria-bg-remover's. */
+const backgroundRemoveUsd = 0.03;
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -186,8 +270,18 @@ function cfRay(): string {
   return `${randomBytes(8).toString('hex')}-AMS`;
 }
 
+/** The body as read, before any endpoint looked at it. */
+type ParsedBody =
+  | { kind: 'json'; value: unknown }
+  | { kind: 'multipart'; entries: MultipartEntry[] }
+  | { kind: 'invalid-json' }
+  | { kind: 'invalid-multipart' }
+  | { kind: 'too-large' }
+  | { kind: 'other' };
+
 interface Exchange {
   req: SimRequest;
+  parsed: ParsedBody;
   /** The simulator's API key when the request is an image POST carrying it: only those are paced. */
   key: string | undefined;
   /** The window the request spent its budget in, if it was admitted. */
@@ -201,7 +295,7 @@ function checkDelay(delay: InferenceDelay): InferenceDelay {
   return typeof delay === 'number' ? delay : { ...delay };
 }
 
-function readBody(req: IncomingMessage): Promise<{ raw: Buffer; tooLarge: boolean }> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<{ raw: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -209,7 +303,7 @@ function readBody(req: IncomingMessage): Promise<{ raw: Buffer; tooLarge: boolea
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       // Keep draining past the limit so the client can still read the 413.
-      if (size > maxBodyBytes) tooLarge = true;
+      if (size > maxBytes) tooLarge = true;
       else chunks.push(chunk);
     });
     req.on('end', () => resolve({ raw: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
@@ -221,9 +315,19 @@ function readBody(req: IncomingMessage): Promise<{ raw: Buffer; tooLarge: boolea
 export async function startVeniceSimulator(options: VeniceSimulatorOptions = {}): Promise<VeniceSimulator> {
   // Parse the spec and compile the request validators now, not inside the first request,
   // where seconds of CPU would block every other server in the test process.
-  for (const pointer of [specPointers.generateImageRequest, specPointers.simpleGenerateImageRequest, specPointers.upscaleImageRequest]) specValidator(pointer);
+  for (const pointer of [
+    specPointers.generateImageRequest,
+    specPointers.simpleGenerateImageRequest,
+    specPointers.upscaleImageRequest,
+    specPointers.editImageRequest,
+    specPointers.multiEditImageRequest,
+    specPointers.backgroundRemoveImageRequest,
+  ]) {
+    specValidator(pointer);
+  }
   const apiKey = options.apiKey ?? 'test-venice-key';
   const models = options.models ?? simulatorModels;
+  const inpaintModels = options.inpaintModels ?? simulatorInpaintModels;
   const view: CatalogueView = { models, traits: traitsOf(models), styles: new Set(options.styles ?? simulatorStyles) };
   const styles = [...(options.styles ?? simulatorStyles)];
   if (options.rateLimit !== undefined && options.rateLimitPerMinute !== undefined) {
@@ -309,11 +413,21 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     send(res, status, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', ...headers }, images);
   }
 
+  /** A 200 with image bytes, kept on the request as `answer`. */
+  function sendImage(res: ServerResponse, bytes: Buffer, contentType: string, headers: Record<string, string>): void {
+    const exchange = exchanges.get(res);
+    if (exchange && !res.destroyed && !res.headersSent) exchange.req.answer = bytes;
+    send(res, 200, bytes, { ...headers, 'content-type': contentType }, 1);
+  }
+
   function sendRefusal(res: ServerResponse, refusal: Refusal, headers: Record<string, string>): void {
     sendJson(res, refusal.status, refusal.body, headers);
   }
 
-  function deprecationHeaders(model: SimModel | undefined, scripted: OkScript['deprecation']): Record<string, string> {
+  function deprecationHeaders(
+    model: { id: string; model_spec: { deprecation?: SimModelDeprecation } } | undefined,
+    scripted: OkScript['deprecation'],
+  ): Record<string, string> {
     const known = model?.model_spec.deprecation;
     if (!known && !scripted) return {};
     const date = scripted?.date ?? known?.date ?? new Date(Date.now() + 30 * 86_400_000).toISOString();
@@ -347,8 +461,10 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
       case 'truncated-base64': {
         const format = req.path === '/image/generate' ? formatOf(req.body, 'webp') : formatOf(req.body, 'png', 'output_format');
         const full = await renderImage(format, 1024, 1024, colourFor(0, 0));
-        if (req.path === '/image/upscale') {
-          send(res, 200, full.subarray(0, Math.floor(full.length / 2)), { 'content-type': 'image/png', ...accountHeaders(key) });
+        if (editPaths.has(req.path)) {
+          // Binary answers have no base64 to cut: the image itself stops halfway.
+          const cut = full.subarray(0, Math.floor(full.length / 2));
+          send(res, 200, cut, { 'content-type': contentTypeOf[format], ...accountHeaders(key) });
           return;
         }
         const base64 = full.toString('base64');
@@ -417,7 +533,7 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
       const first = images[0] ?? Buffer.alloc(0);
       // A blocked binary answer is a placeholder PNG whatever format was asked for.
       const bytes = violation ? await renderImage('png', plan.width, plan.height, black) : first;
-      return send(res, 200, bytes, { ...headers, 'content-type': violation ? 'image/png' : contentTypeOf[plan.format] }, 1);
+      return sendImage(res, bytes, violation ? 'image/png' : contentTypeOf[plan.format], headers);
     }
     const elapsed = Date.now() - started;
     sendJson(
@@ -445,39 +561,96 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [item] }, imageHeaders(plan, ok, key, rate), 1);
   }
 
-  async function upscale(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined): Promise<void> {
-    const headers = accountHeaders(key);
-    const schemaErrors = checkAgainstSpec(specPointers.upscaleImageRequest, req.body);
-    if (schemaErrors.length > 0) return sendJson(res, 400, detailedError(issuesFromAjv(schemaErrors, req.body)), headers);
-    const body = req.body as { image: unknown; scale?: number };
-    if (typeof body.image !== 'string') return sendJson(res, 400, detailedError([issue('image', 'Expected a base64-encoded image')]), headers);
-    const scale = body.scale ?? 2;
-    if (scale !== 2 && scale !== 4) return sendJson(res, 400, detailedError([issue('scale', 'scale must be either 2 or 4')]), headers);
-
-    const input = Buffer.from(body.image.replace(/^data:[^;,]+;base64,/, ''), 'base64');
-    let size: { width: number; height: number };
-    try {
-      size = await imageSize(input);
-    } catch {
-      return sendJson(res, 400, detailedError([issue('image', 'Invalid image: could not be decoded')]), accountHeaders(key));
-    }
-    if (size.width * size.height < 65_536) {
-      return sendJson(res, 400, detailedError([issue('image', 'Image dimensions must be at least 65536 pixels')]), accountHeaders(key));
-    }
-    const rate = admit(res, key, 1);
-    if (!rate) return;
-    await infer(ok?.delayMs);
-    let result: Awaited<ReturnType<typeof upscaleImage>>;
-    try {
-      result = await upscaleImage(input, scale);
-    } catch {
-      return sendJson(res, 400, detailedError([issue('image', 'Invalid image: could not be decoded')]), accountHeaders(key));
-    }
-    balanceUsd -= scale === 4 ? 0.08 : 0.02;
-    send(res, 200, result.png, { ...accountHeaders(key, rate), ...ok?.headers, 'content-type': 'image/png' }, 1);
+  /** The body of an editing request as its checks read it; `arrayFields` stay arrays in multipart. */
+  function editForm(parsed: ParsedBody, arrayFields?: ReadonlySet<string>): EditForm {
+    return parsed.kind === 'multipart' ? multipartForm(parsed.entries, arrayFields) : jsonForm(parsed.kind === 'json' ? parsed.value : undefined);
   }
 
-  async function answerPost(req: SimRequest, res: ServerResponse, parse: { tooLarge: boolean; invalidJson: boolean; isJson: boolean }): Promise<void> {
+  /** Fetches or decodes the input images, records them on the request, and judges each one. */
+  async function takeImages(req: SimRequest, sources: readonly ImageSource[]): Promise<Checked<{ images: Buffer[]; inputs: InputImage[] }>> {
+    const loaded = await loadImages(sources);
+    if (!loaded.ok) return loaded;
+    req.images = loaded.value;
+    const inspected = await inspectImages(
+      loaded.value,
+      sources.map((source) => source.path),
+    );
+    return inspected.ok ? { ok: true, value: { images: loaded.value, inputs: inspected.value } } : inspected;
+  }
+
+  /** The verdict headers every editing answer carries, as for /image/generate. */
+  function verdictHeaders(ok: OkScript | undefined): Record<string, string> {
+    return { 'x-venice-is-blurred': String(ok?.blurred === true), 'x-venice-is-content-violation': String(ok?.contentViolation === true) };
+  }
+
+  async function edit(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined, parsed: ParsedBody): Promise<void> {
+    const multi = req.path === '/image/multi-edit';
+    const form = editForm(parsed, multi ? new Set(['images']) : undefined);
+    const checked = multi ? checkMultiEditRequest(inpaintModels, form) : checkEditRequest(inpaintModels, form);
+    if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
+    const plan = checked.value;
+    const taken = await takeImages(req, plan.sources);
+    if (!taken.ok) return sendRefusal(res, taken.refusal, accountHeaders(key));
+    const rate = admit(res, key, 1);
+    if (!rate) return;
+
+    await infer(ok?.delayMs);
+    const { width, height } = editOutputSize(plan, taken.value.inputs);
+    const violation = ok?.contentViolation === true;
+    // A blocked answer is a placeholder PNG whatever format was asked for, as on /image/generate.
+    const bytes = violation ? await renderImage('png', width, height, black) : await editedImage(taken.value.images, plan.prompt, width, height, plan.format);
+    if (!violation) balanceUsd -= editPriceUsd(plan, plan.sources.length);
+    const headers: Record<string, string> = {
+      ...verdictHeaders(ok),
+      'x-venice-model-id': plan.model.id,
+      'x-venice-model-name': plan.model.model_spec.name,
+      ...(plan.enhancePrompt ? { 'x-venice-enhanced-prompt': encodeURIComponent(`${plan.prompt}, with the details of the input image`) } : {}),
+      ...deprecationHeaders(plan.model, ok?.deprecation),
+      ...accountHeaders(key, rate),
+      ...ok?.headers,
+    };
+    sendImage(res, bytes, violation ? 'image/png' : contentTypeOf[plan.format], headers);
+  }
+
+  async function backgroundRemove(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined, parsed: ParsedBody): Promise<void> {
+    const checked = checkBackgroundRemoveRequest(editForm(parsed));
+    if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
+    const taken = await takeImages(req, [checked.value]);
+    if (!taken.ok) return sendRefusal(res, taken.refusal, accountHeaders(key));
+    const rate = admit(res, key, 1);
+    if (!rate) return;
+
+    await infer(ok?.delayMs);
+    const [input = Buffer.alloc(0)] = taken.value.images;
+    const [size = { width: 1024, height: 1024 }] = taken.value.inputs;
+    const violation = ok?.contentViolation === true;
+    const bytes = violation ? await renderImage('png', size.width, size.height, black) : await backgroundRemovedImage(input);
+    if (!violation) balanceUsd -= backgroundRemoveUsd;
+    sendImage(res, bytes, 'image/png', { ...verdictHeaders(ok), ...deprecationHeaders(undefined, ok?.deprecation), ...accountHeaders(key, rate), ...ok?.headers });
+  }
+
+  async function upscale(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined, parsed: ParsedBody): Promise<void> {
+    const checked = checkUpscaleRequest(editForm(parsed));
+    if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
+    const { scale, source } = checked.value;
+    const taken = await takeImages(req, [source]);
+    if (!taken.ok) return sendRefusal(res, taken.refusal, accountHeaders(key));
+    const [size = { format: 'png' as const, width: 0, height: 0 }] = taken.value.inputs;
+    const roomy = checkUpscaleInput(size);
+    if (!roomy.ok) return sendRefusal(res, roomy.refusal, accountHeaders(key));
+    const rate = admit(res, key, 1);
+    if (!rate) return;
+
+    await infer(ok?.delayMs);
+    const [input = Buffer.alloc(0)] = taken.value.images;
+    const result = await upscaleImage(input, scale);
+    const violation = ok?.contentViolation === true;
+    const bytes = violation ? await renderImage('png', result.width, result.height, black) : result.png;
+    if (!violation) balanceUsd -= scale === 4 ? 0.08 : 0.02;
+    sendImage(res, bytes, 'image/png', { ...verdictHeaders(ok), ...deprecationHeaders(undefined, ok?.deprecation), ...accountHeaders(key, rate), ...ok?.headers });
+  }
+
+  async function answerPost(req: SimRequest, res: ServerResponse, parsed: ParsedBody): Promise<void> {
     const exchange = exchanges.get(res);
     if (exchange && bearerToken(req) === apiKey) exchange.key = apiKey;
     // A locked-out key is turned away before anything, scripts included, sees the request.
@@ -497,22 +670,51 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     }
     const key = bearerToken(req);
     if (key !== apiKey) return sendJson(res, 401, defaultErrorBody(401));
-    if (parse.tooLarge) return sendJson(res, 413, defaultErrorBody(413), accountHeaders(key));
-    if (!parse.isJson) return sendJson(res, 415, defaultErrorBody(415), accountHeaders(key));
-    if (parse.invalidJson) {
-      return sendJson(res, 400, { error: 'Invalid request parameters. Request body is not valid JSON', details: { _errors: ['Invalid JSON'] } }, accountHeaders(key));
+    const editing = editPaths.has(req.path);
+    switch (parsed.kind) {
+      case 'too-large':
+        return sendJson(res, 413, defaultErrorBody(413), accountHeaders(key));
+      case 'other':
+        return sendJson(res, 415, defaultErrorBody(415), accountHeaders(key));
+      case 'invalid-json':
+        return sendJson(res, 400, { error: 'Invalid request parameters. Request body is not valid JSON', details: { _errors: ['Invalid JSON'] } }, accountHeaders(key));
+      case 'invalid-multipart':
+        if (!editing) return sendJson(res, 415, defaultErrorBody(415), accountHeaders(key));
+        return sendJson(
+          res,
+          400,
+          { error: 'Invalid request parameters. Request body is not valid multipart/form-data', details: { _errors: ['Invalid multipart body'] } },
+          accountHeaders(key),
+        );
+      case 'multipart':
+        // Only the editing endpoints take uploads; generation is JSON only.
+        if (!editing) return sendJson(res, 415, defaultErrorBody(415), accountHeaders(key));
+        break;
+      case 'json':
+        break;
     }
-    if (req.path === '/image/generate') return generate(req, res, key, ok);
-    if (req.path === '/images/generations') return generateOpenAi(req, res, key, ok);
-    return upscale(req, res, key, ok);
+    switch (req.path) {
+      case '/image/generate':
+        return generate(req, res, key, ok);
+      case '/images/generations':
+        return generateOpenAi(req, res, key, ok);
+      case '/image/edit':
+      case '/image/multi-edit':
+        return edit(req, res, key, ok, parsed);
+      case '/image/background-remove':
+        return backgroundRemove(req, res, key, ok, parsed);
+      default:
+        return upscale(req, res, key, ok, parsed);
+    }
   }
 
   function answerGet(req: SimRequest, res: ServerResponse): void {
     const type = req.query.type ?? 'text';
-    const imageList = type === 'image' || type === 'all';
+    const listed: readonly (SimModel | SimInpaintModel)[] =
+      type === 'image' ? models : type === 'inpaint' ? inpaintModels : type === 'all' ? [...models, ...inpaintModels] : [];
     switch (req.path) {
       case '/models':
-        return sendJson(res, 200, { object: 'list', type, data: imageList ? models : [] });
+        return sendJson(res, 200, { object: 'list', type, data: listed });
       case '/models/traits':
         return sendJson(res, 200, { object: 'list', type, data: type === 'image' ? view.traits : {} });
       case '/image/styles':
@@ -525,28 +727,22 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
   async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = Date.now();
     const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
-    const { raw, tooLarge } = await readBody(incoming);
-    const isJson = /^application\/([\w.+-]+\+)?json\b/i.test(headerValue(incoming.headers['content-type']) ?? '');
-    let body: unknown;
-    let invalidJson = false;
-    if (isJson && raw.length > 0) {
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        invalidJson = true;
-      }
-    }
     const underBase = url.pathname.startsWith(`${basePath}/`);
+    const path = underBase ? url.pathname.slice(basePath.length) : url.pathname;
+    const { raw, tooLarge } = await readBody(incoming, editPaths.has(path) ? maxEditBodyBytes : maxBodyBytes);
+    const contentType = headerValue(incoming.headers['content-type']) ?? '';
+    const parsed = await parseBody(raw, tooLarge, contentType);
     const req: SimRequest = {
       method: incoming.method ?? 'GET',
-      path: underBase ? url.pathname.slice(basePath.length) : url.pathname,
+      path,
       query: Object.fromEntries(url.searchParams),
       headers: { ...incoming.headers },
-      body,
+      body: parsed.kind === 'json' ? parsed.value : parsed.kind === 'multipart' ? multipartFields(parsed.entries) : undefined,
+      ...(parsed.kind === 'multipart' ? { files: parsed.entries.flatMap((e) => ('upload' in e ? [e.upload] : [])) } : {}),
       receivedAt,
     };
     requests.push(req);
-    exchanges.set(res, { req, key: undefined, window: undefined, kind: undefined });
+    exchanges.set(res, { req, parsed, key: undefined, window: undefined, kind: undefined });
 
     if (!underBase) return sendJson(res, 404, { error: 'Not found' });
     if (req.method === 'GET') {
@@ -555,7 +751,7 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
       if (scripted && scripted.kind !== 'ok') return answerScripted(req, res, scripted);
       return answerGet(req, res);
     }
-    if (req.method === 'POST' && postPaths.has(req.path)) return answerPost(req, res, { tooLarge, invalidJson, isJson });
+    if (req.method === 'POST' && postPaths.has(req.path)) return answerPost(req, res, parsed);
     return sendJson(res, 404, { error: 'Not found' });
   }
 
@@ -579,6 +775,7 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     timeScale: options.timeScale ?? 1,
     requests,
     generateRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/image/generate'),
+    editRequests: (path) => requests.filter((r) => r.method === 'POST' && (path === undefined ? editPaths.has(r.path) : r.path === path)),
     script(response, scriptOptions = {}) {
       rules.push({ response, match: scriptOptions.match, path: scriptOptions.path ?? '/image/generate', remaining: scriptOptions.times ?? 1 });
     },
@@ -606,6 +803,23 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
       });
     },
   };
+}
+
+async function parseBody(raw: Buffer, tooLarge: boolean, contentType: string): Promise<ParsedBody> {
+  if (tooLarge) return { kind: 'too-large' };
+  if (/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    if (raw.length === 0) return { kind: 'json', value: undefined };
+    try {
+      return { kind: 'json', value: JSON.parse(raw.toString('utf8')) };
+    } catch {
+      return { kind: 'invalid-json' };
+    }
+  }
+  if (/^multipart\/form-data\b/i.test(contentType)) {
+    const entries = await parseMultipart(raw, contentType);
+    return entries ? { kind: 'multipart', entries } : { kind: 'invalid-multipart' };
+  }
+  return { kind: 'other' };
 }
 
 function formatOf(body: unknown, fallback: ImageFormat, field = 'format'): ImageFormat {
