@@ -9,6 +9,7 @@ import { registerCommands } from './discord/register-commands.js';
 import type { CommandContext } from './discord/command.js';
 import { InteractionRegistry } from './discord/interactions.js';
 import { NO_MENTIONS } from './discord/replies.js';
+import { INPUT_MAX_BYTES } from './jobs/input-image.js';
 import { createLedger } from './jobs/ledger.js';
 import { FairQueue } from './jobs/queue.js';
 import type { Logger } from './logger.js';
@@ -130,7 +131,9 @@ export async function startBot(config: Config, log: Logger, options: StartOption
         auth: false,
       });
     },
-    downloadAttachment: (url) => downloadAttachment(url, { extraHosts: attachmentHostsFor(config.DISCORD_API_URL) }),
+    attachmentHosts: attachmentHostsFor(config.DISCORD_API_URL),
+    // Venice takes images under 25 MB: nothing larger is worth downloading.
+    downloadAttachment: (url) => downloadAttachment(url, { extraHosts: attachmentHostsFor(config.DISCORD_API_URL), maxBytes: INPUT_MAX_BYTES }),
   };
   const route = createRouter(commands, ctx);
   client.on(Events.InteractionCreate, (interaction) => {

@@ -21,6 +21,10 @@ import { readImagineOptions } from './imagine.options.js';
 import { generateAndPost } from './imagine.pipeline.js';
 import { drainJobs } from './imagine.recovery.js';
 import { enqueueUpscale } from './imagine.upscale.js';
+import { enqueueEdit } from './imagine.edit.js';
+import { isAgeRestricted } from '../../src/discord/channels.js';
+import { editPrice } from '../../src/venice/edit-models.js';
+import { checkBanned } from '../../src/jobs/policy.js';
 import { renderInfo } from './imagine.view.js';
 
 function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
@@ -139,13 +143,126 @@ async function upscale(interaction: MessageComponentInteraction, [id]: string[],
   await enqueueUpscale(interaction, g, { generationId: g.id, image, scale, attachmentUrl: attachment.url, spoiler: attachment.name.startsWith('SPOILER_') }, ctx);
 }
 
+const retouchChoice = z.string().regex(/^([eb])([1-4])$/).transform((v) => ({ action: v[0] === 'e' ? ('edit' as const) : ('background' as const), image: Number(v[1]) }));
+
+/** The attachment of image `n` on a result message, or a refusal saying it is gone. */
+function imageOnMessage(message: MessageComponentInteraction['message'] | null, n: number) {
+  const attachment = message?.attachments.find((a) => new RegExp(`^(SPOILER_)?image-${n}\\.`).test(a.name));
+  if (!attachment) throw new UserError(`Image ${n} is not on this message any more.`);
+  return attachment;
+}
+
+/** "from image 2 of `abc` by @name": who made it is said, never pinged. */
+function lineageOf(g: Generation, image: number, presserId: string): string {
+  return `from image ${image} of \`${g.id}\`${g.userId !== presserId ? ` by <@${g.userId}>` : ''}`;
+}
+
+/** The Edit menu under a result: ✏️ opens a form for the instruction; Remove background starts at once. */
+async function retouch(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
+  if (!interaction.isStringSelectMenu()) return;
+  const g = loadGeneration(ctx, id);
+  const choice = retouchChoice.safeParse(interaction.values[0]);
+  if (!choice.success) throw new UserError('That choice is not one the bot offers. Pick one from the menu.');
+  const { action, image } = choice.data;
+  const attachment = imageOnMessage(interaction.message, image);
+  if (action === 'edit') {
+    await interaction.showModal({
+      custom_id: encodeCustomId('imagine', 'edit', g.id, String(image)),
+      title: `Edit image ${image}`,
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [{ type: ComponentType.TextInput, custom_id: 'prompt', label: 'What should change?', style: TextInputStyle.Paragraph, required: true, max_length: 4000, placeholder: 'the same, but at night' }],
+        },
+      ],
+    });
+    return;
+  }
+  await ctx.interactions.defer(interaction, false);
+  await enqueueEdit(
+    interaction,
+    {
+      kind: 'background',
+      model: undefined,
+      prompt: undefined,
+      inputs: [{ attachmentUrl: attachment.url, generationId: g.id, image }],
+      spoiler: attachment.name.startsWith('SPOILER_'),
+      aspectRatio: undefined,
+      resolution: undefined,
+      format: undefined,
+      safeMode: true,
+      priceUsd: ctx.catalog.current().backgroundRemovalUsd,
+      lineage: lineageOf(g, image, interaction.user.id),
+    },
+    ctx,
+  );
+}
+
+/** The instruction for an Edit pressed on a result: Venice's default edit model, charged to whoever pressed. */
+async function editSubmitted(interaction: ModalSubmitInteraction, [id, n]: string[], ctx: CommandContext) {
+  const g = loadGeneration(ctx, id);
+  const image = Number(n);
+  if (!Number.isInteger(image) || image < 1 || image > 4) throw new UserError('That form belongs to an older version of the bot. Press Edit again.');
+  const attachment = imageOnMessage(interaction.message, image);
+  const prompt = interaction.fields.getTextInputValue('prompt').trim();
+  if (prompt === '') throw new UserError('Say what should change, for example “the same, but at night”.');
+  const settings = ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction));
+  checkBanned(settings.bannedPatterns, [prompt]);
+  const model = ctx.catalog.current().editModels[0];
+  if (!model) throw new UserError('Venice’s list of edit models is not loaded yet. Try again in a minute.');
+  if (prompt.length > model.promptLimit) throw new UserError(`The instruction is ${prompt.length} characters; ${model.name} takes at most ${model.promptLimit}.`);
+  await ctx.interactions.defer(interaction, false);
+  await enqueueEdit(
+    interaction,
+    {
+      kind: 'edit',
+      model,
+      prompt,
+      inputs: [{ attachmentUrl: attachment.url, generationId: g.id, image }],
+      spoiler: attachment.name.startsWith('SPOILER_'),
+      aspectRatio: undefined,
+      resolution: undefined,
+      format: undefined,
+      // The presser's channel rules decide, whatever the original was made with.
+      safeMode: !(isAgeRestricted(interaction) && settings.allowUnsafe),
+      priceUsd: editPrice(model, { inputs: 1 }),
+      lineage: lineageOf(g, image, interaction.user.id),
+    },
+    ctx,
+  );
+}
+
 /** Runs an interrupted job again: the same generation options and seeds, or the same upscale. */
 async function retry(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
   const g = loadGeneration(ctx, id);
   await ctx.interactions.defer(interaction, false);
-  if (g.kind === 'upscale' && g.source) {
-    await enqueueUpscale(interaction, loadGeneration(ctx, g.source.generationId), g.source, ctx);
+  const source = g.source;
+  if (g.kind === 'upscale' && source?.scale !== undefined && source.image !== null && source.generationId !== null) {
+    await enqueueUpscale(interaction, loadGeneration(ctx, source.generationId), { ...source, scale: source.scale, image: source.image }, ctx);
+    return;
+  }
+  if ((g.kind === 'edit' || g.kind === 'background') && source) {
+    const model = g.kind === 'edit' ? ctx.catalog.current().editById.get(g.model) : undefined;
+    if (g.kind === 'edit' && !model) throw new UserError(`Venice no longer lists the edit model \`${g.model}\`. Run \`/edit\` again with another.`);
+    const inputs = [source, ...(source.more ?? [])].map(({ attachmentUrl, generationId, image }) => ({ attachmentUrl, generationId, image }));
+    await enqueueEdit(
+      interaction,
+      {
+        kind: g.kind,
+        model,
+        prompt: g.kind === 'edit' ? g.options.prompt : undefined,
+        inputs,
+        spoiler: source.spoiler,
+        aspectRatio: g.options.aspect_ratio,
+        resolution: g.options.resolution,
+        format: g.options.format,
+        safeMode: g.options.safe_mode !== false,
+        priceUsd: model ? editPrice(model, { resolution: g.options.resolution, inputs: inputs.length }) : ctx.catalog.current().backgroundRemovalUsd,
+        lineage: source.generationId && source.image ? `from image ${source.image} of \`${source.generationId}\`` : '',
+      },
+      ctx,
+    );
     return;
   }
   const firstSeed = g.seeds.find((s): s is number => s !== null);
@@ -169,7 +286,7 @@ export const imagineCommand: Command = {
   defer: { ephemeral: false },
   autocomplete,
   execute: (interaction, ctx) => generateAndPost(interaction, readImagineOptions(interaction), ctx),
-  components: { reroll, vary, info, delete: remove, upscale, retry, cancel },
-  modals: { vary: varySubmitted },
+  components: { reroll, vary, info, delete: remove, upscale, retouch, retry, cancel },
+  modals: { vary: varySubmitted, edit: editSubmitted },
   onShutdown: drainJobs,
 };

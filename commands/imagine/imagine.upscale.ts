@@ -4,6 +4,9 @@ import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation, GenerationSource } from '../../src/store/generations.js';
+
+/** An upscale's source always names its image and scale. */
+export type UpscaleSource = GenerationSource & { scale: 2 | 4; image: number };
 import { formatUsd } from '../../src/venice/models.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
@@ -18,7 +21,7 @@ function upscalePrice(source: Generation, scale: 2 | 4, ctx: CommandContext): nu
  * price reserved, queued fairly, persisted (a restart reports it with Retry), charged when
  * Venice answers, then delivered.
  */
-export async function enqueueUpscale(interaction: RepliableInteraction, source: Generation, choice: GenerationSource, ctx: CommandContext): Promise<void> {
+export async function enqueueUpscale(interaction: RepliableInteraction, source: Generation, choice: UpscaleSource, ctx: CommandContext): Promise<void> {
   const price = upscalePrice(source, choice.scale, ctx);
   await admitAndEnqueue(
     interaction,
@@ -44,7 +47,7 @@ export async function enqueueUpscale(interaction: RepliableInteraction, source: 
   );
 }
 
-async function runUpscale(generation: Generation, choice: GenerationSource, price: number | undefined, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
+async function runUpscale(generation: Generation, choice: UpscaleSource, price: number | undefined, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
   const original = await ctx.downloadAttachment(choice.attachmentUrl);
   const result = await ctx.venice.upscaleImage(original, choice.scale, run.signal);
   if (result.contentViolation) {

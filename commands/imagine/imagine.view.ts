@@ -2,6 +2,7 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APICompone
 import { encodeCustomId } from '../../src/discord/custom-id.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import type { VariantOutcome } from '../../src/jobs/image-job.js';
+import type { GenerationInput, GenerationSource } from '../../src/store/generations.js';
 import { VeniceError } from '../../src/venice/errors.js';
 import { formatUsd } from '../../src/venice/models.js';
 import type { ImageFormat } from '../../src/venice/types.js';
@@ -98,12 +99,18 @@ export function renderViolationNotice(count: number, total: number): string {
   return `${which} could not be posted: Venice refused the content as a violation of its usage policy. Change the prompt and try again.`;
 }
 
-/** The buttons under every result; their ids carry only the generation id, state is in the store. */
+/**
+ * The buttons under every result; their ids carry only the generation id, state is in the
+ * store. A generation gets Reroll and Vary; anything made from an image (an edit, a blend, a
+ * background removal) gets Info and Delete only. Every image can be edited, freed of its
+ * background, and upscaled as far as Venice delivers in full.
+ */
 export function renderResultComponents(
   generationId: string,
   imageNumbers: readonly number[],
   /** Per image number, the upscale factors Venice can deliver in full (none: no menu entry). */
   upscalable: ReadonlyMap<number, ReadonlyArray<2 | 4>>,
+  kind: 'generation' | 'derived' = 'generation',
 ): APIActionRowComponent<APIComponentInMessageActionRow>[] {
   const button = (action: string, label: string, style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger): APIComponentInMessageActionRow => ({
     type: ComponentType.Button,
@@ -111,17 +118,27 @@ export function renderResultComponents(
     label,
     custom_id: encodeCustomId('imagine', action, generationId),
   });
-  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [
-    {
+  const buttons =
+    kind === 'generation'
+      ? [button('reroll', '🎲 Reroll', ButtonStyle.Primary), button('vary', '✏️ Vary', ButtonStyle.Secondary), button('info', 'ℹ️ Info', ButtonStyle.Secondary), button('delete', '🗑️ Delete', ButtonStyle.Danger)]
+      : [button('info', 'ℹ️ Info', ButtonStyle.Secondary), button('delete', '🗑️ Delete', ButtonStyle.Danger)];
+  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [{ type: ComponentType.ActionRow, components: buttons }];
+  if (imageNumbers.length > 0) {
+    rows.push({
       type: ComponentType.ActionRow,
       components: [
-        button('reroll', '🎲 Reroll', ButtonStyle.Primary),
-        button('vary', '✏️ Vary', ButtonStyle.Secondary),
-        button('info', 'ℹ️ Info', ButtonStyle.Secondary),
-        button('delete', '🗑️ Delete', ButtonStyle.Danger),
+        {
+          type: ComponentType.StringSelect,
+          custom_id: encodeCustomId('imagine', 'retouch', generationId),
+          placeholder: 'Edit an image…',
+          options: imageNumbers.flatMap((n) => [
+            { label: `Image ${n}: ✏️ Edit`, value: `e${n}`, description: 'Describe a change; charged to you' },
+            { label: `Image ${n}: Remove background`, value: `b${n}`, description: 'A PNG with a transparent background' },
+          ]),
+        },
       ],
-    },
-  ];
+    });
+  }
   const upscaleOptions = imageNumbers.flatMap((n) => (upscalable.get(n) ?? []).map((scale) => ({ label: `Image ${n} ×${scale}`, value: `${n}x${scale}` })));
   if (upscaleOptions.length > 0) {
     rows.push({
@@ -140,8 +157,33 @@ export function renderResultComponents(
 }
 
 /** Everything a generation was made with, for the Info button. */
-export function renderInfo(g: { id: string; model: string; mode: string; options: Record<string, unknown>; seeds: Array<number | null>; priceUsd: number | null; requestIds: string[]; createdAt: number; userId: string }): string {
-  const lines = [`**Generation \`${g.id}\`** by <@${g.userId}>, <t:${Math.floor(g.createdAt / 1000)}:f>`, `Model: \`${g.model}\`${g.mode === 'openai' ? ' (OpenAI-compatible endpoint)' : ''}`];
+/** Where each image a job worked on came from: a result of ours, or an upload. */
+function describeLineage(kind: string, source: GenerationSource | null | undefined): string[] {
+  if (!source || kind === 'generate') return [];
+  const from = (i: GenerationInput) => (i.generationId && i.image ? `image ${i.image} of \`${i.generationId}\`` : 'an uploaded image');
+  const inputs = [source, ...(source.more ?? [])];
+  const verb = kind === 'upscale' ? `Upscaled ×${source.scale ?? '?'}` : kind === 'background' ? 'Background removed' : inputs.length > 1 ? 'Blended' : 'Edited';
+  return [`${verb} from ${inputs.map(from).join(', then ')}`];
+}
+
+export function renderInfo(g: {
+  id: string;
+  kind?: string;
+  source?: GenerationSource | null;
+  model: string;
+  mode: string;
+  options: Record<string, unknown>;
+  seeds: Array<number | null>;
+  priceUsd: number | null;
+  requestIds: string[];
+  createdAt: number;
+  userId: string;
+}): string {
+  const lines = [
+    `**${g.kind && g.kind !== 'generate' ? 'Image' : 'Generation'} \`${g.id}\`** by <@${g.userId}>, <t:${Math.floor(g.createdAt / 1000)}:f>`,
+    ...describeLineage(g.kind ?? 'generate', g.source),
+    `Model: \`${g.model}\`${g.mode === 'openai' ? ' (OpenAI-compatible endpoint)' : ''}`,
+  ];
   lines.push(`Seeds: ${g.seeds.length > 0 ? g.seeds.map((s) => (s === null ? 'random' : String(s))).join(', ') : 'none posted'}`);
   for (const [key, value] of Object.entries(g.options)) {
     if (value === undefined || key === 'seed') continue;

@@ -55,6 +55,16 @@ function checkAttachmentUrl(url: string, extraHosts: readonly string[]): URL {
   return parsed;
 }
 
+/** Whether the bot would download this URL at all: Discord's CDN over https, or a host the caller allows. */
+export function isAllowedAttachmentUrl(url: string, extraHosts: readonly string[]): boolean {
+  try {
+    checkAttachmentUrl(url, extraHosts);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Downloads an attachment from Discord's CDN (or a host the caller allows), streaming it and
  * stopping as soon as it passes `maxBytes`: a Content-Length can lie or be missing. A message

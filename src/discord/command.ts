@@ -40,6 +40,8 @@ export interface CommandContext {
   deleteChannelMessage(channelId: string, messageId: string): Promise<void>;
   /** Edits an interaction's original reply by its token, without the interaction object (after a restart). */
   editOriginalByToken(applicationId: string, token: string, message: { content: string; components?: APIActionRowComponent<APIComponentInMessageActionRow>[] }): Promise<void>;
+  /** Hosts besides Discord's CDN that attachments come from (a REST proxy's, or the test fake's). */
+  attachmentHosts: readonly string[];
   /** Downloads an attachment the bot posted earlier (Discord's CDN), bounded in size and time. */
   downloadAttachment(url: string): Promise<Buffer>;
 }

@@ -27,17 +27,27 @@ export const storedOptionsSchema = z.object({
 });
 export type StoredOptions = z.infer<typeof storedOptionsSchema>;
 
-export const JOB_KINDS = ['generate', 'upscale'] as const;
+export const JOB_KINDS = ['generate', 'upscale', 'edit', 'background'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Where an image made from another one came from, so Retry can redo it and Info can say so. */
-export const sourceSchema = z.object({
-  generationId: z.string(),
-  /** 1-based image number on the source result. */
-  image: z.number().int().min(1),
-  scale: z.union([z.literal(2), z.literal(4)]),
+/** One image a job worked on: a result of ours (generation and image number) or a member's upload. */
+export const inputSchema = z.object({
   attachmentUrl: z.string(),
+  generationId: z.string().nullable(),
+  /** 1-based image number on that result; null for an upload. */
+  image: z.number().int().min(1).nullable(),
+});
+export type GenerationInput = z.infer<typeof inputSchema>;
+
+/**
+ * Where an image made from others came from, so Retry can redo it and Info can say so: the
+ * base image (flattened, as upscales have stored it from the start), the scale of an
+ * upscale, and the further images of a blend.
+ */
+export const sourceSchema = inputSchema.extend({
+  scale: z.union([z.literal(2), z.literal(4)]).optional(),
   spoiler: z.boolean(),
+  more: z.array(inputSchema).optional(),
 });
 export type GenerationSource = z.infer<typeof sourceSchema>;
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { VeniceClient } from './client.js';
+import { toEditModel, type EditModel } from './edit-models.js';
 import { toImageModel, type ImageModel } from './models.js';
 
 /** The last good copy of Venice's model list, traits and styles, read from memory by autocomplete. */
@@ -10,6 +11,11 @@ export interface CatalogSnapshot {
   styles: string[];
   /** Lower-cased style name -> exact name, since Venice matches styles case-sensitively. */
   styleByLower: Map<string, string>;
+  /** Edit models (`GET /models?type=inpaint`), in Venice's order: the first is the default. */
+  editModels: EditModel[];
+  editById: Map<string, EditModel>;
+  /** What `/image/background-remove` costs: the price Venice lists on its background-remover model. */
+  backgroundRemovalUsd: number | undefined;
   loadedAt: number;
 }
 
@@ -24,15 +30,25 @@ export interface Catalog {
   stop(): void;
 }
 
-const empty: CatalogSnapshot = { models: [], byId: new Map(), traits: {}, styles: [], styleByLower: new Map(), loadedAt: 0 };
+const empty: CatalogSnapshot = { models: [], byId: new Map(), traits: {}, styles: [], styleByLower: new Map(), editModels: [], editById: new Map(), backgroundRemovalUsd: undefined, loadedAt: 0 };
 
-export function buildSnapshot(models: ImageModel[], traits: Record<string, string>, styles: string[], now = Date.now()): CatalogSnapshot {
+export function buildSnapshot(
+  models: ImageModel[],
+  traits: Record<string, string>,
+  styles: string[],
+  now = Date.now(),
+  editModels: EditModel[] = [],
+  backgroundRemovalUsd: number | undefined = undefined,
+): CatalogSnapshot {
   return {
     models,
     byId: new Map(models.map((m) => [m.id, m])),
     traits,
     styles,
     styleByLower: new Map(styles.map((s) => [s.toLowerCase(), s])),
+    editModels,
+    editById: new Map(editModels.map((m) => [m.id, m])),
+    backgroundRemovalUsd,
     loadedAt: now,
   };
 }
@@ -46,7 +62,7 @@ export function createCatalog(options: { venice: VeniceClient; log: Logger; refr
   let lifetime = new AbortController();
 
   async function load(signal: AbortSignal): Promise<void> {
-    const [wire, traits, styles] = await Promise.all([
+    const [wire, traits, styles, editWire] = await Promise.all([
       options.venice.listImageModels(signal),
       // Traits only pick the default model; a failure there must not cost us the list.
       options.venice.listImageTraits(signal).catch((err: unknown) => {
@@ -54,12 +70,20 @@ export function createCatalog(options: { venice: VeniceClient; log: Logger; refr
         return snapshot.traits;
       }),
       options.venice.listStyles(signal),
+      // Editing is a feature of its own: without its list, /imagine still works.
+      options.venice.listEditModels(signal).catch((err: unknown) => {
+        if (!signal.aborted) log.warn({ err }, 'could not load the edit models; keeping the previous ones');
+        return undefined;
+      }),
     ]);
     signal.throwIfAborted();
     const models = wire.map(toImageModel).filter((m): m is ImageModel => m !== undefined);
     if (models.length === 0) throw new Error('Venice listed no usable image model');
-    snapshot = buildSnapshot(models, traits, styles);
-    log.info({ models: models.length, styles: styles.length }, 'catalog loaded');
+    const editModels = editWire === undefined ? snapshot.editModels : editWire.map(toEditModel).filter((m): m is EditModel => m !== undefined);
+    // Venice lists its background remover among the image models, though it takes no prompt.
+    const remover = wire.find((m) => m.model_spec.constraints?.promptCharacterLimit === undefined && /background|bg-remov/i.test(`${m.id} ${m.model_spec.name ?? ''}`));
+    snapshot = buildSnapshot(models, traits, styles, Date.now(), editModels, remover?.model_spec.pricing?.generation?.usd);
+    log.info({ models: models.length, editModels: editModels.length, styles: styles.length }, 'catalog loaded');
   }
 
   const catalog: Catalog = {

@@ -1,4 +1,5 @@
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Agent, FormData, request, errors as undiciErrors } from 'undici';
+import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
 import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
@@ -9,12 +10,25 @@ import {
   generateResponseSchema,
   imageModelSchema,
   modelListSchema,
+  editModelSchema,
+  type EditModelWire,
   openAiImagesResponseSchema,
   stylesSchema,
   traitsSchema,
   type ImageModelWire,
 } from './schemas.js';
-import type { DeprecationNotice, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody, UpscaledImage } from './types.js';
+import type { DeprecationNotice, EditedImage, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody, UpscaledImage } from './types.js';
+
+/** What an edit asks for; the images go as multipart parts, never as base64 text. */
+export interface EditRequest {
+  model: string;
+  prompt: string;
+  images: Array<{ data: Buffer; name: string; contentType: string }>;
+  aspect_ratio?: string;
+  resolution?: string;
+  output_format?: ImageFormat;
+  safe_mode?: boolean;
+}
 
 export interface VeniceClientOptions {
   baseUrl: string;
@@ -35,6 +49,12 @@ export interface VeniceClient {
   generateOpenAi(body: OpenAiImageBody, signal?: AbortSignal): Promise<GeneratedImages>;
   /** `POST /image/upscale`: Venice answers with the PNG itself, and its verdicts in headers. */
   upscaleImage(image: Buffer, scale: 2 | 4, signal?: AbortSignal): Promise<UpscaledImage>;
+  /** Edit models, `GET /models?type=inpaint`. */
+  listEditModels(signal?: AbortSignal): Promise<EditModelWire[]>;
+  /** One image: `POST /image/edit`; several: `POST /image/multi-edit` (the first is the base). */
+  editImage(request: EditRequest, signal?: AbortSignal): Promise<EditedImage>;
+  /** `POST /image/background-remove`: a PNG with transparency. */
+  removeBackground(image: Buffer, signal?: AbortSignal): Promise<EditedImage>;
   /** Graceful: no new requests, and resolves once those in flight have finished. */
   close(): Promise<void>;
   /** At once: ends every request in flight (and any pause between retries) with an error. */
@@ -160,9 +180,10 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
             authorization: `Bearer ${options.apiKey}`,
             // Image answers (return_binary) come as image bytes; everything else, errors included, as JSON.
             accept: 'application/json, image/*',
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            // A FormData body sets its own multipart content type, boundary included.
+            ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
           },
-          body: body === undefined ? undefined : JSON.stringify(body),
+          body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
         });
         const bytes = Buffer.from(await res.body.arrayBuffer());
         return { status: res.statusCode, headers: res.headers, body: bytes, elapsedMs: Date.now() - sentAt };
@@ -296,18 +317,31 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     });
   }
 
+  /** An editing endpoint's answer: the image bytes themselves, checked whole, with the response's verdicts. */
+  function imageAnswer(res: RawResponse, path: string): EditedImage {
+    const format = sniffImageFormat(res.body);
+    if (format === undefined || !isCompleteImage(res.body)) {
+      throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
+    }
+    const { blurred, contentViolation, requestId } = verdicts(res);
+    return { image: res.body, format, blurred, contentViolation, ...(requestId !== undefined ? { requestId } : {}) };
+  }
+
+  /** A model list of one type; a model in an unexpected shape is skipped, not the list. */
+  async function listModels<T>(type: 'image' | 'inpaint', schema: z.ZodType<T>, signal: AbortSignal | undefined): Promise<T[]> {
+    const res = await send('GET', `/models?type=${type}`, undefined, signal);
+    const list = parseJson(res, modelListSchema, '/models');
+    const models: T[] = [];
+    for (const entry of list.data) {
+      const parsed = schema.safeParse(entry);
+      if (parsed.success) models.push(parsed.data);
+      else log.warn({ type, model: (entry as { id?: unknown } | null)?.id, issues: parsed.error.issues.slice(0, 3) }, 'skipping a model Venice listed in an unexpected shape');
+    }
+    return models;
+  }
+
   return {
-    async listImageModels(signal) {
-      const res = await send('GET', '/models?type=image', undefined, signal);
-      const list = parseJson(res, modelListSchema, '/models');
-      const models: ImageModelWire[] = [];
-      for (const entry of list.data) {
-        const parsed = imageModelSchema.safeParse(entry);
-        if (parsed.success) models.push(parsed.data);
-        else log.warn({ model: (entry as { id?: unknown } | null)?.id, issues: parsed.error.issues.slice(0, 3) }, 'skipping a model Venice listed in an unexpected shape');
-      }
-      return models;
-    },
+    listImageModels: (signal) => listModels('image', imageModelSchema, signal),
 
     async listImageTraits(signal) {
       const res = await send('GET', '/models/traits?type=image', undefined, signal);
@@ -369,6 +403,30 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
         ...(requestId !== undefined ? { requestId } : {}),
         ...(balanceUsd !== undefined ? { balanceUsd } : {}),
       };
+    },
+
+    listEditModels: (signal) => listModels('inpaint', editModelSchema, signal),
+
+    async editImage(request, signal) {
+      const multi = request.images.length > 1;
+      const path = multi ? '/image/multi-edit' : '/image/edit';
+      // Multipart carries the bytes as they are: no base64 string of up to 25 MB built on the event loop.
+      const form = new FormData();
+      form.set(multi ? 'modelId' : 'model', request.model);
+      form.set('prompt', request.prompt);
+      for (const image of request.images) form.append(multi ? 'images' : 'image', new Blob([image.data], { type: image.contentType }), image.name);
+      if (request.aspect_ratio !== undefined) form.set('aspect_ratio', request.aspect_ratio);
+      if (request.resolution !== undefined) form.set('resolution', request.resolution);
+      if (request.output_format !== undefined) form.set('output_format', request.output_format);
+      if (request.safe_mode !== undefined) form.set('safe_mode', String(request.safe_mode));
+      return imageAnswer(await send('POST', path, form, signal), path);
+    },
+
+    async removeBackground(image, signal) {
+      const path = '/image/background-remove';
+      const form = new FormData();
+      form.set('image', new Blob([image], { type: sniffImageFormat(image) === 'jpeg' ? 'image/jpeg' : `image/${sniffImageFormat(image) ?? 'png'}` }), 'image');
+      return imageAnswer(await send('POST', path, form, signal), path);
     },
 
     async close() {

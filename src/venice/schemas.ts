@@ -47,6 +47,37 @@ export const imageModelSchema = z.object({
 });
 export type ImageModelWire = z.infer<typeof imageModelSchema>;
 
+/** An edit ("inpaint") model, from `GET /models?type=inpaint`: the spec's Inpaint Model Constraints. */
+export const editModelSchema = z.object({
+  id: z.string().min(1),
+  model_spec: z.object({
+    name: z.string().optional(),
+    offline: z.boolean().optional(),
+    uncensored: z.boolean().optional(),
+    pricing: z
+      .object({
+        inpaint: usd.optional(),
+        resolutions: z.record(z.string(), usd).optional(),
+        quality: z.record(z.string(), z.partialRecord(z.enum(QUALITIES), usd)).optional(),
+        inputImages: z.object({ included: z.number().int().min(0), additional: usd }).optional(),
+      })
+      .optional(),
+    constraints: z
+      .object({
+        promptCharacterLimit: z.number().int().positive().optional(),
+        aspectRatios: z.array(z.string()).optional(),
+        combineImages: z.boolean().optional(),
+        maxInputImages: z.number().int().positive().optional(),
+        resolutions: z.array(z.string()).optional(),
+        defaultResolution: z.string().optional(),
+        qualities: z.array(z.enum(QUALITIES)).optional(),
+        defaultQuality: z.enum(QUALITIES).optional(),
+      })
+      .optional(),
+  }),
+});
+export type EditModelWire = z.infer<typeof editModelSchema>;
+
 /** The list is parsed loosely (array of unknown) so one odd model is skipped, not the catalogue. */
 export const modelListSchema = z.object({ data: z.array(z.unknown()) });
 

@@ -65,3 +65,34 @@ export interface UpscaledImage {
   requestId?: string;
   balanceUsd?: number;
 }
+
+/** `POST /image/edit` as the bot sends it (JSON, the image as base64): a subset of the spec's EditImageRequest. */
+export interface EditImageBody {
+  model: string;
+  prompt: string;
+  image: string;
+  aspect_ratio?: string;
+  resolution?: string;
+  output_format?: ImageFormat;
+  safe_mode?: boolean;
+}
+
+/** `POST /image/multi-edit`: the model is `modelId` there, and the first image is the base. */
+export interface MultiEditImageBody {
+  modelId: string;
+  prompt: string;
+  images: string[];
+  aspect_ratio?: string;
+  resolution?: string;
+  output_format?: ImageFormat;
+  safe_mode?: boolean;
+}
+
+/** What an editing endpoint answered: the image itself, with the response's verdicts. */
+export interface EditedImage {
+  image: Buffer;
+  format: ImageFormat;
+  blurred: boolean;
+  contentViolation: boolean;
+  requestId?: string;
+}

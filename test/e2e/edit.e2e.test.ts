@@ -1,0 +1,158 @@
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeCustomId } from '../../src/discord/custom-id.js';
+import type { InteractionHandle, RecordedRequest, Upload } from '../support/discord/fake-discord.js';
+import { startHarness, type Harness } from './harness.js';
+import { EPHEMERAL, ephemeralOf, json } from './helpers.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const harness = (): Harness => {
+  if (!h) throw new Error('no harness');
+  return h;
+};
+const wait = <T>(probe: () => T | undefined | false, ms?: number) => harness().discord.waitFor(probe, ms);
+const content = (r: RecordedRequest) => json(r).content ?? '';
+const resultEdit = (i: InteractionHandle) => i.originalEdit((r) => r.files.length > 0, 30_000);
+
+/** A real PNG of the given size and colour, as a member would upload it. */
+const png = (width: number, height: number, background: string) => sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+const upload = async (name: string, width = 512, height = 512, colour = 'red'): Promise<Upload> => ({ file: { name, data: await png(width, height, colour) } });
+
+/** The stored message of a result and the custom id of one of its components. */
+async function resultMessage(i: InteractionHandle) {
+  const message = await i.message((m) => Array.isArray(m['attachments']) && (m['attachments'] as unknown[]).length > 0, 30_000);
+  const ids = [...JSON.stringify(message['components'] ?? []).matchAll(/"custom_id":"([^"]+)"/g)].map((m) => m[1]!);
+  const component = (action: string) => {
+    const id = ids.find((c) => decodeCustomId(c)?.action === action);
+    if (!id) throw new Error(`no ${action} component`);
+    return id;
+  };
+  return { id: String(message['id']), component };
+}
+
+describe('/edit', () => {
+  it('sends Venice exactly the uploaded bytes in a spec-valid request, and posts exactly the bytes Venice returned', async () => {
+    h = await startHarness();
+    const image = await upload('cat.png');
+    const i = await h.discord.slashCommand('edit', { image, prompt: 'the same, but at night' });
+    const edit = await resultEdit(i);
+    expect(edit.status).toBe(200);
+
+    const [sent] = h.venice.editRequests('/image/edit');
+    expect(sent?.status).toBe(200);
+    expect(sent?.body).toMatchObject({ model: 'firered-image-edit', prompt: 'the same, but at night', safe_mode: 'true' });
+    expect(sent?.images?.[0]?.equals((image as { file: { data: Buffer } }).file.data)).toBe(true);
+    expect(edit.files).toHaveLength(1);
+    expect(edit.files[0]!.data.equals(sent!.answer!)).toBe(true);
+    expect(content(edit)).toMatch(/^Edited from an uploaded image\./);
+    expect(json(edit).allowed_mentions?.parse).toEqual([]);
+    // The upload was fetched from Discord's CDN once, by the job.
+    expect(h.discord.cdnFetches().filter((f) => f.attachmentId === i.attachments['image']?.id && f.status === 200)).toHaveLength(1);
+    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.04, 9);
+  });
+
+  it('blends three images through /image/multi-edit, in the order given', async () => {
+    h = await startHarness();
+    const images = [await upload('a.png', 512, 512, 'red'), await upload('b.png', 512, 512, 'green'), await upload('c.png', 512, 512, 'blue')];
+    const i = await h.discord.slashCommand('edit', { image: images[0]!, image2: images[1]!, image3: images[2]!, prompt: 'put them in one scene', model: 'flux-2-max-edit' });
+    const edit = await resultEdit(i);
+    const [sent] = h.venice.editRequests('/image/multi-edit');
+    expect(sent?.status).toBe(200);
+    expect(sent?.body).toMatchObject({ modelId: 'flux-2-max-edit', prompt: 'put them in one scene' });
+    expect(sent?.images?.map((b, n) => b.equals((images[n] as { file: { data: Buffer } }).file.data))).toEqual([true, true, true]);
+    expect(edit.files[0]!.data.equals(sent!.answer!)).toBe(true);
+    expect(content(edit)).toMatch(/^Blend of 3 images from 3 uploaded images\./);
+  });
+
+  it('refuses, before Venice is called, a 30 MB file, a GIF, a 100x100 image and an attachment off Discord’s CDN', async () => {
+    h = await startHarness();
+    const gif = await sharp({ create: { width: 512, height: 512, channels: 3, background: 'red' } }).gif().toBuffer();
+    const cases: Array<[Upload, RegExp]> = [
+      [{ ...(await upload('huge.png')), size: 30 * 1024 * 1024 }, /is 31\.5 MB; Venice takes images under 25 MB/],
+      [{ file: { name: 'anim.gif', data: gif } }, /`image\/gif`; Venice edits PNG, JPEG and WebP images only/],
+      [await upload('tiny.png', 100, 100), /is 100×100 \(10,000 pixels\); Venice needs at least 65,536 pixels/],
+      [{ url: 'https://images.example.com/cat.png', name: 'cat.png', size: 2048, contentType: 'image/png', width: 512, height: 512 }, /not a Discord attachment/],
+    ];
+    for (const [image, expected] of cases) {
+      const i = await h.discord.slashCommand('edit', { image, prompt: 'brighter' });
+      const told = await ephemeralOf(i, wait);
+      expect(told.status).toBe(200);
+      expect(content(told)).toMatch(expected);
+    }
+    expect(h.venice.editRequests()).toEqual([]);
+    expect(h.discord.cdnFetches()).toEqual([]);
+  });
+
+  it('spoilers an edit Venice blurred, and withholds one it flags as a violation', async () => {
+    h = await startHarness();
+    h.venice.script({ kind: 'ok', blurred: true }, { path: '/image/edit' });
+    const blurred = await resultEdit(await h.discord.slashCommand('edit', { image: await upload('a.png'), prompt: 'x' }));
+    expect(blurred.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.png']);
+
+    h.venice.script({ kind: 'ok', contentViolation: true }, { path: '/image/edit' });
+    const refused = await h.discord.slashCommand('edit', { image: await upload('b.png'), prompt: 'y' });
+    expect(content(await ephemeralOf(refused, wait))).toMatch(/Venice refused the content/);
+    expect(refused.requests().some((r) => r.files.length > 0)).toBe(false);
+  });
+});
+
+describe('editing a result', () => {
+  it('charges Edit to the member who pressed it, says whose image it came from without pinging, and Info shows the lineage', async () => {
+    h = await startHarness();
+    const made = await h.discord.slashCommand('imagine', { prompt: 'a harbour', variants: 2 }, { user: 'alice' });
+    const result = await resultMessage(made);
+    const press = await h.discord.selectMenu(result.component('retouch'), ['e2'], { id: result.id }, { user: 'bob' });
+    const modal = (await press.callback()).json as { type: number; data: { custom_id: string } };
+    expect(modal.type).toBe(9);
+    const submit = await h.discord.modalSubmit(modal.data.custom_id, { prompt: 'the same, but at night' }, { user: 'bob', message: { id: result.id } });
+    const edit = await resultEdit(submit);
+    expect(content(edit)).toBe(`Edited from image 2 of \`${decodeCustomId(result.component('info'))?.args[0]}\` by <@${h.discord.ids.users.alice}>.`);
+    expect(json(edit).allowed_mentions?.parse).toEqual([]);
+    const [sent] = h.venice.editRequests('/image/edit');
+    expect(sent?.body).toMatchObject({ prompt: 'the same, but at night' });
+    const bobSpent = h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.bob, Date.now());
+    expect(bobSpent).toBeCloseTo(0.04, 9);
+    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.02, 9);
+
+    const edited = await resultMessage(submit);
+    const info = await h.discord.button(edited.component('info'), { id: edited.id }, { user: 'alice' });
+    const reply = (await info.callback()).json as { data: { content: string; flags: number } };
+    expect(reply.data.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(reply.data.content).toMatch(/Edited from image 2 of `[\w-]+`/);
+  });
+
+  it('removes the background of an image and posts a PNG with transparency', async () => {
+    h = await startHarness();
+    const made = await h.discord.slashCommand('imagine', { prompt: 'a red apple' });
+    const result = await resultMessage(made);
+    const press = await h.discord.selectMenu(result.component('retouch'), ['b1'], { id: result.id }, { user: 'alice' });
+    const edit = await resultEdit(press);
+    expect(edit.files.map((f) => f.filename)).toEqual(['image-1.png']);
+    const { data, info } = await sharp(edit.files[0]!.data).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect((await sharp(edit.files[0]!.data).metadata()).hasAlpha).toBe(true);
+    // The corner pixel is fully transparent.
+    expect(data[info.channels - 1]).toBe(0);
+    expect(h.venice.editRequests('/image/background-remove')).toHaveLength(1);
+    expect(content(edit)).toMatch(/^Background removed from image 1 of/);
+  });
+
+  it('tells the member of an edit still queued at shutdown that it was not started, with Retry', async () => {
+    h = await startHarness({ env: { MAX_CONCURRENT_JOBS: '1' } });
+    h.venice.script({ kind: 'hang' }, { times: 1 });
+    const blocker = await h.discord.slashCommand('imagine', { prompt: 'slow' }, { user: 'admin' });
+    await wait(() => h!.venice.generateRequests().length === 1);
+    const queued = await h.discord.slashCommand('edit', { image: await upload('q.png'), prompt: 'later' }, { user: 'bob' });
+    await queued.originalEdit((r) => /In the queue/.test(content(r)));
+    await h.bot.stop();
+    const told = await queued.originalEdit((r) => /restarting, and this request had not started yet/.test(content(r)));
+    expect(told.status).toBe(200);
+    expect(JSON.stringify(json(told).components)).toContain('Retry');
+    expect(h.venice.editRequests()).toEqual([]);
+    void blocker;
+  });
+});
