@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ActionRowBuilder,
+  ApplicationIntegrationType,
   ButtonBuilder,
   ButtonStyle,
   ChannelType,
@@ -9,9 +10,12 @@ import {
   DiscordAPIError,
   Events,
   GatewayIntentBits,
+  InteractionContextType,
   LabelBuilder,
+  MessageFlags,
   ModalBuilder,
   PermissionFlagsBits,
+  RESTJSONErrorCodes,
   Routes,
   SlashCommandBuilder,
   TextInputBuilder,
@@ -71,6 +75,18 @@ function nextInteraction<T>(c: Client, handler: (i: Interaction) => Promise<T>):
     c.once(Events.InteractionCreate, (interaction) => {
       handler(interaction).then(resolve, reject);
     });
+  });
+}
+
+/** The next INTERACTION_CREATE as the gateway sent it, before discord.js parses it. */
+function nextRawInteraction(c: Client): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const listener = (packet: { t?: string; d?: Record<string, unknown> }): void => {
+      if (packet.t !== 'INTERACTION_CREATE' || !packet.d) return;
+      c.off(Events.Raw, listener);
+      resolve(packet.d);
+    };
+    c.on(Events.Raw, listener);
   });
 }
 
@@ -731,18 +747,6 @@ describe('attachment options (type 11) on slash commands', () => {
     return c;
   }
 
-  /** The next INTERACTION_CREATE as the gateway sent it, before discord.js parses it. */
-  function nextRawInteraction(c: Client): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => {
-      const listener = (packet: { t?: string; d?: Record<string, unknown> }): void => {
-        if (packet.t !== 'INTERACTION_CREATE' || !packet.d) return;
-        c.off(Events.Raw, listener);
-        resolve(packet.d);
-      };
-      c.on(Events.Raw, listener);
-    });
-  }
-
   const facts = (a: Attachment) => ({
     id: a.id,
     name: a.name,
@@ -946,5 +950,276 @@ describe('attachment options (type 11) on slash commands', () => {
     await expect(fake.slashCommand('edit', { image: 'cat.png', prompt: 'x' })).rejects.toThrow(/"image" of \/edit is ATTACHMENT, got "cat.png"/);
     await expect(fake.slashCommand('edit', { image: upload, prompt: upload })).rejects.toThrow(/"prompt" of \/edit is STRING, got an upload/);
     expect(fake.cdnFetches()).toEqual([]);
+  });
+});
+
+/**
+ * The member's role ids, read the way the bot should: a `GuildMemberRoleManager` when discord.js
+ * caches the server (its cache adds @everyone), the raw `string[]` of the payload when it does
+ * not (a server the bot is not in).
+ */
+function memberRoleIds(i: Interaction): string[] {
+  const member = i.member;
+  if (!member) return [];
+  if (Array.isArray(member.roles)) return [...member.roles];
+  return [...member.roles.cache.keys()].filter((id) => id !== i.guildId);
+}
+
+describe('roles, user installs and where a user-installed app may answer', () => {
+  const sketch = new SlashCommandBuilder()
+    .setName('sketch')
+    .setDescription('Draw anywhere')
+    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+    .addStringOption((o) => o.setName('prompt').setDescription('What to draw').setRequired(true));
+  const again = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId('again:1').setLabel('Again').setStyle(ButtonStyle.Primary),
+  );
+
+  async function loginWithSketch(): Promise<Client<true>> {
+    const c = await login();
+    await c.application.commands.set([imagine, sketch]);
+    return c;
+  }
+
+  const owners = (i: Interaction): Record<string, string> => ({ ...i.authorizingIntegrationOwners.toJSON() });
+
+  it('lists the server roles in GUILD_CREATE and on REST, @everyone under the guild id', async () => {
+    const c = await login();
+    const guild = c.guilds.cache.get(fake.ids.guild);
+    if (!guild) throw new Error('guild not cached');
+    expect(fake.ids.roles.everyone).toBe(fake.ids.guild);
+    expect(guild.roles.everyone.id).toBe(fake.ids.guild);
+    const names = Object.fromEntries(Object.entries(fake.ids.roles).map(([key, id]) => [key, guild.roles.cache.get(id)?.name]));
+    expect(names).toEqual({ everyone: '@everyone', admins: 'Admins', moderators: 'Moderators', artists: 'Artists', muted: 'Muted', bot: 'Venice Imagine' });
+    expect(guild.roles.cache.get(fake.ids.roles.bot)?.managed).toBe(true);
+    expect(new Set(Object.values(fake.ids.roles)).size).toBe(6);
+    expect(Object.values(fake.ids.foreignRoles).some((id) => Object.values(fake.ids.roles).includes(id))).toBe(false);
+
+    const listed = (await c.rest.get(Routes.guildRoles(fake.ids.guild))) as Array<{ id: string }>;
+    expect(listed.map((r) => r.id).sort()).toEqual(Object.values(fake.ids.roles).sort());
+    for (const role of listed) expect(validateComponent('GuildRoleResponse', role)).toEqual({ ok: true });
+  });
+
+  it('puts the given roles on member.roles as ids without @everyone, with their permissions', async () => {
+    const c = await loginWithCommands();
+    const read = (): Promise<{ cached: boolean; roles: string[]; manage: boolean | undefined }> =>
+      nextInteraction(c, async (i) => ({
+        cached: i.inCachedGuild(),
+        roles: memberRoleIds(i),
+        manage: i.memberPermissions?.has(PermissionFlagsBits.ManageMessages),
+      }));
+    let seen = read();
+    const raw = nextRawInteraction(c);
+    await fake.slashCommand('imagine', { prompt: 'fox' }, { roles: ['Artists', 'moderators'] });
+    expect(await seen).toEqual({ cached: true, roles: [fake.ids.roles.artists, fake.ids.roles.moderators], manage: true });
+    expect((await raw).member).toMatchObject({ roles: [fake.ids.roles.artists, fake.ids.roles.moderators] });
+
+    // discord.js patches its cached member from each interaction: roles follow the payload.
+    seen = read();
+    await fake.slashCommand('imagine', { prompt: 'fox' });
+    expect(await seen).toEqual({ cached: true, roles: [], manage: false });
+    seen = read();
+    await fake.slashCommand('imagine', { prompt: 'fox' }, { roles: [fake.ids.roles.muted] });
+    expect((await seen).roles).toEqual([fake.ids.roles.muted]);
+    seen = read();
+    await fake.slashCommand('imagine', { prompt: 'fox' }, { user: 'admin' });
+    expect((await seen).roles).toEqual([fake.ids.roles.admins]);
+
+    await expect(fake.slashCommand('imagine', { prompt: 'fox' }, { roles: ['@everyone'] })).rejects.toThrow(/never lists @everyone/);
+    await expect(fake.slashCommand('imagine', { prompt: 'fox' }, { roles: ['bot'] })).rejects.toThrow(/managed role/);
+    await expect(fake.slashCommand('imagine', { prompt: 'fox' }, { roles: ['Painters'] })).rejects.toThrow(/no role "Painters"/);
+    await expect(fake.slashCommand('imagine', { prompt: 'fox' }, { channel: 'dm', roles: ['artists'] })).rejects.toThrow(/server member/);
+  });
+
+  it('keeps a guild install as it was: key "0" is the guild, or "0" in the bot\'s DM', async () => {
+    const c = await loginWithSketch();
+    let seen = nextInteraction(c, async (i) => ({ owners: owners(i), context: i.context }));
+    await fake.slashCommand('sketch', { prompt: 'owl' });
+    expect(await seen).toEqual({ owners: { '0': fake.ids.guild }, context: InteractionContextType.Guild });
+    seen = nextInteraction(c, async (i) => ({ owners: owners(i), context: i.context }));
+    await fake.slashCommand('sketch', { prompt: 'owl' }, { channel: 'dm' });
+    expect(await seen).toEqual({ owners: { '0': '0' }, context: InteractionContextType.BotDM });
+    seen = nextInteraction(c, async (i) => ({ owners: owners(i), context: i.context }));
+    await fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'both', user: 'bob' });
+    expect(await seen).toEqual({ owners: { '0': fake.ids.guild, '1': fake.ids.users.bob }, context: InteractionContextType.Guild });
+  });
+
+  it('delivers a user-install command from a server the bot is not in, authorised by key "1" only', async () => {
+    const c = await loginWithSketch();
+    const raw = nextRawInteraction(c);
+    const seen = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      await i.deferReply();
+      const reply = await i.editReply({ content: 'an owl', components: [again] });
+      return {
+        context: i.context,
+        guildId: i.guildId,
+        channelId: i.channelId,
+        owners: owners(i),
+        byGuild: i.authorizingIntegrationOwners.guildId,
+        byUser: i.authorizingIntegrationOwners.userId,
+        inGuild: i.inGuild(),
+        inCachedGuild: i.inCachedGuild(),
+        inRawGuild: i.inRawGuild(),
+        guild: i.guild,
+        channel: i.channel,
+        roles: memberRoleIds(i),
+        mayAttach: i.appPermissions.has(PermissionFlagsBits.AttachFiles),
+        maySend: i.appPermissions.has(PermissionFlagsBits.SendMessages),
+        replyId: reply.id,
+      };
+    });
+    const handle = await fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'user', roles: ['Artists'] });
+    const result = await seen;
+    expect(result).toEqual({
+      context: InteractionContextType.Guild,
+      guildId: fake.ids.foreignGuild,
+      channelId: fake.ids.foreignChannel,
+      owners: { '1': fake.ids.users.alice },
+      byGuild: null,
+      byUser: fake.ids.users.alice,
+      inGuild: true,
+      inCachedGuild: false,
+      inRawGuild: true,
+      guild: null,
+      channel: null,
+      roles: [fake.ids.foreignRoles.artists],
+      mayAttach: true,
+      maySend: false,
+      replyId: expect.stringMatching(/^\d{17,20}$/) as unknown,
+    });
+    expect(await raw).toMatchObject({
+      guild_id: fake.ids.foreignGuild,
+      channel: { id: fake.ids.foreignChannel, type: 0, guild_id: fake.ids.foreignGuild, nsfw: false },
+      member: { roles: [fake.ids.foreignRoles.artists], user: { id: fake.ids.users.alice } },
+      authorizing_integration_owners: { '1': fake.ids.users.alice },
+      context: 0,
+    });
+
+    // The reply lives in the foreign channel, stored like any other.
+    const stored = await handle.message();
+    expect(stored).toMatchObject({
+      id: result.replyId,
+      channel_id: fake.ids.foreignChannel,
+      content: 'an owl',
+      interaction_metadata: { authorizing_integration_owners: { '1': fake.ids.users.alice }, user: { id: fake.ids.users.alice } },
+    });
+    expect(fake.message(result.replyId)).toEqual(stored);
+
+    // A button on it is pressed there, through the same install, even by someone who never installed the app.
+    const pressed = nextInteraction(c, async (i) => {
+      if (!i.isButton()) throw new Error('not a button');
+      await i.update({ content: 'another owl', components: [] });
+      return { owners: owners(i), guildId: i.guildId, context: i.context, user: i.user.id, message: i.message.id };
+    });
+    await fake.button('again:1', { id: result.replyId }, { user: 'bob' });
+    expect(await pressed).toEqual({
+      owners: { '1': fake.ids.users.alice },
+      guildId: fake.ids.foreignGuild,
+      context: InteractionContextType.Guild,
+      user: fake.ids.users.bob,
+      message: result.replyId,
+    });
+    expect(fake.message(result.replyId)).toMatchObject({ content: 'another owl', components: [] });
+    expect(fake.invalidRequests()).toEqual([]);
+  });
+
+  it('refuses the sixth follow-up with 40094 when only a user install authorised the interaction', async () => {
+    const c = await loginWithSketch();
+    const followUps = (count: number) =>
+      nextInteraction(c, async (i) => {
+        if (!i.isChatInputCommand()) throw new Error('not a command');
+        await i.reply('first');
+        const outcomes: unknown[] = [];
+        for (let n = 1; n <= count; n++) outcomes.push(await i.followUp(`follow-up ${n}`).then((m) => m.id, (error: unknown) => error));
+        return outcomes;
+      });
+    let done = followUps(6);
+    const userOnly = await fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'user' });
+    const outcomes = await done;
+    expect(outcomes.slice(0, 5).every((o) => typeof o === 'string')).toBe(true);
+    const refused = outcomes[5];
+    expect(refused).toBeInstanceOf(DiscordAPIError);
+    expect(refused).toMatchObject({ status: 400, code: RESTJSONErrorCodes.ThisInteractionHasHitTheMaximumNumberOfFollowUpMessages });
+    expect((refused as DiscordAPIError).rawError).toEqual({ code: 40094, message: 'This interaction has hit the maximum number of follow up messages' });
+    expect(userOnly.followUps().map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 400]);
+
+    // With the guild install too (key "0"), Discord does not cap follow-ups.
+    done = followUps(6);
+    const both = await fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'both' });
+    expect((await done).every((o) => typeof o === 'string')).toBe(true);
+    expect(both.followUps().map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+
+  it('answers the bot\'s own REST calls to the foreign server and the group DM with 403 50001', async () => {
+    const c = await login();
+    const missingAccess = { status: 403, code: RESTJSONErrorCodes.MissingAccess };
+    await expect(c.rest.post(Routes.channelMessages(fake.ids.foreignChannel), { body: { content: 'hello' } })).rejects.toMatchObject(missingAccess);
+    await expect(c.rest.post(Routes.channelMessages(fake.ids.groupDm), { body: { content: 'hello' } })).rejects.toMatchObject(missingAccess);
+    await expect(c.channels.fetch(fake.ids.foreignChannel)).rejects.toMatchObject(missingAccess);
+    await expect(c.channels.fetch(fake.ids.groupDm)).rejects.toMatchObject(missingAccess);
+    await expect(c.guilds.fetch(fake.ids.foreignGuild)).rejects.toMatchObject(missingAccess);
+    await expect(c.rest.get(Routes.guildRoles(fake.ids.foreignGuild))).rejects.toMatchObject(missingAccess);
+    expect(fake.requests.filter((r) => r.path !== '/gateway/bot').map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403]);
+  });
+
+  it('delivers a user-install command and a button in a group DM: user, no guild, channel type 3', async () => {
+    const c = await loginWithSketch();
+    const raw = nextRawInteraction(c);
+    const seen = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      const reply = await i.reply({ content: 'an owl', components: [again], withResponse: true });
+      return { context: i.context, guildId: i.guildId, member: i.member, user: i.user.id, channelId: i.channelId, inGuild: i.inGuild(), owners: owners(i), replyId: reply.resource?.message?.id };
+    });
+    await fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'user', context: 2 });
+    const result = await seen;
+    expect(result).toMatchObject({
+      context: InteractionContextType.PrivateChannel,
+      guildId: null,
+      member: null,
+      user: fake.ids.users.alice,
+      channelId: fake.ids.groupDm,
+      inGuild: false,
+      owners: { '1': fake.ids.users.alice },
+    });
+    const payload = await raw;
+    expect(payload.guild_id).toBeUndefined();
+    expect(payload.member).toBeUndefined();
+    expect(payload).toMatchObject({ user: { id: fake.ids.users.alice }, channel: { id: fake.ids.groupDm, type: 3 }, app_permissions: String(PermissionFlagsBits.AttachFiles | PermissionFlagsBits.EmbedLinks | PermissionFlagsBits.MentionEveryone) });
+    expect(((payload.channel as { recipients: Array<{ id: string }> }).recipients).map((u) => u.id).sort()).toEqual([fake.ids.users.bob, fake.ids.users.admin].sort());
+    expect(fake.message(result.replyId ?? '')).toMatchObject({ channel_id: fake.ids.groupDm, content: 'an owl' });
+
+    const pressed = nextInteraction(c, async (i) => {
+      if (!i.isButton()) throw new Error('not a button');
+      await i.update({ content: 'another owl' });
+      return { context: i.context, owners: owners(i), channelId: i.channelId };
+    });
+    await fake.button('again:1', { id: result.replyId ?? '' });
+    expect(await pressed).toEqual({ context: InteractionContextType.PrivateChannel, owners: { '1': fake.ids.users.alice }, channelId: fake.ids.groupDm });
+    expect(fake.message(result.replyId ?? '')).toMatchObject({ content: 'another owl' });
+    expect(fake.invalidRequests()).toEqual([]);
+  });
+
+  it('makes a user install\'s answers ephemeral where the member may not use external apps', async () => {
+    const c = await loginWithSketch();
+    const done = nextInteraction(c, async (i) => {
+      if (!i.isChatInputCommand()) throw new Error('not a command');
+      await i.reply('an owl');
+      const followUp = await i.followUp('another');
+      return followUp.flags.has(MessageFlags.Ephemeral);
+    });
+    const denied = (BigInt(PermissionFlagsBits.ViewChannel) | PermissionFlagsBits.SendMessages | PermissionFlagsBits.UseApplicationCommands).toString();
+    const handle = await fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'user', permissions: denied });
+    expect(await done).toBe(true);
+    expect(Number((await handle.message()).flags) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+  });
+
+  it('refuses what Discord never sends: user installs of guild-only commands, private channels without a user install', async () => {
+    await loginWithSketch();
+    await expect(fake.slashCommand('imagine', { prompt: 'fox' }, { install: 'user' })).rejects.toThrow(/integration_types \[0\]/);
+    await expect(fake.slashCommand('sketch', { prompt: 'owl' }, { context: 2 })).rejects.toThrow(/only a user install/);
+    await expect(fake.slashCommand('sketch', { prompt: 'owl' }, { install: 'user', context: 2, channel: 'text' })).rejects.toThrow(/group DM/);
+    await expect(fake.slashCommand('sketch', { prompt: 'owl' }, { channel: 'dm', context: 0 })).rejects.toThrow(/bot's DM/);
   });
 });

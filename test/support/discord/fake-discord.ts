@@ -11,23 +11,26 @@ import { mediaInfo, probeMedia } from './media.js';
 import { validateComponent, validateRequestBody, warmUpValidators } from './spec.js';
 import type { SpecValidation } from './spec.js';
 import {
-  ADMIN_PERMISSIONS,
   APPLICATION_FLAGS,
   BOT_PERMISSIONS,
   DEFAULT_ATTACHMENT_SIZE_LIMIT,
+  BOT_DM_APP_PERMISSIONS,
+  EXTERNAL_APP_PERMISSIONS,
   MEMBER_PERMISSIONS,
+  P,
   channelKindOf,
   channelObject,
   createWorld,
   guildObject,
   interactionToken,
+  member,
   snowflake,
 } from './world.js';
-import type { ChannelKind, Json, UserKey, World } from './world.js';
+import type { ChannelKind, ForeignRoleKey, Json, RoleKey, UserKey, World } from './world.js';
 
 export type { RecordedFile } from './http.js';
 export type { GatewayIdentify, GatewayStats } from './gateway.js';
-export type { ChannelKind, UserKey } from './world.js';
+export type { ChannelKind, ForeignRoleKey, RoleKey, UserKey } from './world.js';
 
 export interface RecordedRequest {
   method: string;
@@ -48,13 +51,49 @@ export interface RecordedRequest {
   invalid?: string;
 }
 
+/**
+ * Which installation of the app an interaction reaches it through, which decides
+ * `authorizing_integration_owners`: 'guild' (the bot's server install: `{ "0": guildId }`, in the
+ * bot's DM `{ "0": "0" }`), 'user' (the invoking user installed the app: `{ "1": userId }` only),
+ * 'both' (a user who installed the app, in the bot's server or DM: both keys).
+ */
+export type InstallKind = 'guild' | 'user' | 'both';
+
+/**
+ * Where an interaction happens (`context` on Discord): 0 a server, 1 the bot's DM, 2 a private
+ * channel (group DM or a DM between users), reachable only through a user install.
+ */
+export type InteractionContextKind = 0 | 1 | 2;
+
 export interface InteractionContext {
-  /** Default 'text'. */
+  /**
+   * A channel of the bot's server, or 'dm' (the user's DM with the bot, context 1). Default
+   * 'text'; with `install: 'user'` in context 0, default the foreign server's channel (give a
+   * channel of the bot's server for a user install used there). Not with context 2.
+   */
   channel?: ChannelKind;
   /** Default 'alice'. */
   user?: UserKey;
-  /** The member's permissions bitfield; default a normal member's, 'admin' gets Administrator|ManageGuild. */
+  /**
+   * The member's permissions bitfield in the channel; default @everyone's plus those of the
+   * member's roles (admin's Admins role brings Administrator|ManageGuild).
+   */
   permissions?: string;
+  /**
+   * The member's roles, each a key of `ids.roles` ('artists'), a role name ('Artists') or a role
+   * id, of the server the interaction is in (`ids.foreignRoles` in the foreign one). Sent as ids in
+   * `member.roles`, without @everyone, as Discord does. Default: the member's roles in the world
+   * (admin holds Admins in the bot's server; nobody holds any in the foreign one). Servers only.
+   */
+  roles?: string[];
+  /** Default 'guild'. */
+  install?: InstallKind;
+  /**
+   * Default 1 for `channel: 'dm'`, else 0. With `install: 'user'`: 0 is a server the bot is not
+   * in (`ids.foreignGuild`, channel `ids.foreignChannel`) unless `channel` names one of the bot's,
+   * 1 the bot's DM, 2 a group DM (`ids.groupDm`) the bot is not part of.
+   */
+  context?: InteractionContextKind;
   locale?: string;
   /** Default 10 MiB. */
   attachmentSizeLimit?: number;
@@ -180,6 +219,16 @@ export interface FakeDiscordIds {
   guild: string;
   channels: Record<ChannelKind, string>;
   users: Record<UserKey, string>;
+  /** Roles of the bot's server: `everyone` is the guild's id; `bot` is the bot's managed role. */
+  roles: Record<RoleKey, string>;
+  /** A server the bot is not in; only `install: 'user'` interactions come from it. */
+  foreignGuild: string;
+  /** Its text channel, where interactions happen; the bot's REST calls to it get 403 50001. */
+  foreignChannel: string;
+  /** Roles of the foreign server (same names, other ids). */
+  foreignRoles: Record<ForeignRoleKey, string>;
+  /** A group DM of alice, bob and admin the bot is not part of (context 2). */
+  groupDm: string;
 }
 
 export interface FakeDiscord {
@@ -295,6 +344,8 @@ const FLAG_LOADING = 1 << 7;
 /** Flags a sender may set: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE, IS_COMPONENTS_V2. */
 const SETTABLE_FLAGS = (1 << 2) | (1 << 6) | (1 << 12) | (1 << 13) | (1 << 15);
 const EDITABLE_FLAGS = (1 << 2) | (1 << 15);
+/** Follow-ups an interaction authorised only by a user install may create (Discord's changelog, 2024-06-27). */
+const USER_INSTALL_FOLLOW_UP_LIMIT = 5;
 
 const ERROR_MESSAGES: Record<number, string> = {
   0: 'General error',
@@ -308,6 +359,7 @@ const ERROR_MESSAGES: Record<number, string> = {
   20009: 'Explicit content cannot be sent to the desired recipient(s)',
   40005: 'Request entity too large',
   40060: 'Interaction has already been acknowledged.',
+  40094: 'This interaction has hit the maximum number of follow up messages',
   50001: 'Missing Access',
   50013: 'Missing Permissions',
   50027: 'Invalid Webhook Token',
@@ -337,6 +389,28 @@ const ALLOWED_CALLBACKS: Record<number, number[]> = {
   5: [4, 5, 6, 7, 10],
 };
 
+/** Where an interaction happens: the bot's server, the foreign server, the bot's DM, a group DM. */
+type Scope = 'guild' | 'foreign' | 'dm' | 'groupDm';
+
+/** An `InteractionContext` resolved against the world, checked for what Discord could send. */
+interface Place {
+  scope: Scope;
+  /** The channel kind in the bot's world ('dm' included); undefined in the foreign server and group DM. */
+  kind: ChannelKind | undefined;
+  context: InteractionContextKind;
+  install: InstallKind;
+  userKey: UserKey;
+  channel: Json;
+  /** Role ids of the member (servers only). */
+  roles: string[];
+  /** The member's permissions in the channel. */
+  permissions: string;
+  appPermissions: string;
+  owners: Record<string, string>;
+  locale: string;
+  limit: number;
+}
+
 interface InteractionState {
   id: string;
   token: string;
@@ -344,6 +418,15 @@ interface InteractionState {
   createdAt: number;
   channelId: string;
   userKey: UserKey;
+  place: Place;
+  /** Only a user install authorised it (no key "0"): Discord caps its follow-ups. */
+  userInstallOnly: boolean;
+  followUpCount: number;
+  /**
+   * A user-installed app answering where the member may not use external apps: Discord turns
+   * every response and follow-up ephemeral.
+   */
+  forceEphemeral: boolean;
   attachmentSizeLimit: number;
   payload: Json;
   /** By option name: what `resolved.attachments` carried. */
@@ -402,6 +485,10 @@ function judgeBody(method: string, path: string, parsed: ParsedBody): SpecValida
   return validateRequestBody(method, path, parsed.json ?? null);
 }
 
+function roleIdsOf<K extends string>(roles: Record<K, Json>): Record<K, string> {
+  return Object.fromEntries(Object.entries<Json>(roles).map(([key, r]) => [key, String(r.id)])) as Record<K, string>;
+}
+
 function publicUser(user: Json): Json {
   const { verified: _v, mfa_enabled: _m, email: _e, locale: _l, ...rest } = user;
   return rest;
@@ -428,8 +515,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const globalCommands: Json[] = [];
   const guildCommands = new Map<string, Json[]>();
   const faults: Array<{ match: FaultMatch; fault: Fault; remaining: number }> = [];
-  /** Modal definitions the bot showed, so a submit can mirror their layout (label vs action row). */
-  const modals = new Map<string, Json>();
+  /**
+   * Modal definitions the bot showed, so a submit can mirror their layout (label vs action row),
+   * with the place of the interaction that showed it.
+   */
+  const modals = new Map<string, { data: Json; place: Place }>();
   const deleted: string[] = [];
   const deletedIds = new Set<string>();
   /**
@@ -481,6 +571,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       bob: world.users.bob.id as string,
       admin: world.users.admin.id as string,
     },
+    roles: roleIdsOf(world.roles),
+    foreignGuild: world.foreign.guild,
+    foreignChannel: String(world.foreign.channel.id),
+    foreignRoles: roleIdsOf(world.foreign.roles),
+    groupDm: String(world.groupDm.id),
   };
 
   function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
@@ -897,8 +992,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (type === 4 || type === 5) {
       const messageType = state.type === 2 ? 20 : 0;
       const loading = type === 5 ? FLAG_LOADING : 0;
+      const forced = state.forceEphemeral ? FLAG_EPHEMERAL : 0;
       const msgBody = type === 5 ? { flags: data.flags } : data;
-      message = createMessage(state.channelId, msgBody, type === 5 ? [] : ctx.files, { state, flags: loading, type: messageType });
+      message = createMessage(state.channelId, msgBody, type === 5 ? [] : ctx.files, { state, flags: loading | forced, type: messageType });
       state.originalMessageId = String(message.id);
     } else if (type === 6 || type === 7) {
       const target = state.componentMessageId ? messages.get(state.componentMessageId) : undefined;
@@ -906,7 +1002,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       else message = target;
       state.originalMessageId = state.componentMessageId;
     } else if (type === 9 && typeof data.custom_id === 'string') {
-      modals.set(data.custom_id, clone(data));
+      modals.set(data.custom_id, { data: clone(data), place: state.place });
     }
     state.callbackType = type;
     if (ctx.query.with_response !== 'true') return { status: 204 };
@@ -936,9 +1032,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (sub === undefined) {
       if (ctx.method !== 'POST') throw discordError(405, 0, '405: Method Not Allowed');
       if (state.callbackType === undefined || state.callbackType === 8) throw discordError(404, 10015);
+      // Discord documents the cap and the code, not the status; 400 is what its other
+      // "maximum number of" refusals (300xx) answer with.
+      if (state.userInstallOnly && state.followUpCount >= USER_INSTALL_FOLLOW_UP_LIMIT) throw discordError(400, 40094);
       const body = validate(ctx);
       checkFiles(ctx, state.attachmentSizeLimit);
-      const message = createMessage(state.channelId, body, ctx.files, { state, type: state.type === 2 ? 20 : 0 });
+      const forced = state.forceEphemeral ? FLAG_EPHEMERAL : 0;
+      const message = createMessage(state.channelId, body, ctx.files, { state, flags: forced, type: state.type === 2 ? 20 : 0 });
+      state.followUpCount += 1;
       return ctx.query.wait === 'true' ? { status: 200, body: message } : { status: 204 };
     }
     if (sub !== 'messages' || messageId === undefined || ctx.segments.length !== 5) throw notFound();
@@ -966,6 +1067,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   function handleChannel(ctx: Ctx): { status: number; body?: unknown } {
     requireBot(ctx);
     const [, channelId = '', sub, messageId, ...rest] = ctx.segments;
+    // Channels that exist but the bot cannot see: a server it is not in, a group DM without it.
+    if (channelId === ids.foreignChannel || channelId === ids.groupDm) throw discordError(403, 50001);
     const channel = knownChannel(channelId);
     if (sub === undefined && ctx.method === 'GET') return { status: 200, body: channel };
     if (sub !== 'messages' || rest.length > 0) throw notFound();
@@ -1109,14 +1212,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       team: null,
       bot: publicUser(world.botUser),
       approximate_guild_count: 1,
-      approximate_user_install_count: 0,
+      approximate_user_install_count: 1,
       approximate_user_authorization_count: 0,
       interactions_endpoint_url: null,
       role_connections_verification_url: null,
       event_webhooks_url: null,
       event_webhooks_status: 1,
       tags: [],
-      integration_types_config: { '0': { oauth2_install_params: { scopes: ['applications.commands', 'bot'], permissions: BOT_PERMISSIONS } } },
+      integration_types_config: {
+        '0': { oauth2_install_params: { scopes: ['applications.commands', 'bot'], permissions: BOT_PERMISSIONS } },
+        '1': { oauth2_install_params: { scopes: ['applications.commands'], permissions: '0' } },
+      },
       redirect_uris: [],
       rpc_origins: [],
       is_monetized: false,
@@ -1169,6 +1275,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     }
     if (head === 'guilds' && s.length >= 2 && method === 'GET') {
       requireBot(ctx);
+      if (s[1] === world.foreign.guild) throw discordError(403, 50001);
       if (s[1] !== world.guild) throw discordError(404, 10004);
       if (s.length === 2) {
         const counts = ctx.query.with_counts === 'true' ? { approximate_member_count: 4, approximate_presence_count: 1 } : {};
@@ -1313,47 +1420,125 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     else sendJson(res, result.status, result.body);
   }
 
-  function resolveCtx(ctx: InteractionContext = {}): { kind: ChannelKind; userKey: UserKey; channel: Json; permissions: string; locale: string; limit: number } {
-    const kind = ctx.channel ?? 'text';
-    const userKey = ctx.user ?? 'alice';
-    const channel = kind === 'dm' ? world.dms[userKey] : world.channels[kind];
-    const permissions = ctx.permissions ?? (userKey === 'admin' ? ADMIN_PERMISSIONS : MEMBER_PERMISSIONS);
-    return { kind, userKey, channel, permissions, locale: ctx.locale ?? 'en-US', limit: ctx.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT };
+  /** The role ids `given` names in a server's role table (key, name or id), refusing what Discord never sends. */
+  function memberRoleIds(given: string[], table: Partial<Record<RoleKey, Json>>, server: string): string[] {
+    const out: string[] = [];
+    for (const entry of given) {
+      const found = Object.entries(table).find(
+        ([key, r]) => key === entry || String(r?.name).toLowerCase() === entry.toLowerCase() || r?.id === entry,
+      );
+      if (!found?.[1]) {
+        const known = Object.values(table).map((r) => String(r?.name)).join(', ');
+        throw new Error(`fake Discord: no role "${entry}" in ${server} (roles: ${known})`);
+      }
+      const [key, r] = found;
+      if (key === 'everyone') throw new Error('fake Discord: member.roles never lists @everyone: every member has it (its id is the guild\'s)');
+      if (key === 'bot') throw new Error(`fake Discord: "${String(r.name)}" is the bot's managed role; no user holds it`);
+      if (!out.includes(String(r.id))) out.push(String(r.id));
+    }
+    return out;
   }
 
-  function interactionPayload(type: number, data: Json, ctx: InteractionContext | undefined, extra: Json = {}): InteractionState {
-    const r = resolveCtx(ctx);
+  /** @everyone's permissions plus those of the roles: a member's in a channel without overwrites. */
+  function permissionsOf(table: Partial<Record<RoleKey, Json>>, roleIds: string[]): string {
+    let total = BigInt(String(table.everyone?.permissions ?? '0'));
+    for (const r of Object.values(table)) if (r && roleIds.includes(String(r.id))) total |= BigInt(String(r.permissions));
+    return total.toString();
+  }
+
+  /**
+   * Where an interaction happens and through which installation, as Discord could send it: a
+   * guild install reaches the bot's server and DM, a user install also servers the bot is not in
+   * and private channels. `authorizer` is the user whose install authorised it when that is not
+   * the one interacting (someone else pressing a button on a user-installed app's reply).
+   */
+  function resolveCtx(ctx: InteractionContext = {}, authorizer?: string): Place {
+    const install = ctx.install ?? 'guild';
+    const userKey = ctx.user ?? 'alice';
+    const given = ctx.channel;
+    const context = ctx.context ?? (given === 'dm' ? 1 : 0);
+    const refuse = (why: string): never => {
+      throw new Error(`fake Discord: ${why}`);
+    };
+    if (given === 'dm' && context !== 1) refuse(`channel 'dm' is the bot's DM, context 1, not ${context}`);
+    if (context === 1 && given !== undefined && given !== 'dm') refuse(`context 1 is the bot's DM; channel '${given}' is in a server`);
+    if (context === 2 && install !== 'user') refuse(`a private channel (context 2) reaches only a user install; give install: 'user', not '${install}'`);
+    if (context === 2 && given !== undefined) refuse(`context 2 happens in the group DM (ids.groupDm), not in channel '${given}'`);
+    const scope: Scope = context === 1 ? 'dm' : context === 2 ? 'groupDm' : install === 'user' && given === undefined ? 'foreign' : 'guild';
+    const userId = String(world.users[userKey].id);
+    const inServer = scope === 'guild' || scope === 'foreign';
+    if (ctx.roles !== undefined && !inServer) refuse(`roles belong to a server member; ${scope === 'dm' ? 'the bot\'s DM' : 'a group DM'} has none`);
+    const table: Partial<Record<RoleKey, Json>> = scope === 'foreign' ? world.foreign.roles : world.roles;
+    const server = scope === 'foreign' ? 'the foreign server' : 'the bot\'s server';
+    let roles: string[] = [];
+    if (ctx.roles !== undefined) roles = memberRoleIds(ctx.roles, table, server);
+    else if (scope === 'guild') roles = [...(world.members[userKey].roles as string[])];
+    const permissions = ctx.permissions ?? permissionsOf(table, roles);
+    let channel: Json;
+    if (scope === 'guild') channel = world.channels[(given ?? 'text') as Exclude<ChannelKind, 'dm'>];
+    else if (scope === 'foreign') channel = world.foreign.channel;
+    else if (scope === 'dm') channel = world.dms[userKey];
+    else channel = world.groupDm;
+    const owners: Record<string, string> = {};
+    if (install !== 'user') owners['0'] = scope === 'guild' ? world.guild : '0';
+    if (install !== 'guild') owners['1'] = authorizer ?? userId;
+    const appPermissions = scope === 'guild' ? BOT_PERMISSIONS : scope === 'dm' ? BOT_DM_APP_PERMISSIONS : EXTERNAL_APP_PERMISSIONS;
+    return {
+      scope,
+      kind: scope === 'guild' ? (given ?? 'text') : scope === 'dm' ? 'dm' : undefined,
+      context,
+      install,
+      userKey,
+      channel,
+      roles,
+      permissions,
+      appPermissions,
+      owners,
+      locale: ctx.locale ?? 'en-US',
+      limit: ctx.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
+    };
+  }
+
+  function interactionPayload(type: number, data: Json, r: Place, extra: Json = {}): InteractionState {
     const id = snowflake(now());
     const tokenValue = interactionToken(id);
     const user = publicUser(world.users[r.userKey]);
-    const inGuild = r.kind !== 'dm';
-    // Threads carry no nsfw flag of their own on Discord: age restriction comes from the parent.
-    const channel: Json = inGuild
-      ? { ...clone(r.channel), ...(r.channel.type === 11 ? { nsfw: false } : {}), permissions: r.permissions }
-      : { id: r.channel.id, type: 1, last_message_id: null, flags: 0, recipients: [user] };
+    const guildId = r.scope === 'guild' ? world.guild : r.scope === 'foreign' ? world.foreign.guild : undefined;
+    let channel: Json;
+    if (r.scope === 'guild' || r.scope === 'foreign') {
+      // Threads carry no nsfw flag of their own on Discord: age restriction comes from the parent.
+      channel = { ...clone(r.channel), ...(r.channel.type === 11 ? { nsfw: false } : {}), permissions: r.permissions };
+    } else if (r.scope === 'dm') {
+      channel = { id: r.channel.id, type: 1, last_message_id: null, flags: 0, recipients: [user] };
+    } else {
+      const others = (r.channel.recipients as Json[]).filter((u) => u.id !== user.id).map(publicUser);
+      channel = { ...clone(r.channel), recipients: others };
+    }
+    let memberPayload: Json | undefined;
+    if (r.scope === 'guild') memberPayload = { ...clone(world.members[r.userKey]), roles: [...r.roles], user, permissions: r.permissions };
+    else if (r.scope === 'foreign') memberPayload = { ...member(user, [...r.roles], world.foreign.createdAt + 200 * 24 * 3600 * 1000), permissions: r.permissions };
     const payload: Json = {
       id,
       application_id: world.application,
       type,
       data,
-      ...(inGuild ? { guild_id: world.guild, guild: { id: world.guild, locale: 'en-US', features: [] } } : {}),
+      ...(guildId !== undefined ? { guild_id: guildId, guild: { id: guildId, locale: 'en-US', features: [] } } : {}),
       channel_id: r.channel.id,
       channel,
-      ...(inGuild
-        ? { member: { ...clone(world.members[r.userKey]), user, permissions: r.permissions } }
-        : { user }),
+      ...(memberPayload ? { member: memberPayload } : { user }),
       token: tokenValue,
       version: 1,
-      app_permissions: inGuild ? BOT_PERMISSIONS : MEMBER_PERMISSIONS,
+      app_permissions: r.appPermissions,
       locale: r.locale,
-      ...(inGuild ? { guild_locale: 'en-US' } : {}),
+      ...(guildId !== undefined ? { guild_locale: 'en-US' } : {}),
       entitlements: [],
       entitlement_sku_ids: [],
-      authorizing_integration_owners: inGuild ? { '0': world.guild } : { '0': '0' },
-      context: inGuild ? 0 : 1,
+      authorizing_integration_owners: { ...r.owners },
+      context: r.context,
       attachment_size_limit: r.limit,
       ...extra,
     };
+    const userInstallOnly = !('0' in r.owners);
     const state: InteractionState = {
       id,
       token: tokenValue,
@@ -1361,6 +1546,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       createdAt: now(),
       channelId: String(r.channel.id),
       userKey: r.userKey,
+      place: r,
+      userInstallOnly,
+      followUpCount: 0,
+      forceEphemeral: userInstallOnly && memberPayload !== undefined && (BigInt(r.permissions) & P.UseExternalApps) === 0n,
       attachmentSizeLimit: r.limit,
       payload,
       attachments: {},
@@ -1433,12 +1622,30 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return handleFor(state);
   }
 
-  function findCommand(name: string, type = 1): Json {
-    const all = [...globalCommands, ...(guildCommands.get(world.guild) ?? [])];
+  /**
+   * The registered command a user can run at `place`. A user install sees only global commands
+   * (guild commands are never user-installable), and only those whose `integration_types` and
+   * `contexts` admit it. Guild installs keep the fake's older leniency: `contexts` is not checked.
+   */
+  function findCommand(name: string, place: Place, type = 1): Json {
+    const viaUser = place.install !== 'guild';
+    const all = viaUser ? globalCommands : [...globalCommands, ...(guildCommands.get(world.guild) ?? [])];
     const command = all.find((c) => c.name === name && c.type === type);
     if (!command) {
       const known = all.map((c) => String(c.name)).join(', ') || 'none';
-      throw new Error(`fake Discord: /${name} is not registered (registered: ${known}); the bot must register its commands first`);
+      const which = viaUser ? 'global ' : '';
+      throw new Error(`fake Discord: /${name} is not registered as a ${which}command (registered: ${known}); the bot must register its commands first`);
+    }
+    if (viaUser) {
+      const types = Array.isArray(command.integration_types) ? command.integration_types : [0];
+      const needed = place.install === 'both' ? [0, 1] : [1];
+      if (!needed.every((t) => types.includes(t))) {
+        throw new Error(`fake Discord: /${name} has integration_types ${JSON.stringify(types)}; install '${place.install}' needs ${JSON.stringify(needed)}`);
+      }
+      const contexts = Array.isArray(command.contexts) ? command.contexts : null;
+      if (contexts !== null && !contexts.includes(place.context)) {
+        throw new Error(`fake Discord: /${name} has contexts ${JSON.stringify(contexts)}; Discord offers it nowhere in context ${place.context}`);
+      }
     }
     return command;
   }
@@ -1462,8 +1669,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     values: Record<string, OptionValue>,
     subcommand: string | undefined,
     focused: string | undefined,
-    channelId: string,
+    place: Place,
   ): Promise<{ options: Json[]; resolved: Json | undefined; attachments: Record<string, Json> }> {
+    const channelId = String(place.channel.id);
     let defs = Array.isArray(command.options) ? command.options.filter(isObject) : [];
     const wrap: Array<(inner: Json[]) => Json[]> = [];
     if (subcommand !== undefined) {
@@ -1477,6 +1685,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const users: Json = {};
     const members: Json = {};
     const channels: Json = {};
+    const roles: Json = {};
     const attachments: Record<string, Json> = {};
     const byOption: Record<string, Json> = {};
     let options: Json[] = [];
@@ -1521,23 +1730,47 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const k = key as UserKey;
         sent = String(world.users[k].id);
         users[sent] = publicUser(world.users[k]);
-        const { user: _u, ...member } = world.members[k];
-        members[sent] = { ...member, permissions: k === 'admin' ? ADMIN_PERMISSIONS : MEMBER_PERMISSIONS };
+        if (place.scope === 'foreign') {
+          // Nobody holds a role in the foreign server.
+          const { user: _u, ...other } = member(world.users[k], [], world.foreign.createdAt + 300 * 24 * 3600 * 1000);
+          members[sent] = { ...other, permissions: MEMBER_PERMISSIONS };
+        } else if (place.scope !== 'groupDm') {
+          const { user: _u, ...other } = world.members[k];
+          members[sent] = { ...other, permissions: permissionsOf(world.roles, other.roles as string[]) };
+        }
       } else if (type === 7) {
+        if (place.scope === 'foreign' || place.scope === 'groupDm') {
+          throw new Error(`fake Discord: CHANNEL options outside the bot's server and DM are not supported by the fake yet`);
+        }
         const kind = (Object.keys(ids.channels) as ChannelKind[]).find((k) => k === value || ids.channels[k] === value);
         if (!kind || kind === 'dm') fail();
         const ch = world.channels[kind as Exclude<ChannelKind, 'dm'>];
         sent = String(ch.id);
         channels[sent] = { id: ch.id, name: ch.name, type: ch.type, permissions: MEMBER_PERMISSIONS, ...(ch.type === 11 ? { parent_id: ch.parent_id, thread_metadata: ch.thread_metadata } : { nsfw: ch.nsfw }) };
       } else if (type === 8 || type === 9) {
-        throw new Error(`fake Discord: ${OPTION_TYPE_NAMES[type] ?? type} options are not supported by the fake yet`);
+        if (place.scope !== 'guild') throw new Error(`fake Discord: ${OPTION_TYPE_NAMES[type] ?? type} options are supported in the bot's server only`);
+        // A role by key ('artists'), name or id; a MENTIONABLE may also name a user, resolved as for USER.
+        const roleKey = (Object.keys(world.roles) as RoleKey[]).find(
+          (k) => k === value || String(world.roles[k].id) === value || String(world.roles[k].name).toLowerCase() === String(value).toLowerCase(),
+        );
+        const userKey = type === 9 ? (Object.keys(world.users) as UserKey[]).find((k) => k === value || world.users[k].id === value) : undefined;
+        if (roleKey && roleKey !== 'everyone') {
+          sent = String(world.roles[roleKey].id);
+          roles[sent] = clone(world.roles[roleKey]);
+        } else if (userKey) {
+          sent = String(world.users[userKey].id);
+          users[sent] = publicUser(world.users[userKey]);
+          const { user: _u, ...other } = world.members[userKey];
+          members[sent] = { ...other, permissions: permissionsOf(world.roles, other.roles as string[]) };
+        } else fail();
       }
       options.push({ name, type, value: sent, ...(isFocused ? { focused: true } : {}) });
     }
     for (const w of wrap.reverse()) options = w(options);
     const resolved: Json = {};
-    if (Object.keys(users).length > 0) Object.assign(resolved, { users, members });
+    if (Object.keys(users).length > 0) Object.assign(resolved, { users, ...(Object.keys(members).length > 0 ? { members } : {}) });
     if (Object.keys(channels).length > 0) resolved.channels = channels;
+    if (Object.keys(roles).length > 0) resolved.roles = roles;
     if (Object.keys(attachments).length > 0) resolved.attachments = attachments;
     const sendResolved = focused === undefined && Object.keys(resolved).length > 0;
     return { options, resolved: sendResolved ? resolved : undefined, attachments: byOption };
@@ -1548,10 +1781,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     values: Record<string, OptionValue>,
     subcommand: string | undefined,
     focused: string | undefined,
-    channelId: string,
+    place: Place,
   ): Promise<{ data: Json; attachments: Record<string, Json> }> {
-    const command = findCommand(name);
-    const { options, resolved, attachments } = await buildOptions(command, values, subcommand, focused, channelId);
+    const command = findCommand(name, place);
+    const { options, resolved, attachments } = await buildOptions(command, values, subcommand, focused, place);
     const data: Json = {
       id: command.id,
       name,
@@ -1565,20 +1798,41 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   /**
    * The context of an interaction on a message: a stored message is in a known channel, so
-   * without an explicit `ctx.channel` the interaction happens there (in a DM, its owner's).
+   * without an explicit `ctx.channel` (or `ctx.context`) the interaction happens there (in a DM,
+   * its owner's; in the foreign server or the group DM, through a user install). Without
+   * `ctx.install`, the installation is the one that authorised the interaction the message
+   * answered, as Discord carries it over to components on that message.
    */
   function onMessage<C extends InteractionContext>(message: { id: string }, ctx: C): C {
     if (deletedIds.has(message.id)) {
       throw new Error(`fake Discord: message ${message.id} was deleted; Discord delivers no interaction on a deleted message`);
     }
     const stored = messages.get(message.id);
-    if (!stored || ctx.channel !== undefined) return ctx;
+    if (!stored) return ctx;
+    const meta = isObject(stored.interaction_metadata) ? stored.interaction_metadata : undefined;
+    const owners = meta && isObject(meta.authorizing_integration_owners) ? meta.authorizing_integration_owners : {};
+    const inherited: InstallKind | undefined = '1' in owners ? ('0' in owners ? 'both' : 'user') : undefined;
+    const next: C = ctx.install === undefined && inherited !== undefined ? { ...ctx, install: inherited } : ctx;
+    if (ctx.channel !== undefined || ctx.context !== undefined) return next;
     const channelId = String(stored.channel_id);
+    if (channelId === ids.foreignChannel || channelId === ids.groupDm) {
+      if ((next.install ?? 'guild') !== 'user') {
+        throw new Error(`fake Discord: message ${message.id} is where only a user install reaches (install: 'user'), not '${next.install ?? 'guild'}'`);
+      }
+      return { ...next, context: channelId === ids.groupDm ? 2 : 0 };
+    }
     const kind = channelKindOf(world, channelId);
-    if (kind === undefined) return ctx;
-    if (kind !== 'dm') return { ...ctx, channel: kind };
+    if (kind === undefined) return next;
+    if (kind !== 'dm') return { ...next, channel: kind };
     const owner = (Object.keys(world.dms) as UserKey[]).find((k) => world.dms[k].id === channelId);
-    return { ...ctx, channel: kind, ...(ctx.user === undefined && owner ? { user: owner } : {}) };
+    return { ...next, channel: kind, ...(ctx.user === undefined && owner ? { user: owner } : {}) };
+  }
+
+  /** The user whose install authorised the interaction a stored message answers (key "1" of its metadata). */
+  function authorizerOf(message: { id: string }): string | undefined {
+    const meta = messages.get(message.id)?.interaction_metadata;
+    const owners = isObject(meta) && isObject(meta.authorizing_integration_owners) ? meta.authorizing_integration_owners : {};
+    return typeof owners['1'] === 'string' ? owners['1'] : undefined;
   }
 
   function componentMessage(message: { id: string; content?: string; components?: unknown[]; embeds?: unknown[]; attachments?: unknown[] }, channelId: string): Json {
@@ -1612,7 +1866,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   /** Mirrors the layout of the modal the bot showed: Label (type 18) wrappers or legacy action rows. */
   function modalComponents(customId: string, fields: Record<string, string>): Json[] {
-    const modal = modals.get(customId);
+    const modal = modals.get(customId)?.data;
     const shown = modal && Array.isArray(modal.components) ? modal.components.filter(isObject) : [];
     let componentId = 1;
     return Object.entries(fields).map(([fieldId, value]) => {
@@ -1643,39 +1897,44 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       requests.filter((r) => r.method !== 'GET' && /^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands(\/[^/]+)?$/.test(r.path)),
     ready: (timeoutMs = 30_000) => waitFor(() => readyResolved || undefined, timeoutMs, 'a client to IDENTIFY and get READY + GUILD_CREATE').then(() => undefined),
     async slashCommand(name, values = {}, ctx = {}) {
-      const channelId = String(resolveCtx(ctx).channel.id);
-      const { data, attachments } = await commandData(name, values, ctx.subcommand, undefined, channelId);
-      const state = interactionPayload(2, data, ctx);
+      const place = resolveCtx(ctx);
+      const { data, attachments } = await commandData(name, values, ctx.subcommand, undefined, place);
+      const state = interactionPayload(2, data, place);
       state.attachments = attachments;
       return deliver(state);
     },
     async autocomplete(name, values, focused, ctx = {}) {
       if (!(focused in values)) throw new Error(`fake Discord: focused option "${focused}" has no value in ${Object.keys(values).join(', ') || 'no options'}`);
-      const channelId = String(resolveCtx(ctx).channel.id);
-      const { data } = await commandData(name, values, ctx.subcommand, focused, channelId);
-      return deliver(interactionPayload(4, data, ctx));
+      const place = resolveCtx(ctx);
+      const { data } = await commandData(name, values, ctx.subcommand, focused, place);
+      return deliver(interactionPayload(4, data, place));
     },
     async button(customId, message, given = {}) {
-      const ctx = onMessage(message, given);
-      const channelId = String(resolveCtx(ctx).channel.id);
-      const msg = componentMessage(message, channelId);
-      const state = interactionPayload(3, { custom_id: customId, component_type: 2 }, ctx, { message: msg });
+      const place = resolveCtx(onMessage(message, given), authorizerOf(message));
+      const msg = componentMessage(message, String(place.channel.id));
+      const state = interactionPayload(3, { custom_id: customId, component_type: 2 }, place, { message: msg });
       state.componentMessageId = message.id;
       return deliver(state);
     },
     async selectMenu(customId, values, message, given = {}) {
-      const ctx = onMessage(message, given);
-      const channelId = String(resolveCtx(ctx).channel.id);
-      const msg = componentMessage(message, channelId);
-      const state = interactionPayload(3, { custom_id: customId, component_type: 3, values: [...values] }, ctx, { message: msg });
+      const place = resolveCtx(onMessage(message, given), authorizerOf(message));
+      const msg = componentMessage(message, String(place.channel.id));
+      const state = interactionPayload(3, { custom_id: customId, component_type: 3, values: [...values] }, place, { message: msg });
       state.componentMessageId = message.id;
       return deliver(state);
     },
     async modalSubmit(customId, fields, given = {}) {
-      const ctx = given.message ? onMessage(given.message, given) : given;
-      const channelId = String(resolveCtx(ctx).channel.id);
-      const msg = ctx.message ? componentMessage(ctx.message, channelId) : undefined;
-      const state = interactionPayload(5, { custom_id: customId, components: modalComponents(customId, fields) }, ctx, msg ? { message: msg } : {});
+      let ctx: InteractionContext & { message?: { id: string } } = given.message ? onMessage(given.message, given) : given;
+      // A modal shown through a user install is submitted where it was shown, unless told otherwise.
+      const shownAt = modals.get(customId)?.place;
+      let authorizer = given.message ? authorizerOf(given.message) : undefined;
+      if (!given.message && shownAt && shownAt.install !== 'guild' && ctx.install === undefined && ctx.context === undefined && ctx.channel === undefined) {
+        ctx = { ...ctx, install: shownAt.install, context: shownAt.context, ...(shownAt.kind !== undefined ? { channel: shownAt.kind } : {}) };
+        authorizer = shownAt.owners['1'];
+      }
+      const place = resolveCtx(ctx, authorizer);
+      const msg = ctx.message ? componentMessage(ctx.message, String(place.channel.id)) : undefined;
+      const state = interactionPayload(5, { custom_id: customId, components: modalComponents(customId, fields) }, place, msg ? { message: msg } : {});
       if (ctx.message) state.componentMessageId = ctx.message.id;
       return deliver(state);
     },

@@ -2,13 +2,18 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * The fixed little Discord the fake serves: one guild with a normal text channel, an
- * age-restricted one, a public thread under each, a DM, three users and the bot. Payloads
- * follow what Discord sends (v10), not the minimum discord.js needs, so a bot that reads a
- * field real Discord sets finds it here too.
+ * age-restricted one, a public thread under each, roles, a DM, three users and the bot. Beyond
+ * what the bot can see: a second guild the bot is not in (where a user-installed app still gets
+ * interactions) and a group DM of the three users. Payloads follow what Discord sends (v10), not
+ * the minimum discord.js needs, so a bot that reads a field real Discord sets finds it here too.
  */
 
 export type ChannelKind = 'text' | 'nsfw' | 'thread' | 'nsfwThread' | 'dm';
 export type UserKey = 'alice' | 'bob' | 'admin';
+/** Roles of the bot's guild; `everyone` is @everyone (its id is the guild's), `bot` the bot's managed role. */
+export type RoleKey = 'everyone' | 'admins' | 'moderators' | 'artists' | 'muted' | 'bot';
+/** Roles of the guild the bot is not in: the same names, their own ids, no bot role. */
+export type ForeignRoleKey = Exclude<RoleKey, 'bot'>;
 export type Json = Record<string, unknown>;
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
@@ -33,25 +38,31 @@ export function interactionToken(id: string): string {
 // Permission bits (discord-api-types PermissionFlagsBits) the fixtures use.
 export const P = {
   CreateInstantInvite: 1n << 0n,
+  KickMembers: 1n << 1n,
   Administrator: 1n << 3n,
   ManageGuild: 1n << 5n,
   AddReactions: 1n << 6n,
   ViewChannel: 1n << 10n,
   SendMessages: 1n << 11n,
+  ManageMessages: 1n << 13n,
   EmbedLinks: 1n << 14n,
   AttachFiles: 1n << 15n,
   ReadMessageHistory: 1n << 16n,
+  MentionEveryone: 1n << 17n,
   UseExternalEmojis: 1n << 18n,
   Connect: 1n << 20n,
   Speak: 1n << 21n,
   UseVAD: 1n << 25n,
   ChangeNickname: 1n << 26n,
+  ManageNicknames: 1n << 27n,
   UseApplicationCommands: 1n << 31n,
+  ManageThreads: 1n << 34n,
   CreatePublicThreads: 1n << 35n,
   CreatePrivateThreads: 1n << 36n,
   UseExternalStickers: 1n << 37n,
   SendMessagesInThreads: 1n << 38n,
   UseEmbeddedActivities: 1n << 39n,
+  ModerateMembers: 1n << 40n,
   SendVoiceMessages: 1n << 46n,
   SendPolls: 1n << 49n,
   UseExternalApps: 1n << 50n,
@@ -74,6 +85,16 @@ export const BOT_PERMISSIONS = bits(
   P.ViewChannel, P.SendMessages, P.SendMessagesInThreads, P.EmbedLinks, P.AttachFiles, P.ReadMessageHistory,
   P.UseExternalEmojis, P.AddReactions,
 );
+/** What a moderator role adds to @everyone's. */
+export const MODERATOR_PERMISSIONS = bits(P.KickMembers, P.ManageMessages, P.ManageNicknames, P.ManageThreads, P.ModerateMembers);
+/**
+ * `app_permissions` where the bot is not a member: Discord documents ATTACH_FILES | EMBED_LINKS |
+ * MENTION_EVERYONE for (group) DMs between users. For a server the bot is not in it documents
+ * nothing; the fake gives the same, which is all answering an interaction needs.
+ */
+export const EXTERNAL_APP_PERMISSIONS = bits(P.EmbedLinks, P.AttachFiles, P.MentionEveryone);
+/** `app_permissions` in the bot's DM: the (group) DM set plus USE_EXTERNAL_EMOJIS, as Discord documents. */
+export const BOT_DM_APP_PERMISSIONS = bits(P.EmbedLinks, P.AttachFiles, P.MentionEveryone, P.UseExternalEmojis);
 export const DEFAULT_ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
 /** GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED | APPLICATION_COMMAND_BADGE */
 export const APPLICATION_FLAGS = (1 << 15) | (1 << 19) | (1 << 23);
@@ -86,8 +107,12 @@ export interface World {
   channels: Record<Exclude<ChannelKind, 'dm'>, Json>;
   /** DM channel per user; `alice`'s is the one exposed as `ids.channels.dm`. */
   dms: Record<UserKey, Json>;
-  roles: { everyone: Json; admin: Json; bot: Json };
+  roles: Record<RoleKey, Json>;
   members: Record<UserKey | 'bot', Json>;
+  /** A server the bot is not in, with one text channel: only a user install reaches it. */
+  foreign: { guild: string; channel: Json; roles: Record<ForeignRoleKey, Json>; createdAt: number };
+  /** A group DM of alice, bob and admin (owner bob), which the bot is not part of. */
+  groupDm: Json;
   createdAt: number;
 }
 
@@ -111,7 +136,8 @@ function user(id: string, username: string, globalName: string | null, extra: Js
   };
 }
 
-function member(u: Json, roles: string[], joinedAt: number): Json {
+/** A guild member object as REST and GUILD_CREATE carry it (no `permissions`: interactions add those). */
+export function member(u: Json, roles: string[], joinedAt: number): Json {
   return {
     user: u,
     nick: null,
@@ -205,7 +231,42 @@ export function createWorld(now: number): World {
   };
   const dm = (u: Json): Json => ({ id: snowflake(now - YEAR / 4), type: 1, last_message_id: null, flags: 0, recipients: [u] });
   const dms: Record<UserKey, Json> = { alice: dm(users.alice), bob: dm(users.bob), admin: dm(users.admin) };
-  const role = (id: string, name: string, position: number, permissions: string, extra: Json = {}): Json => ({
+  const roles: Record<RoleKey, Json> = {
+    ...memberRoles(guild, guildCreated),
+    bot: role(snowflake(now - 2 * YEAR + 1000), 'Venice Imagine', 3, BOT_PERMISSIONS, {
+      managed: true,
+      tags: { bot_id: application },
+    }),
+  };
+  const members = {
+    alice: member(users.alice, [], guildCreated + YEAR),
+    bob: member(users.bob, [], guildCreated + 2 * YEAR),
+    admin: member(users.admin, [roles.admins.id as string], guildCreated),
+    bot: member(botUser, [roles.bot.id as string], now - YEAR),
+  };
+  const foreignCreated = now - 4 * YEAR;
+  const foreignGuild = snowflake(foreignCreated);
+  const foreign = {
+    guild: foreignGuild,
+    channel: textChannel(snowflake(foreignCreated + 2000), foreignGuild, 'art-share', 0, snowflake(foreignCreated + 1000), false, 'Post your art'),
+    roles: memberRoles(foreignGuild, foreignCreated),
+    createdAt: foreignCreated,
+  };
+  const groupDm: Json = {
+    id: snowflake(now - YEAR / 5),
+    type: 3,
+    name: 'art friends',
+    icon: null,
+    owner_id: users.bob.id,
+    last_message_id: null,
+    flags: 0,
+    recipients: [users.alice, users.bob, users.admin],
+  };
+  return { application, guild, botUser, users, channels, dms, roles, members, foreign, groupDm, createdAt: now };
+}
+
+function role(id: string, name: string, position: number, permissions: string, extra: Json = {}): Json {
+  return {
     id,
     name,
     description: null,
@@ -220,22 +281,22 @@ export function createWorld(now: number): World {
     unicode_emoji: null,
     flags: 0,
     ...extra,
-  });
-  const roles = {
+  };
+}
+
+/**
+ * The roles members of a guild can hold, ids minted from the guild's creation. Muted carries no
+ * permissions of its own (servers deny through channel overwrites; the fake has none): a bot
+ * that honours it reads the role id.
+ */
+function memberRoles(guild: string, guildCreated: number): Record<ForeignRoleKey, Json> {
+  return {
     everyone: role(guild, '@everyone', 0, MEMBER_PERMISSIONS),
-    admin: role(snowflake(guildCreated + 5000), 'Admins', 2, ADMIN_PERMISSIONS, { color: 15_158_332, hoist: true }),
-    bot: role(snowflake(now - 2 * YEAR + 1000), 'Venice Imagine', 1, BOT_PERMISSIONS, {
-      managed: true,
-      tags: { bot_id: application },
-    }),
+    muted: role(snowflake(guildCreated + 4000), 'Muted', 1, '0'),
+    artists: role(snowflake(guildCreated + 4500), 'Artists', 2, '0', { color: 3_447_003, mentionable: true }),
+    moderators: role(snowflake(guildCreated + 4800), 'Moderators', 4, MODERATOR_PERMISSIONS, { color: 3_066_993, hoist: true }),
+    admins: role(snowflake(guildCreated + 5000), 'Admins', 5, ADMIN_PERMISSIONS, { color: 15_158_332, hoist: true }),
   };
-  const members = {
-    alice: member(users.alice, [], guildCreated + YEAR),
-    bob: member(users.bob, [], guildCreated + 2 * YEAR),
-    admin: member(users.admin, [roles.admin.id as string], guildCreated),
-    bot: member(botUser, [roles.bot.id as string], now - YEAR),
-  };
-  return { application, guild, botUser, users, channels, dms, roles, members, createdAt: now };
 }
 
 /** The guild as REST `GET /guilds/{id}` returns it. */
@@ -260,7 +321,7 @@ export function guildObject(world: World): Json {
     widget_enabled: false,
     widget_channel_id: null,
     verification_level: 1,
-    roles: [world.roles.everyone, world.roles.admin, world.roles.bot],
+    roles: Object.values(world.roles),
     default_message_notifications: 1,
     mfa_level: 0,
     explicit_content_filter: 2,
