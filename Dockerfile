@@ -19,6 +19,10 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     DATABASE_PATH=/data/venice-imagine.sqlite
 WORKDIR /app
+# /usage draws its chart with sharp (librsvg), which needs a font; the slim image has none.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core fontconfig-config \
+ && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /data && chown node:node /data
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

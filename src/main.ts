@@ -132,6 +132,8 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       });
     },
     attachmentHosts: attachmentHostsFor(config.DISCORD_API_URL),
+    isBotInGuild: (guildId) => client.guilds.cache.has(guildId),
+    operator: { dmDailyBudgetUsd: config.DM_DAILY_BUDGET_USD, dailyBudgetUsd: config.DAILY_BUDGET_USD },
     // Venice takes images under 25 MB: nothing larger is worth downloading.
     downloadAttachment: (url) => downloadAttachment(url, { extraHosts: attachmentHostsFor(config.DISCORD_API_URL), maxBytes: INPUT_MAX_BYTES }),
   };

@@ -1,6 +1,6 @@
 import type { Attachment, AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { z } from 'zod';
-import { isAgeRestricted, settingsChannels } from '../../src/discord/channels.js';
+import { isAgeRestricted } from '../../src/discord/channels.js';
 import type { AutocompleteChoice, Command, CommandContext } from '../../src/discord/command.js';
 import { isAllowedAttachmentUrl } from '../../src/discord/attachments.js';
 import { UserError } from '../../src/errors.js';
@@ -10,6 +10,7 @@ import type { CatalogSnapshot } from '../../src/venice/catalog.js';
 import { editPrice, type EditModel } from '../../src/venice/edit-models.js';
 import { formatUsd } from '../../src/venice/models.js';
 import { enqueueEdit } from '../imagine/imagine.edit.js';
+import { requestScope } from '../imagine/imagine.scope.js';
 import { editData } from './edit.data.js';
 
 const LIMIT = 25;
@@ -84,7 +85,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   }
   const prompt = options.prompt.trim();
   if (prompt.length > model.promptLimit) throw new UserError(`The instruction is ${prompt.length} characters; ${model.name} takes at most ${model.promptLimit}.`);
-  const settings = ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction));
+  const { settings } = requestScope(interaction, ctx);
   checkBanned(settings.bannedPatterns, [prompt]);
   const ratio = options.aspect_ratio?.trim();
   if (ratio && ratio !== 'auto' && !model.aspectRatios.includes(ratio)) {

@@ -13,8 +13,9 @@ export const editData = {
   type: ApplicationCommandType.ChatInput,
   name: 'edit',
   description: 'Edit an image with Venice.ai, or blend up to four',
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  // Also installable to a member's own account, and usable in DMs and group DMs there.
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
   options: [
     { type: ApplicationCommandOptionType.Attachment, name: 'image', description: 'The image to edit (PNG, JPEG or WebP, under 25 MB)', required: true },
     { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What should change, e.g. “the same, but at night”', required: true, min_length: 1, max_length: TEXT_MAX },

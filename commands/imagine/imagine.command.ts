@@ -8,7 +8,6 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { z } from 'zod';
-import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { encodeCustomId } from '../../src/discord/custom-id.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
@@ -22,6 +21,7 @@ import { generateAndPost } from './imagine.pipeline.js';
 import { drainJobs } from './imagine.recovery.js';
 import { enqueueUpscale } from './imagine.upscale.js';
 import { enqueueEdit } from './imagine.edit.js';
+import { requestScope } from './imagine.scope.js';
 import { isAgeRestricted } from '../../src/discord/channels.js';
 import { editPrice } from '../../src/venice/edit-models.js';
 import { checkBanned } from '../../src/jobs/policy.js';
@@ -31,7 +31,13 @@ function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext)
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value);
   const snapshot = ctx.catalog.current();
-  const settings = ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction));
+  let settings;
+  try {
+    settings = requestScope(interaction, ctx).settings;
+  } catch {
+    // A blocked member gets no suggestions; the command itself says why.
+    return [];
+  }
   const allowed = settings.allowedModels.length > 0 ? new Set(settings.allowedModels) : undefined;
   // The model typed so far in the same command decides which sizes make sense.
   const chosenModel = () => {
@@ -206,7 +212,7 @@ async function editSubmitted(interaction: ModalSubmitInteraction, [id, n]: strin
   const attachment = imageOnMessage(interaction.message, image);
   const prompt = interaction.fields.getTextInputValue('prompt').trim();
   if (prompt === '') throw new UserError('Say what should change, for example “the same, but at night”.');
-  const settings = ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction));
+  const { settings } = requestScope(interaction, ctx);
   checkBanned(settings.bannedPatterns, [prompt]);
   const model = ctx.catalog.current().editModels[0];
   if (!model) throw new UserError('Venice’s list of edit models is not loaded yet. Try again in a minute.');

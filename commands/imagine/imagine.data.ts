@@ -14,8 +14,9 @@ export const imagineData = {
   type: ApplicationCommandType.ChatInput,
   name: 'imagine',
   description: 'Generate images from a prompt with Venice.ai',
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  // Also installable to a member's own account, and usable in DMs and group DMs there.
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
   options: [
     { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What the image should show', required: true, min_length: 1, max_length: TEXT_MAX },
     { type: ApplicationCommandOptionType.String, name: 'model', description: 'Image model (price per image shown)', autocomplete: true, max_length: 100 },

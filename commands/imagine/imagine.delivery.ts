@@ -19,6 +19,8 @@ export interface DeliveryTarget {
   channelId: string;
   /** When this process received the interaction, by its own clock: the token's 15 minutes run from here. */
   receivedAt: number;
+  /** False where only the interaction can answer (a user install in a server without the bot, a group DM). */
+  canPostInChannel: boolean;
 }
 
 const tokenAlive = (target: DeliveryTarget, ctx: CommandContext) => ctx.now() - target.receivedAt < TOKEN_LIFETIME_MS;
@@ -95,9 +97,12 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
           for (const group of rest) await target.interaction.followUp({ files: group, allowedMentions: NO_MENTIONS });
           return { messageId: sent.id, via: 'reply' };
         } catch (err) {
-          if (!isDeadToken(err)) throw err;
+          // Where the bot is not a member, the interaction was the only way to answer.
+          if (!isDeadToken(err) || !target.canPostInChannel) throw err;
           ctx.log.info({ err }, 'interaction token no longer valid; posting in the channel');
         }
+      } else if (!target.canPostInChannel) {
+        throw new UserError('Discord no longer accepts answers to this command (15 minutes passed), and the bot cannot post here. Run it again.');
       }
       const why = `your images are ready. Discord allows 15 minutes to answer a command and this one took longer, so they are posted here.`;
       const sent = await ctx.sendChannelMessage(target.channelId, {
@@ -133,6 +138,10 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
  */
 export async function tellUser(target: DeliveryTarget, text: string, ctx: CommandContext, options: { replacesReply?: boolean } = {}): Promise<void> {
   if (tokenAlive(target, ctx) && (await replyEphemeral(target.interaction, text, ctx.log, options))) return;
+  if (!target.canPostInChannel) {
+    ctx.log.warn('could not reach the user: the interaction expired and the bot cannot post where they asked');
+    return;
+  }
   const sent = await ctx
     .sendChannelMessage(target.channelId, { content: `<@${target.userId}> ${text}`.slice(0, 2000), replyTo: target.placeholderId, pingUser: target.userId })
     .then(() => true)

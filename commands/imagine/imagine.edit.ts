@@ -1,5 +1,4 @@
 import type { RepliableInteraction } from 'discord.js';
-import { settingsChannels } from '../../src/discord/channels.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { checkImageBytes } from '../../src/jobs/input-image.js';
@@ -11,6 +10,7 @@ import { formatUsd } from '../../src/venice/models.js';
 import type { ImageFormat } from '../../src/venice/types.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
+import { requestScope } from './imagine.scope.js';
 import { imageFileName, renderResultComponents, trimPrompt } from './imagine.view.js';
 import sharp from 'sharp';
 
@@ -68,9 +68,6 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
       generation: {
         kind: plan.kind,
         source: { ...base, spoiler: plan.spoiler, ...(more.length > 0 ? { more } : {}) },
-        guildId: interaction.guildId,
-        channelId: interaction.channelId ?? interaction.user.id,
-        userId: interaction.user.id,
         mode: 'native',
         model: plan.model?.id ?? 'background-remove',
         options,
@@ -79,7 +76,8 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
         priceUsd: plan.priceUsd ?? null,
       },
       reserveUsd: plan.priceUsd ?? 0,
-      settings: ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction)),
+      reserveImages: 1,
+      scope: requestScope(interaction, ctx),
     },
     (generation, target, run) => runEdit(generation, plan, target, run, ctx),
     ctx,

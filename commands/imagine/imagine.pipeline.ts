@@ -1,5 +1,5 @@
 import type { RepliableInteraction } from 'discord.js';
-import { isAgeRestricted, settingsChannels } from '../../src/discord/channels.js';
+import { isAgeRestricted } from '../../src/discord/channels.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { UserError } from '../../src/errors.js';
 import { AdmissionRefused } from '../../src/jobs/admission.js';
@@ -14,6 +14,7 @@ import { buildOpenAiJob } from '../../src/venice/openai-request-builder.js';
 import { pricePerImage } from '../../src/venice/models.js';
 import { buildImageJob, resolveModel, type ImagineOptions } from '../../src/venice/request-builder.js';
 import { createJobMessenger, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { requestScope, type RequestScope } from './imagine.scope.js';
 import { describeFailure, partitionOutcomes, renderResult, renderResultComponents, renderViolationNotice, trimPrompt, type ResultSummary } from './imagine.view.js';
 
 interface PreparedJob {
@@ -114,13 +115,14 @@ function outcomeOf(outcomes: readonly VariantOutcome[]): Outcome {
 }
 
 /** Who asks, where, and the interaction to answer through. */
-export function deliveryTarget(interaction: RepliableInteraction, ctx: CommandContext): DeliveryTarget {
+export function deliveryTarget(interaction: RepliableInteraction, scope: RequestScope, ctx: CommandContext): DeliveryTarget {
   return {
     interaction,
     placeholderId: ctx.interactions.placeholderOf(interaction),
     userId: interaction.user.id,
     channelId: interaction.channelId ?? interaction.user.id,
     receivedAt: ctx.interactions.receivedAt(interaction),
+    canPostInChannel: scope.canPostInChannel,
   };
 }
 
@@ -131,28 +133,31 @@ export function deliveryTarget(interaction: RepliableInteraction, ctx: CommandCo
  */
 export function admitAndEnqueue(
   interaction: RepliableInteraction,
-  admission: { generation: NewGeneration; reserveUsd: number; settings: EffectiveSettings },
+  admission: { generation: Omit<NewGeneration, 'guildId' | 'channelId' | 'userId'>; reserveUsd: number; reserveImages: number; scope: RequestScope },
   work: (generation: Generation, target: DeliveryTarget, run: JobRun) => Promise<JobResult>,
   ctx: CommandContext,
 ): Promise<void> {
   if (!ctx.queue.accepting) throw new UserError('The bot is restarting. Try again in a minute.');
-  const target = deliveryTarget(interaction, ctx);
-  const { settings } = admission;
+  const { scope } = admission;
+  const { settings } = scope;
+  const target = deliveryTarget(interaction, scope, ctx);
   let generation: Generation;
   try {
     generation = ctx.ledger.admit(
       {
-        generation: admission.generation,
+        // Outside a server that has the bot, usage counts as the member's own, under the operator's limits.
+        generation: { ...admission.generation, guildId: scope.guildId, channelId: target.channelId, userId: target.userId },
         interaction: { applicationId: interaction.applicationId, token: interaction.token, receivedAt: target.receivedAt, placeholderId: target.placeholderId },
         reserveUsd: admission.reserveUsd,
-        rules: { cooldownSeconds: settings.cooldownSeconds, userDailyBudgetUsd: settings.userDailyBudgetUsd, guildDailyBudgetUsd: settings.guildDailyBudgetUsd },
+        reserveImages: admission.reserveImages,
+        rules: { cooldownSeconds: settings.cooldownSeconds, userDailyBudgetUsd: settings.userDailyBudgetUsd, guildDailyBudgetUsd: settings.guildDailyBudgetUsd, dailyImages: settings.userDailyImages },
       },
       ctx.now(),
     );
   } catch (err) {
-    if (err instanceof AdmissionRefused && (err.scope === 'user' || err.scope === 'guild' || err.scope === 'operator')) {
-      const whose = err.scope === 'user' ? "the member's" : err.scope === 'guild' ? "the server's" : "the operator's";
-      return notifyModerators(ctx, settings, `💸 <@${target.userId}> was refused in <#${target.channelId}>: ${whose} daily budget is spent.`).then(() => {
+    if (err instanceof AdmissionRefused && (err.scope === 'user' || err.scope === 'guild' || err.scope === 'operator' || err.scope === 'images')) {
+      const what = err.scope === 'images' ? 'the member’s daily image count is used up' : `${err.scope === 'user' ? "the member's" : err.scope === 'guild' ? "the server's" : "the operator's"} daily budget is spent`;
+      return notifyModerators(ctx, settings, `💸 <@${target.userId}> was refused in <#${target.channelId}>: ${what}.`).then(() => {
         throw err;
       });
     }
@@ -170,8 +175,8 @@ export function admitAndEnqueue(
  * reply to the placeholder).
  */
 export async function generateAndPost(interaction: RepliableInteraction, requested: ImagineOptions, ctx: CommandContext): Promise<void> {
-  const guildId = interaction.guildId;
-  const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
+  const scope = requestScope(interaction, ctx);
+  const { settings } = scope;
   const job = prepare(interaction, requested, settings, ctx);
   await admitAndEnqueue(
     interaction,
@@ -179,9 +184,6 @@ export async function generateAndPost(interaction: RepliableInteraction, request
       generation: {
         kind: 'generate',
         source: null,
-        guildId,
-        channelId: interaction.channelId ?? interaction.user.id,
-        userId: interaction.user.id,
         mode: ctx.apiMode,
         model: job.modelId,
         options: requested,
@@ -190,7 +192,8 @@ export async function generateAndPost(interaction: RepliableInteraction, request
         priceUsd: job.totalPriceUsd ?? null,
       },
       reserveUsd: job.totalPriceUsd ?? 0,
-      settings,
+      reserveImages: job.calls.length,
+      scope,
     },
     (generation, target, run) => runGeneration({ job, generationId: generation.id, settings, target, requested }, run, ctx),
     ctx,

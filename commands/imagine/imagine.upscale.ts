@@ -1,5 +1,4 @@
 import type { RepliableInteraction } from 'discord.js';
-import { settingsChannels } from '../../src/discord/channels.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
@@ -10,6 +9,7 @@ export type UpscaleSource = GenerationSource & { scale: 2 | 4; image: number };
 import { formatUsd } from '../../src/venice/models.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
+import { requestScope } from './imagine.scope.js';
 
 /** Venice's price for an upscale, listed on the model that made the image. */
 function upscalePrice(source: Generation, scale: 2 | 4, ctx: CommandContext): number | undefined {
@@ -29,9 +29,6 @@ export async function enqueueUpscale(interaction: RepliableInteraction, source: 
       generation: {
         kind: 'upscale',
         source: choice,
-        guildId: interaction.guildId,
-        channelId: interaction.channelId ?? interaction.user.id,
-        userId: interaction.user.id,
         mode: 'native',
         model: source.model,
         options: source.options,
@@ -40,7 +37,8 @@ export async function enqueueUpscale(interaction: RepliableInteraction, source: 
         priceUsd: price ?? null,
       },
       reserveUsd: price ?? 0,
-      settings: ctx.store.settings.effective(interaction.guildId, settingsChannels(interaction)),
+      reserveImages: 1,
+      scope: requestScope(interaction, ctx),
     },
     (generation, target, run) => runUpscale(generation, choice, price, target, run, ctx),
     ctx,

@@ -24,6 +24,16 @@ function knownModel(ctx: CommandContext, id: string): string {
   return model.id;
 }
 
+/** A key and value only when the option was given (null); undefined (from -1) clears it. */
+function optional<K extends string>(key: K, value: number | undefined | null): Partial<Record<K, number>> {
+  return value === null || value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+async function notifyModlog(ctx: CommandContext, guildId: string, text: string): Promise<void> {
+  const channel = ctx.store.settings.effective(guildId, []).modLogChannelId;
+  if (channel) await ctx.postToChannel(channel, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
+}
+
 /** A budget of -1 means "no limit" (Discord cannot send an empty number). */
 const budget = (v: number | null): number | undefined | null => (v === null ? null : v < 0 ? undefined : v);
 
@@ -58,7 +68,9 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const cooldown = o.getInteger('cooldown_seconds');
       const user = budget(o.getNumber('user_daily_budget'));
       const server = budget(o.getNumber('server_daily_budget'));
-      if (maxVariants === null && cooldown === null && user === null && server === null) throw new UserError('Give at least one limit to change.');
+      const images = budget(o.getInteger('daily_images'));
+      if (maxVariants === null && cooldown === null && user === null && server === null && images === null) throw new UserError('Give at least one limit to change.');
+      if (images !== null) patch.userDailyImages = images;
       if (server !== null && channel) throw new UserError('The server’s daily budget covers the whole server; set it without `channel`.');
       if (maxVariants !== null) patch.maxVariants = maxVariants;
       if (cooldown !== null) patch.cooldownSeconds = cooldown;
@@ -108,6 +120,50 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     }
     case 'watermark':
       patch.allowHideWatermark = o.getBoolean('allow_hide', true);
+      break;
+    case 'role': {
+      scope.channelId = undefined;
+      const role = o.getRole('role', true);
+      const rules = (ctx.store.settings.guild(guildId).roleRules ?? []).filter((r) => r.roleId !== role.id);
+      if (o.getBoolean('remove') === true) {
+        patch.roleRules = rules.length > 0 ? rules : undefined;
+        break;
+      }
+      const models = o.getString('models');
+      const rule = {
+        roleId: role.id,
+        ...optional('dailyImages', budget(o.getInteger('daily_images'))),
+        ...optional('dailyBudgetUsd', budget(o.getNumber('daily_budget'))),
+        ...optional('maxVariants', o.getInteger('max_variants')),
+        ...optional('cooldownSeconds', o.getInteger('cooldown_seconds')),
+        ...(models === null || models.trim().toLowerCase() === 'all' ? {} : { allowedModels: models.split(',').map((m) => m.trim()).filter(Boolean).map((id) => knownModel(ctx, id)) }),
+      };
+      patch.roleRules = [...rules, rule];
+      note = `\nMembers with <@&${role.id}> now get this rule (the most generous of their roles counts).`;
+      break;
+    }
+    case 'block': {
+      scope.channelId = undefined;
+      // The option's own value is the id; Discord resolves it as a role or a user.
+      const who = o.get('who', true);
+      const isRole = who.role !== undefined && who.role !== null;
+      const id = String(who.value);
+      const current = ctx.store.settings.guild(guildId);
+      const list = new Set(isRole ? (current.blockedRoleIds ?? []) : (current.blockedUserIds ?? []));
+      const unblock = o.getBoolean('unblock') === true;
+      if (unblock) list.delete(id);
+      else list.add(id);
+      const next = list.size > 0 ? [...list] : undefined;
+      if (isRole) patch.blockedRoleIds = next;
+      else patch.blockedUserIds = next;
+      const name = isRole ? `<@&${id}>` : `<@${id}>`;
+      note = unblock ? `\n${name} may use the bot again.` : `\n${name} is blocked from the bot in this server.`;
+      if (!unblock) await notifyModlog(ctx, guildId, `⛔ ${name} was blocked from the image bot by <@${interaction.user.id}>.`);
+      break;
+    }
+    case 'userinstall':
+      scope.channelId = undefined;
+      patch.allowUserInstall = o.getBoolean('allow', true);
       break;
     case 'modlog':
       scope.channelId = undefined;

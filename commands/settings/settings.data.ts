@@ -46,6 +46,7 @@ export const settingsData = {
         { type: ApplicationCommandOptionType.Integer, name: 'cooldown_seconds', description: 'Seconds a user waits between requests (0 = none)', min_value: 0, max_value: 86_400 },
         { type: ApplicationCommandOptionType.Number, name: 'user_daily_budget', description: 'USD each user may spend a day (-1 = no limit)', min_value: -1, max_value: 10_000 },
         { type: ApplicationCommandOptionType.Number, name: 'server_daily_budget', description: 'USD the whole server may spend a day (-1 = no limit)', min_value: -1, max_value: 100_000 },
+        { type: ApplicationCommandOptionType.Integer, name: 'daily_images', description: 'Images each member may make a day (-1 = no limit)', min_value: -1, max_value: 100_000 },
         forChannel,
       ],
     },
@@ -89,6 +90,35 @@ export const settingsData = {
       name: 'watermark',
       description: 'Whether users may hide the Venice watermark',
       options: [{ type: ApplicationCommandOptionType.Boolean, name: 'allow_hide', description: 'Allow hide_watermark', required: true }, forChannel],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'role',
+      description: 'Limits for members with a role (each member gets their most generous role)',
+      options: [
+        { type: ApplicationCommandOptionType.Role, name: 'role', description: 'The role', required: true },
+        { type: ApplicationCommandOptionType.Integer, name: 'daily_images', description: 'Images a day (-1 = no limit)', min_value: -1, max_value: 100_000 },
+        { type: ApplicationCommandOptionType.Number, name: 'daily_budget', description: 'USD a day (-1 = no limit)', min_value: -1, max_value: 10_000 },
+        { type: ApplicationCommandOptionType.Integer, name: 'max_variants', description: 'Most images per request (1-4)', min_value: 1, max_value: 4 },
+        { type: ApplicationCommandOptionType.Integer, name: 'cooldown_seconds', description: 'Seconds between requests', min_value: 0, max_value: 86_400 },
+        { type: ApplicationCommandOptionType.String, name: 'models', description: 'Comma-separated model ids, or "all"', max_length: 1000 },
+        { type: ApplicationCommandOptionType.Boolean, name: 'remove', description: 'Remove this role’s rule' },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'block',
+      description: 'Block a member or a role from the bot, or unblock',
+      options: [
+        { type: ApplicationCommandOptionType.Mentionable, name: 'who', description: 'A member or a role', required: true },
+        { type: ApplicationCommandOptionType.Boolean, name: 'unblock', description: 'Lift the block instead' },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'userinstall',
+      description: 'Whether members may use their own installed copy of the bot here',
+      options: [{ type: ApplicationCommandOptionType.Boolean, name: 'allow', description: 'Allow user-installed use in this server', required: true }],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,

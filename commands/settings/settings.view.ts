@@ -24,6 +24,21 @@ export function renderSettings(effective: EffectiveSettings, channelOverrides: S
     `**Daily budget per user:** ${effective.userDailyBudgetUsd !== undefined ? formatUsd(effective.userDailyBudgetUsd) : 'no limit'}${mark('userDailyBudgetUsd')}`,
     `**Daily budget for the server:** ${effective.guildDailyBudgetUsd !== undefined ? formatUsd(effective.guildDailyBudgetUsd) : 'no limit'}`,
     `**Moderator log:** ${effective.modLogChannelId ? `<#${effective.modLogChannelId}>` : 'off'}`,
+    `**Images per member a day:** ${effective.userDailyImages !== undefined ? effective.userDailyImages : 'no limit'}`,
+    ...effective.roleRules.map(
+      (r) =>
+        `**Rule for <@&${r.roleId}>:** ${[
+          r.dailyImages !== undefined ? `${r.dailyImages} images a day` : '',
+          r.dailyBudgetUsd !== undefined ? `${formatUsd(r.dailyBudgetUsd)} a day` : '',
+          r.maxVariants !== undefined ? `up to ${r.maxVariants} variants` : '',
+          r.cooldownSeconds !== undefined ? `${r.cooldownSeconds} s cooldown` : '',
+          r.allowedModels ? `models ${r.allowedModels.map((m) => `\`${m}\``).join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || 'the default limits'}`,
+    ),
+    `**Blocked:** ${[...effective.blockedRoleIds.map((id) => `<@&${id}>`), ...effective.blockedUserIds.map((id) => `<@${id}>`)].join(', ') || 'nobody'}`,
+    `**Members’ own installs of the app:** ${effective.allowUserInstall ? 'allowed here' : 'refused here'}`,
   ];
   const caveat = apiMode === 'openai' ? `\n\n${OPENAI_MODE_LIMITS}` : '';
   return { title: 'Image bot settings', description: `In <#${channelId}>:\n${lines.join('\n')}${caveat}` };

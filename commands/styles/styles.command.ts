@@ -16,8 +16,9 @@ const data = {
   type: ApplicationCommandType.ChatInput,
   name: 'styles',
   description: 'Browse the style presets you can use with /imagine',
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  // Also installable to a member's own account, and usable in DMs and group DMs there.
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
   options: [{ type: ApplicationCommandOptionType.String, name: 'search', description: 'Only styles whose name contains this', max_length: 30 }],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 

@@ -40,6 +40,10 @@ export interface CommandContext {
   deleteChannelMessage(channelId: string, messageId: string): Promise<void>;
   /** Edits an interaction's original reply by its token, without the interaction object (after a restart). */
   editOriginalByToken(applicationId: string, token: string, message: { content: string; components?: APIActionRowComponent<APIComponentInMessageActionRow>[] }): Promise<void>;
+  /** The operator's limits from the environment, for what `/usage` shows. */
+  operator: { dmDailyBudgetUsd: number; dailyBudgetUsd: number | undefined };
+  /** Whether the bot is a member of this server (a user-installed app also works in servers it is not in). */
+  isBotInGuild(guildId: string): boolean;
   /** Hosts besides Discord's CDN that attachments come from (a REST proxy's, or the test fake's). */
   attachmentHosts: readonly string[];
   /** Downloads an attachment the bot posted earlier (Discord's CDN), bounded in size and time. */

@@ -19,7 +19,7 @@ export interface BudgetLine {
 /** A request the rules turn away before anything is spent; `scope` says which rule, for the moderator log. */
 export class AdmissionRefused extends UserError {
   constructor(
-    readonly scope: BudgetScope | 'cooldown' | 'dms',
+    readonly scope: BudgetScope | 'cooldown' | 'dms' | 'images' | 'blocked' | 'user-install',
     message: string,
   ) {
     super(message);
@@ -58,6 +58,17 @@ export function findBudgetRefusal(priceUsd: number, lines: readonly BudgetLine[]
     }
   }
   return undefined;
+}
+
+/** A member's daily image count that the request would pass, as its refusal. */
+export function findImageQuotaRefusal(dailyImages: number | undefined, used: number, asked: number, now: number): AdmissionRefused | undefined {
+  if (dailyImages === undefined || used + asked <= dailyImages) return undefined;
+  const left = Math.max(0, dailyImages - used);
+  const want = asked === 1 ? 'one more image' : `${asked} more images`;
+  return new AdmissionRefused(
+    'images',
+    `You have ${left} of your ${dailyImages} image${dailyImages === 1 ? '' : 's'} a day left in this server, and this asks for ${want}. ${describeReset(now)}.${left > 0 ? ' Ask for fewer variants, or try again then.' : ''}`,
+  );
 }
 
 /** A cooldown still running, as its refusal; `where` names who set it. */

@@ -1,6 +1,6 @@
 import type { Store } from '../store/index.js';
 import type { Generation, NewGeneration, Outcome } from '../store/generations.js';
-import { AdmissionRefused, findBudgetRefusal, findCooldownRefusal, type BudgetLine } from './admission.js';
+import { AdmissionRefused, findBudgetRefusal, findCooldownRefusal, findImageQuotaRefusal, type BudgetLine } from './admission.js';
 
 /** The operator's own limits, from the environment: they hold in every server and outside any. */
 export interface OperatorLimits {
@@ -14,6 +14,8 @@ export interface OperatorLimits {
 
 /** A server's rules for the member asking; ignored outside a server, where the operator's apply. */
 export interface ServerRules {
+  /** Images per member per UTC day, from the member's rule. */
+  dailyImages?: number | undefined;
   cooldownSeconds: number;
   userDailyBudgetUsd: number | undefined;
   guildDailyBudgetUsd: number | undefined;
@@ -24,6 +26,8 @@ export interface AdmissionRequest {
   interaction: { applicationId: string; token: string; receivedAt: number; placeholderId: string | undefined };
   /** The most this job can cost: held against every budget until Venice's answers say what it cost. */
   reserveUsd: number;
+  /** How many images the job may deliver, held against the member's daily count. */
+  reserveImages?: number;
   rules: ServerRules;
 }
 
@@ -59,6 +63,8 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
     }
     const cooldown = findCooldownRefusal(request.rules.cooldownSeconds, generations.lastStartedAt(guildId, userId), now, 'server');
     if (cooldown) return cooldown;
+    const quota = findImageQuotaRefusal(request.rules.dailyImages, usage.userImages(guildId, userId, now) + jobs.reservedImagesByUser(guildId, userId), request.reserveImages ?? 1, now);
+    if (quota) return quota;
     return findBudgetRefusal(
       request.reserveUsd,
       [
@@ -86,6 +92,7 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
       userId: request.generation.userId,
       state: 'queued',
       reservedUsd: request.reserveUsd,
+      reservedImages: request.reserveImages ?? 1,
       createdAt: now,
     });
     return generation;
@@ -102,7 +109,7 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
     if (!generation) return;
     usage.record({ guildId: generation.guildId, userId: generation.userId, usd: amount.usd, images: amount.images }, now);
     generations.addCharge(id, amount.usd);
-    if (job) jobs.consumeReservation(id, amount.usd);
+    if (job) jobs.consumeReservation(id, amount.usd, amount.images);
   });
 
   const settle = db.transaction((id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }) => {

@@ -146,6 +146,10 @@ export interface GenerationStore {
   markDeleted(id: string, now: number): void;
   /** When this user last started a generation in this server (for cooldowns). */
   lastStartedAt(guildId: string | null, userId: string): number | undefined;
+  /** A member's latest jobs in a server (or outside any), newest first. */
+  recent(guildId: string | null, userId: string, limit: number): Generation[];
+  /** The models a server spent most on since `since`. */
+  topModels(guildId: string, since: number, limit: number): Array<{ model: string; usd: number; jobs: number }>;
 }
 
 export function createGenerationStore(db: Db): GenerationStore {
@@ -157,6 +161,9 @@ export function createGenerationStore(db: Db): GenerationStore {
   const setOutcome = db.prepare('UPDATE generations SET outcome = ? WHERE id = ?');
   const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
   const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
+  const recent = db.prepare<[string | null, string, number]>('SELECT * FROM generations WHERE guild_id IS ? AND user_id = ? ORDER BY created_at DESC LIMIT ?');
+  const topModels = db.prepare<[string, number, number]>('SELECT model, SUM(charged_usd) AS usd, COUNT(*) AS jobs FROM generations WHERE guild_id = ? AND created_at >= ? GROUP BY model ORDER BY SUM(charged_usd) DESC, COUNT(*) DESC LIMIT ?');
+  const modelRow = z.object({ model: z.string(), usd: z.number(), jobs: z.number() });
 
   return {
     create(g, now) {
@@ -199,6 +206,8 @@ export function createGenerationStore(db: Db): GenerationStore {
     markDeleted(id, now) {
       markDeleted.run(now, id);
     },
+    recent: (guildId, userId, limit) => recent.all(guildId, userId, limit).map(fromRow),
+    topModels: (guildId, since, limit) => topModels.all(guildId, since, limit).map((r) => modelRow.parse(r)),
     lastStartedAt(guildId, userId) {
       const row = last.get(guildId, userId) as { at: number | null } | undefined;
       return row?.at ?? undefined;

@@ -14,6 +14,7 @@ const rowSchema = z.object({
   user_id: z.string(),
   state: z.enum(['queued', 'running']),
   reserved_usd: z.number(),
+  reserved_images: z.number().int(),
   created_at: z.number(),
 });
 
@@ -31,6 +32,8 @@ export interface JobRecord {
   state: 'queued' | 'running';
   /** Money promised to this job and not yet charged: counted against every budget until it ends. */
   reservedUsd: number;
+  /** Images promised to this job and not yet delivered by Venice (daily image counts). */
+  reservedImages: number;
   createdAt: number;
 }
 
@@ -39,7 +42,7 @@ export interface JobStore {
   get(id: string): JobRecord | undefined;
   setState(id: string, state: 'queued' | 'running'): void;
   /** Moves `usd` of the job's reservation into charged money (never below zero). */
-  consumeReservation(id: string, usd: number): void;
+  consumeReservation(id: string, usd: number, images: number): void;
   remove(id: string): void;
   /** Every job queued or running, oldest first. */
   all(): JobRecord[];
@@ -47,6 +50,7 @@ export interface JobStore {
   reservedByUser(guildId: string | null, userId: string): number;
   reservedByGuild(guildId: string): number;
   reservedByAll(): number;
+  reservedImagesByUser(guildId: string | null, userId: string): number;
 }
 
 const sumSchema = z.object({ usd: z.number().nullable() });
@@ -65,18 +69,20 @@ function fromRow(raw: unknown): JobRecord {
     userId: r.user_id,
     state: r.state,
     reservedUsd: r.reserved_usd,
+    reservedImages: r.reserved_images,
     createdAt: r.created_at,
   };
 }
 
 export function createJobStore(db: Db): JobStore {
   const insert = db.prepare(
-    `INSERT INTO jobs (id, kind, application_id, interaction_token, interaction_at, placeholder_id, channel_id, guild_id, user_id, state, reserved_usd, created_at)
-     VALUES (@id, @kind, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @guildId, @userId, @state, @reservedUsd, @createdAt)`,
+    `INSERT INTO jobs (id, kind, application_id, interaction_token, interaction_at, placeholder_id, channel_id, guild_id, user_id, state, reserved_usd, reserved_images, created_at)
+     VALUES (@id, @kind, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @guildId, @userId, @state, @reservedUsd, @reservedImages, @createdAt)`,
   );
   const select = db.prepare<[string]>('SELECT * FROM jobs WHERE id = ?');
   const setState = db.prepare('UPDATE jobs SET state = ? WHERE id = ?');
-  const consume = db.prepare('UPDATE jobs SET reserved_usd = MAX(0, reserved_usd - ?) WHERE id = ?');
+  const consume = db.prepare('UPDATE jobs SET reserved_usd = MAX(0, reserved_usd - ?), reserved_images = MAX(0, reserved_images - ?) WHERE id = ?');
+  const imagesByUser = db.prepare<[string | null, string]>('SELECT SUM(reserved_images) AS images FROM jobs WHERE guild_id IS ? AND user_id = ?');
   const remove = db.prepare('DELETE FROM jobs WHERE id = ?');
   const all = db.prepare('SELECT * FROM jobs ORDER BY created_at');
   const byUser = db.prepare<[string | null, string]>('SELECT SUM(reserved_usd) AS usd FROM jobs WHERE guild_id IS ? AND user_id = ?');
@@ -90,11 +96,12 @@ export function createJobStore(db: Db): JobStore {
       return row === undefined ? undefined : fromRow(row);
     },
     setState: (id, state) => void setState.run(state, id),
-    consumeReservation: (id, usd) => void consume.run(usd, id),
+    consumeReservation: (id, usd, images) => void consume.run(usd, images, id),
     remove: (id) => void remove.run(id),
     all: () => all.all().map(fromRow),
     reservedByUser: (guildId, userId) => sum(byUser.get(guildId, userId)),
     reservedByGuild: (guildId) => sum(byGuild.get(guildId)),
     reservedByAll: () => sum(byAll.get()),
+    reservedImagesByUser: (guildId, userId) => z.object({ images: z.number().nullable() }).parse(imagesByUser.get(guildId, userId)).images ?? 0,
   };
 }

@@ -78,6 +78,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX generations_by_day ON generations (created_at);
   CREATE INDEX usage_by_user ON usage (day, user_id);
   `,
+  // 5: daily image counts per member (role rules), held like money for unfinished jobs.
+  `
+  ALTER TABLE jobs ADD COLUMN reserved_images INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -6,6 +6,20 @@ import { StoreError } from './db.js';
  * What an admin may decide. Every field is optional: a channel's settings override its
  * server's field by field, and anything unset falls back to the defaults below.
  */
+const snowflake = z.string().regex(/^\d{17,20}$/);
+
+/** Limits for the members holding one role; anything unset is unlimited for them. */
+export const roleRuleSchema = z.object({
+  roleId: snowflake,
+  dailyImages: z.number().int().min(0).optional(),
+  dailyBudgetUsd: z.number().min(0).optional(),
+  maxVariants: z.number().int().min(1).max(4).optional(),
+  /** Empty or unset: every model. */
+  allowedModels: z.array(z.string().min(1)).optional(),
+  cooldownSeconds: z.number().int().min(0).max(86_400).optional(),
+});
+export type RoleRule = z.infer<typeof roleRuleSchema>;
+
 export const settingsSchema = z.object({
   defaultModel: z.string().min(1).optional(),
   /** Empty or unset: every model Venice offers. */
@@ -22,6 +36,14 @@ export const settingsSchema = z.object({
   userDailyBudgetUsd: z.number().min(0).optional(),
   guildDailyBudgetUsd: z.number().min(0).optional(),
   modLogChannelId: z.string().regex(/^\d{17,20}$/).optional(),
+  /** Images per member per UTC day for members no role rule covers. */
+  userDailyImages: z.number().int().min(0).optional(),
+  /** Per-role limits; a member gets the most generous rule among their roles. */
+  roleRules: z.array(roleRuleSchema).max(50).optional(),
+  blockedRoleIds: z.array(snowflake).max(100).optional(),
+  blockedUserIds: z.array(snowflake).max(1000).optional(),
+  /** Whether members may use their own (user-installed) copy of the app in this server. */
+  allowUserInstall: z.boolean().optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -37,6 +59,11 @@ export interface EffectiveSettings {
   userDailyBudgetUsd: number | undefined;
   guildDailyBudgetUsd: number | undefined;
   modLogChannelId: string | undefined;
+  userDailyImages: number | undefined;
+  roleRules: RoleRule[];
+  blockedRoleIds: string[];
+  blockedUserIds: string[];
+  allowUserInstall: boolean;
 }
 
 export const DEFAULT_SETTINGS: EffectiveSettings = {
@@ -52,6 +79,11 @@ export const DEFAULT_SETTINGS: EffectiveSettings = {
   userDailyBudgetUsd: undefined,
   guildDailyBudgetUsd: undefined,
   modLogChannelId: undefined,
+  userDailyImages: undefined,
+  roleRules: [],
+  blockedRoleIds: [],
+  blockedUserIds: [],
+  allowUserInstall: true,
 };
 
 /** Merges defaults, then the server's settings, then each channel's (a thread's parent first), field by field. */

@@ -1,0 +1,55 @@
+import { ChannelType, type Interaction } from 'discord.js';
+import { settingsChannels } from '../../src/discord/channels.js';
+import type { CommandContext } from '../../src/discord/command.js';
+import { AdmissionRefused } from '../../src/jobs/admission.js';
+import { isBlocked, memberRoleIds, memberRules } from '../../src/jobs/member-rules.js';
+import { DEFAULT_SETTINGS, type EffectiveSettings } from '../../src/store/settings.js';
+
+/** Whose rules a request runs under, and what the bot can do where it was asked. */
+export interface RequestScope {
+  /** The settings in effect for this member here, their role rule applied. */
+  settings: EffectiveSettings;
+  /** The server whose rules and budgets apply; null outside any server the bot is in (DMs, user installs). */
+  guildId: string | null;
+  /** False where the bot is not a member (a user install in a foreign server, a group DM): only the interaction can answer. */
+  canPostInChannel: boolean;
+  roleIds: string[];
+}
+
+/**
+ * Decides the scope of a request. In a server that has the bot, its rules apply to everyone
+ * there, user-installed use included (which its admins may refuse); elsewhere (DMs, group
+ * DMs, servers without the bot) only the operator's limits do, and safe mode stays on.
+ */
+export function requestScope(interaction: Interaction, ctx: CommandContext): RequestScope {
+  const guildId = interaction.guildId;
+  const roleIds = memberRoleIds(interaction);
+  if (guildId === null || !ctx.isBotInGuild(guildId)) {
+    // The bot can write in its own DM with the member, not in a group DM or a server it is not in.
+    return { settings: { ...DEFAULT_SETTINGS }, guildId: null, canPostInChannel: guildId === null && interaction.channel?.type === ChannelType.DM, roleIds };
+  }
+  const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
+  // Key "0" (the server's install) absent and key "1" present: only the member's own install authorised this.
+  const owners = interaction.authorizingIntegrationOwners;
+  const viaUserInstall = owners.guildId === null && owners.userId !== null;
+  if (viaUserInstall && !settings.allowUserInstall) {
+    throw new AdmissionRefused('user-install', 'This server’s admins do not allow the bot’s user-installed app here. Use the server’s own `/imagine`.');
+  }
+  if (isBlocked(settings, interaction.user.id, roleIds)) {
+    throw new AdmissionRefused('blocked', 'This server’s admins have blocked you from using the image bot here.');
+  }
+  const rules = memberRules(settings, roleIds);
+  return {
+    settings: {
+      ...settings,
+      maxVariants: rules.maxVariants,
+      allowedModels: rules.allowedModels,
+      cooldownSeconds: rules.cooldownSeconds,
+      userDailyBudgetUsd: rules.dailyBudgetUsd,
+      userDailyImages: rules.dailyImages,
+    },
+    guildId,
+    canPostInChannel: true,
+    roleIds,
+  };
+}
