@@ -122,6 +122,9 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       });
       return { id: sent.id };
     },
+    async editChannelMessage(channelId, messageId, message) {
+      await client.rest.patch(Routes.channelMessage(channelId, messageId), { body: { content: message.content, components: message.components, allowed_mentions: { parse: [] } } });
+    },
     async deleteChannelMessage(channelId, messageId) {
       await client.rest.delete(Routes.channelMessage(channelId, messageId));
     },

@@ -284,7 +284,8 @@ async function cancel(interaction: MessageComponentInteraction, [id]: string[], 
   ctx.log.info({ generationId: g.id, result }, 'job cancelled');
   if (result === 'removed') await interaction.update({ content: 'Cancelled. Nothing was posted.', components: [], allowedMentions: NO_MENTIONS });
   // A running job edits its own reply once Venice's answers are abandoned.
-  else await interaction.deferUpdate();
+  // Said at once with the press's own fresh token, so no Cancel button outlives an expired reply.
+  else await interaction.update({ content: 'Cancelling… nothing will be posted.', components: [], allowedMentions: NO_MENTIONS });
 }
 
 export const imagineCommand: Command = {

@@ -114,6 +114,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         pingUser: target.userId,
       });
       for (const group of rest) await ctx.sendChannelMessage(target.channelId, { content: '', files: group.map((f) => ({ name: f.name, data: f.attachment })), replyTo: sent.id });
+      await clearPlaceholder(target, ctx, 'Done; the images are in the reply below.');
       return { messageId: sent.id, via: 'channel' };
     } catch (err) {
       // The server's real limit can be below what the interaction said: shrink and try once more.
@@ -129,6 +130,15 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
       throw err;
     }
   }
+}
+
+/**
+ * Once the token is dead the placeholder ("Generating…" with its Cancel button) can only be
+ * changed as the bot's own channel message: it says where the answer went, buttons removed.
+ */
+async function clearPlaceholder(target: DeliveryTarget, ctx: CommandContext, text: string): Promise<void> {
+  if (!target.placeholderId) return;
+  await ctx.editChannelMessage(target.channelId, target.placeholderId, { content: text, components: [] }).catch((err: unknown) => ctx.log.debug({ err }, 'could not clear the placeholder'));
 }
 
 /**
@@ -179,7 +189,8 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
     );
   const flush = () => {
     timer = undefined;
-    if (stopped || !latest || latest.position === lastShown) return;
+    // Gone from the line (cancelled, taken at shutdown) since the timer was set: nothing to show.
+    if (stopped || !latest || latest.position === lastShown || ctx.queue.positionOf(generationId) === undefined) return;
     const { position, etaMs } = latest;
     lastShown = position;
     lastEditAt = Date.now();
@@ -195,7 +206,10 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
       if (stopped || position === lastShown || timer) return;
       const wait = lastEditAt + editInterval(position) - Date.now();
       if (wait <= 0) flush();
-      else timer = setTimeout(flush, wait);
+      else {
+        timer = setTimeout(flush, wait);
+        timer.unref();
+      }
     },
     started() {
       stop();
@@ -211,6 +225,10 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
       const charged = chargedUsd > 0 ? `Venice had already charged ${formatUsd(chargedUsd)} for images it finished; they were not posted.` : undefined;
       const shown = renderInterrupted(generationId, 'The bot restarted before this request finished.', charged);
       if (tokenAlive(target, ctx)) await edit(shown.content, shown.components);
+      else if (target.canPostInChannel) {
+        await ctx.sendChannelMessage(target.channelId, { content: `<@${target.userId}> ${shown.content}`, components: shown.components, replyTo: target.placeholderId, pingUser: target.userId });
+        await clearPlaceholder(target, ctx, 'Interrupted; see the reply below.');
+      }
     },
     async failed(text) {
       stop();

@@ -75,7 +75,7 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
         seeds: [],
         priceUsd: plan.priceUsd ?? null,
       },
-      reserveUsd: plan.priceUsd ?? 0,
+      reserveUsd: plan.priceUsd,
       reserveImages: 1,
       scope: requestScope(interaction, ctx),
     },

@@ -14,7 +14,7 @@ import { buildOpenAiJob } from '../../src/venice/openai-request-builder.js';
 import { pricePerImage } from '../../src/venice/models.js';
 import { buildImageJob, resolveModel, type ImagineOptions } from '../../src/venice/request-builder.js';
 import { createJobMessenger, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
-import { requestScope, type RequestScope } from './imagine.scope.js';
+import { budgetsApply, requestScope, type RequestScope } from './imagine.scope.js';
 import { describeFailure, partitionOutcomes, renderResult, renderResultComponents, renderViolationNotice, trimPrompt, type ResultSummary } from './imagine.view.js';
 
 interface PreparedJob {
@@ -133,7 +133,13 @@ export function deliveryTarget(interaction: RepliableInteraction, scope: Request
  */
 export function admitAndEnqueue(
   interaction: RepliableInteraction,
-  admission: { generation: Omit<NewGeneration, 'guildId' | 'channelId' | 'userId'>; reserveUsd: number; reserveImages: number; scope: RequestScope },
+  admission: {
+    generation: Omit<NewGeneration, 'guildId' | 'channelId' | 'userId'>;
+    /** Undefined when Venice lists no price: refused wherever a budget would have to count it. */
+    reserveUsd: number | undefined;
+    reserveImages: number;
+    scope: RequestScope;
+  },
   work: (generation: Generation, target: DeliveryTarget, run: JobRun) => Promise<JobResult>,
   ctx: CommandContext,
 ): Promise<void> {
@@ -141,6 +147,9 @@ export function admitAndEnqueue(
   const { scope } = admission;
   const { settings } = scope;
   const target = deliveryTarget(interaction, scope, ctx);
+  if (admission.reserveUsd === undefined && budgetsApply(scope, ctx)) {
+    throw new UserError('Venice lists no price for this, so the bot cannot count it against the budgets that apply here. Pick another model, or ask the admins.');
+  }
   let generation: Generation;
   try {
     generation = ctx.ledger.admit(
@@ -148,8 +157,9 @@ export function admitAndEnqueue(
         // Outside a server that has the bot, usage counts as the member's own, under the operator's limits.
         generation: { ...admission.generation, guildId: scope.guildId, channelId: target.channelId, userId: target.userId },
         interaction: { applicationId: interaction.applicationId, token: interaction.token, receivedAt: target.receivedAt, placeholderId: target.placeholderId },
-        reserveUsd: admission.reserveUsd,
+        reserveUsd: admission.reserveUsd ?? 0,
         reserveImages: admission.reserveImages,
+        inDm: interaction.guildId === null,
         rules: { cooldownSeconds: settings.cooldownSeconds, userDailyBudgetUsd: settings.userDailyBudgetUsd, guildDailyBudgetUsd: settings.guildDailyBudgetUsd, dailyImages: settings.userDailyImages },
       },
       ctx.now(),
@@ -191,7 +201,8 @@ export async function generateAndPost(interaction: RepliableInteraction, request
         seeds: job.seeds,
         priceUsd: job.totalPriceUsd ?? null,
       },
-      reserveUsd: job.totalPriceUsd ?? 0,
+      // The OpenAI-compatible endpoint publishes no prices: there, unknown means $0, as /settings show says.
+      reserveUsd: job.totalPriceUsd ?? (ctx.apiMode === 'openai' ? 0 : undefined),
       reserveImages: job.calls.length,
       scope,
     },

@@ -16,6 +16,14 @@ export interface RequestScope {
   roleIds: string[];
 }
 
+/** Whether any budget would have to count this request: the member's, the server's, the operator's. */
+export function budgetsApply(scope: RequestScope, ctx: CommandContext): boolean {
+  if (ctx.operator.dailyBudgetUsd !== undefined) return true;
+  // Outside a server the operator's DM budget always applies.
+  if (scope.guildId === null) return true;
+  return scope.settings.userDailyBudgetUsd !== undefined || scope.settings.guildDailyBudgetUsd !== undefined;
+}
+
 /**
  * Decides the scope of a request. In a server that has the bot, its rules apply to everyone
  * there, user-installed use included (which its admins may refuse); elsewhere (DMs, group

@@ -13,7 +13,10 @@ import { requestScope } from './imagine.scope.js';
 
 /** Venice's price for an upscale, listed on the model that made the image. */
 function upscalePrice(source: Generation, scale: 2 | 4, ctx: CommandContext): number | undefined {
-  return ctx.catalog.current().byId.get(source.model)?.pricing.upscale?.[`${scale}x`]?.usd;
+  // An edit's result names an edit model, which lists no upscale price: Venice prices upscales
+  // alike on every image model, so the default model's price stands in.
+  const model = ctx.catalog.current().byId.get(source.model) ?? ctx.catalog.defaultModel();
+  return model?.pricing.upscale?.[`${scale}x`]?.usd;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function enqueueUpscale(interaction: RepliableInteraction, source: 
         seeds: [],
         priceUsd: price ?? null,
       },
-      reserveUsd: price ?? 0,
+      reserveUsd: price,
       reserveImages: 1,
       scope: requestScope(interaction, ctx),
     },

@@ -29,6 +29,12 @@ function optional<K extends string>(key: K, value: number | undefined | null): P
   return value === null || value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
+/** A role's limit: absent when not given, null (no limit) for -1, else the value. */
+function roleLimit<K extends string>(key: K, value: number | null): Partial<Record<K, number | null>> {
+  if (value === null) return {};
+  return { [key]: value < 0 ? null : value } as Record<K, number | null>;
+}
+
 async function notifyModlog(ctx: CommandContext, guildId: string, text: string): Promise<void> {
   const channel = ctx.store.settings.effective(guildId, []).modLogChannelId;
   if (channel) await ctx.postToChannel(channel, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
@@ -132,8 +138,8 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const models = o.getString('models');
       const rule = {
         roleId: role.id,
-        ...optional('dailyImages', budget(o.getInteger('daily_images'))),
-        ...optional('dailyBudgetUsd', budget(o.getNumber('daily_budget'))),
+        ...roleLimit('dailyImages', o.getInteger('daily_images')),
+        ...roleLimit('dailyBudgetUsd', o.getNumber('daily_budget')),
         ...optional('maxVariants', o.getInteger('max_variants')),
         ...optional('cooldownSeconds', o.getInteger('cooldown_seconds')),
         ...(models === null || models.trim().toLowerCase() === 'all' ? {} : { allowedModels: models.split(',').map((m) => m.trim()).filter(Boolean).map((id) => knownModel(ctx, id)) }),

@@ -28,8 +28,8 @@ export function renderSettings(effective: EffectiveSettings, channelOverrides: S
     ...effective.roleRules.map(
       (r) =>
         `**Rule for <@&${r.roleId}>:** ${[
-          r.dailyImages !== undefined ? `${r.dailyImages} images a day` : '',
-          r.dailyBudgetUsd !== undefined ? `${formatUsd(r.dailyBudgetUsd)} a day` : '',
+          r.dailyImages === null ? 'no image limit' : r.dailyImages !== undefined ? `${r.dailyImages} images a day` : '',
+          r.dailyBudgetUsd === null ? 'no budget limit' : r.dailyBudgetUsd !== undefined ? `${formatUsd(r.dailyBudgetUsd)} a day` : '',
           r.maxVariants !== undefined ? `up to ${r.maxVariants} variants` : '',
           r.cooldownSeconds !== undefined ? `${r.cooldownSeconds} s cooldown` : '',
           r.allowedModels ? `models ${r.allowedModels.map((m) => `\`${m}\``).join(', ')}` : '',

@@ -90,7 +90,7 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
   if (res.statusCode !== 200) {
     await res.body.dump().catch(() => undefined);
     if (res.statusCode === 404 || res.statusCode === 403 || res.statusCode === 410) {
-      throw new UserError('The image is no longer on Discord (its link has expired or the message was deleted). Run `/imagine` again with the same seed.');
+      throw new UserError('The image is no longer on Discord (its link has expired or the message was deleted). Post the image again and use that one.');
     }
     throw new UserError(`Discord answered ${res.statusCode} when the bot downloaded the image. Try again in a minute.`);
   }

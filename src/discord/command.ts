@@ -36,6 +36,8 @@ export interface CommandContext {
   postToChannel(channelId: string, content: string): Promise<void>;
   /** Posts a message with files as the bot in a channel: the way out when an interaction token has expired. */
   sendChannelMessage(channelId: string, message: ChannelMessage): Promise<{ id: string }>;
+  /** Edits one of the bot's own messages by its channel (a placeholder whose interaction token expired). */
+  editChannelMessage(channelId: string, messageId: string, message: { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] }): Promise<void>;
   /** Deletes one of the bot's own messages (a placeholder left behind after its token expired). */
   deleteChannelMessage(channelId: string, messageId: string): Promise<void>;
   /** Edits an interaction's original reply by its token, without the interaction object (after a restart). */

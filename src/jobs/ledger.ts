@@ -29,6 +29,8 @@ export interface AdmissionRequest {
   /** How many images the job may deliver, held against the member's daily count. */
   reserveImages?: number;
   rules: ServerRules;
+  /** Asked in a DM or group DM (ALLOW_DMS), rather than in a server without the bot. */
+  inDm?: boolean;
 }
 
 export interface Ledger {
@@ -56,7 +58,7 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
     const operator: BudgetLine = { scope: 'operator', budgetUsd: limits.dailyBudgetUsd, spentUsd: usage.allSpent(now) + jobs.reservedByAll() };
     const userSpent = usage.userSpent(guildId, userId, now) + jobs.reservedByUser(guildId, userId);
     if (guildId === null) {
-      if (!limits.allowDms) return new AdmissionRefused('dms', 'This bot does not take requests in direct messages. Use it in a server it is in.');
+      if (!limits.allowDms && request.inDm !== false) return new AdmissionRefused('dms', 'This bot does not take requests in direct messages. Use it in a server it is in.');
       const cooldown = findCooldownRefusal(limits.dmCooldownSeconds, generations.lastStartedAt(null, userId), now, 'operator');
       if (cooldown) return cooldown;
       return findBudgetRefusal(request.reserveUsd, [{ scope: 'dm', budgetUsd: limits.dmDailyBudgetUsd, spentUsd: userSpent }, operator], now);

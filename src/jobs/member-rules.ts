@@ -34,8 +34,8 @@ export function memberRules(settings: EffectiveSettings, roleIds: readonly strin
   const held = settings.roleRules.filter((r) => roleIds.includes(r.roleId));
   if (held.length === 0) return base;
   const applied = held.map((r: RoleRule) => ({
-    dailyImages: r.dailyImages ?? base.dailyImages,
-    dailyBudgetUsd: r.dailyBudgetUsd ?? base.dailyBudgetUsd,
+    dailyImages: r.dailyImages === null ? undefined : (r.dailyImages ?? base.dailyImages),
+    dailyBudgetUsd: r.dailyBudgetUsd === null ? undefined : (r.dailyBudgetUsd ?? base.dailyBudgetUsd),
     maxVariants: r.maxVariants ?? base.maxVariants,
     allowedModels: r.allowedModels ?? base.allowedModels,
     cooldownSeconds: r.cooldownSeconds ?? base.cooldownSeconds,

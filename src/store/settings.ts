@@ -11,8 +11,9 @@ const snowflake = z.string().regex(/^\d{17,20}$/);
 /** Limits for the members holding one role; anything unset is unlimited for them. */
 export const roleRuleSchema = z.object({
   roleId: snowflake,
-  dailyImages: z.number().int().min(0).optional(),
-  dailyBudgetUsd: z.number().min(0).optional(),
+  /** null: no limit for this role, whatever the server's own limit is. */
+  dailyImages: z.number().int().min(0).nullable().optional(),
+  dailyBudgetUsd: z.number().min(0).nullable().optional(),
   maxVariants: z.number().int().min(1).max(4).optional(),
   /** Empty or unset: every model. */
   allowedModels: z.array(z.string().min(1)).optional(),

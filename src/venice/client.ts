@@ -248,8 +248,10 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
         try {
           res = await once(method, path, body, signal);
         } catch (err) {
-          // Never reached Venice: the turn is given back. Sent and lost: it counts, as a failure.
+          // Never reached Venice: the turn is given back. Abandoned by its requester: no verdict on
+          // Venice (so cancels cannot trip the failure guard). Sent and lost: a failure.
           if (err instanceof VeniceError && err.kind === 'network') limiter?.cancel();
+          else if (signal?.aborted) limiter?.release();
           else limiter?.observe(0, {});
           throw err;
         }

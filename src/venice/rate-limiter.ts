@@ -181,8 +181,15 @@ export class VeniceRateLimiter {
       const retryAfter = serverWaitMs({ retryAfter: first(headers['retry-after']) }, now);
       this.#pause(Math.min(retryAfter ?? resetWait ?? 1_000, MAX_PAUSE_MS));
       // After the pause Venice's word is "try again": the count of this window starts afresh.
-      if (retryAfter !== undefined) this.#remaining = this.#limit;
+      // Only where a window is known: a count with no reset to refill it would stall every job.
+      if (retryAfter !== undefined) this.#remaining = this.#resetAt > now ? this.#limit : undefined;
     }
+    this.#notify();
+  }
+
+  /** A request let through ended without an answer that says anything about Venice (its requester gave up). */
+  release(): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#notify();
   }
 
@@ -200,6 +207,8 @@ export class VeniceRateLimiter {
   /** What this window has left, or undefined while the limit is not known. */
   #windowRemaining(now: number): number | undefined {
     if (this.#limit === undefined && this.#remaining === undefined) return undefined;
+    // A count without a window that ends is no plan: Venice has not said when it refills.
+    if (this.#resetAt === 0) return undefined;
     if (this.#resetAt > 0 && now >= this.#resetAt) {
       // The window rolled over without an answer to tell us: a fresh one, less what is in flight.
       this.#resetAt += Math.ceil((now - this.#resetAt + 1) / this.#windowMs) * this.#windowMs;

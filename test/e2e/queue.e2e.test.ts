@@ -71,11 +71,16 @@ describe('the fair queue', () => {
     expect(((await stranger.callback()).json as { data: { content: string } }).data.content).toMatch(/Only the person who asked/);
 
     const press = await h.discord.button(cancelId, { id: '1' }, { user: 'bob' });
-    const update = (await press.callback()).json as { type: number; data: { content: string; components: unknown[] } };
+    const pressed = await press.callback();
+    const update = pressed.json as { type: number; data: { content: string; components: unknown[] } };
     expect(update.type).toBe(7);
     expect(update.data.content).toMatch(/Cancelled/);
     await resultEdit(first);
     expect(h.venice.generateRequests().map((r) => (r.body as GenerateImageBody).prompt)).toEqual(['slow one']);
+    // No queue update comes back after the cancel (a trailing position edit would bring back the button).
+    await new Promise((r) => setTimeout(r, 3_500));
+    const afterCancel = second.requests().filter((r) => r.method === 'PATCH' && r.at > pressed.at && /In the queue/.test(json(r).content ?? ''));
+    expect(afterCancel).toEqual([]);
   });
 });
 

@@ -98,7 +98,7 @@ describe('downloading an attachment', () => {
       res.end('Not found');
     };
     const err = await refusal(downloadAttachment(urlOf('/gone.png'), { extraHosts: [host] }));
-    expect(err.message).toBe('The image is no longer on Discord (its link has expired or the message was deleted). Run `/imagine` again with the same seed.');
+    expect(err.message).toBe('The image is no longer on Discord (its link has expired or the message was deleted). Post the image again and use that one.');
   });
 
   it('reports a server error as something to try again', async () => {

@@ -44,6 +44,11 @@ describe('rules by role', () => {
     expect(memberRules(open, [ARTISTS, PATRONS]).dailyImages).toBeUndefined();
   });
 
+  it('lifts a limit for a role whose rule says -1 (stored as null), whatever the server’s own limit', () => {
+    const vip = { ...settings, roleRules: [{ roleId: ARTISTS, dailyImages: null, dailyBudgetUsd: null }] };
+    expect(memberRules(vip, [ARTISTS])).toMatchObject({ dailyImages: undefined, dailyBudgetUsd: undefined, maxVariants: 1 });
+  });
+
   it('blocks by member id or by role', () => {
     expect(isBlocked(settings, '200000000000000009', [])).toBe(true);
     expect(isBlocked(settings, '200000000000000001', [MUTED])).toBe(true);

@@ -167,6 +167,27 @@ describe('the Venice client behind a rate limiter', () => {
     expect(limiter.etaMs(21)).toBe(10_000 + 60_000);
   });
 
+  it('never stalls on a count that no reset time will refill', async () => {
+    const limiter = new VeniceRateLimiter();
+    // An endpoint that names its limit but no reset time, then refuses once with Retry-After.
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '1' });
+    limiter.observe(429, { 'retry-after': '0', 'x-ratelimit-limit-requests': '2' });
+    for (let n = 0; n < 5; n++) {
+      await limiter.acquire();
+      limiter.observe(200, { 'x-ratelimit-limit-requests': '2' });
+    }
+    expect(limiter.capacity()).toBeGreaterThan(0);
+  });
+
+  it('does not count a request its requester abandoned as a Venice failure', () => {
+    const now = Date.now();
+    const limiter = new VeniceRateLimiter(() => now);
+    limiter.observe(200, {});
+    for (let n = 0; n < 30; n++) limiter.release();
+    expect(limiter.waitMs()).toBe(0);
+    expect(limiter.stats().failureGuardPauses).toBe(0);
+  });
+
   it('pauses everyone before failed answers reach Venice’s 30-second block', () => {
     const now = Date.now();
     const limiter = new VeniceRateLimiter(() => now);
