@@ -238,8 +238,9 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       let failure: VeniceError;
       try {
         // Waiting for Venice's window is a place in line, however long: no error for it.
+        let seq: number | undefined;
         if (limiter) {
-          await whileAlive(signal ? [signal] : [], (held) => limiter.acquire(held)).catch((err: unknown) => {
+          seq = await whileAlive(signal ? [signal] : [], (held) => limiter.acquire(held)).catch((err: unknown) => {
             if (signal?.aborted || !lifetime.signal.aborted) throw err;
             throw new VeniceError('network', `the Venice client was shut down before ${method} ${path} was sent`, { cause: err });
           });
@@ -255,7 +256,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
           else limiter?.observe(0, {});
           throw err;
         }
-        limiter?.observe(res.status, res.headers);
+        limiter?.observe(res.status, res.headers, seq);
         if (res.status >= 200 && res.status < 300) return res;
         failure = errorFrom(res, path);
       } catch (err) {

@@ -18,7 +18,7 @@ const FAILURE_WINDOW_MS = 30_000;
 const FAILURE_GUARD = 15;
 
 interface Waiter {
-  resolve(): void;
+  resolve(seq: number): void;
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -49,6 +49,8 @@ export class VeniceRateLimiter {
   /** Requests this window still has, by our own count and Venice's (the lower of the two). */
   #remaining: number | undefined;
   #resetAt = 0;
+  /** The last window end Venice itself announced (#resetAt may be our own guess past it). */
+  #veniceResetAt = 0;
   #windowMs = DEFAULT_WINDOW_MS;
   #pausedUntil = 0;
   #inFlight = 0;
@@ -118,14 +120,14 @@ export class VeniceRateLimiter {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Waits for this request's turn, then counts it as sent. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for this request's turn, then counts it as sent. Resolves with the request's place
+   * in the order of sends, which `observe` uses to tell how many went out after it.
+   */
+  acquire(signal?: AbortSignal): Promise<number> {
     signal?.throwIfAborted();
-    if (this.#waiters.length === 0 && this.#canSendNow()) {
-      this.#take();
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
+    if (this.#waiters.length === 0 && this.#canSendNow()) return Promise.resolve(this.#take());
+    return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
@@ -141,9 +143,14 @@ export class VeniceRateLimiter {
     });
   }
 
-  /** Learns from an answer (any status) to a request that `acquire` let through. */
-  observe(status: number, headers: Headers): void {
+  /**
+   * Learns from an answer (any status) to a request that `acquire` let through; `seq` is what
+   * its `acquire` resolved with. Venice's remaining count is as of that request's arrival, so
+   * the requests sent after it are taken off: never more than the window has.
+   */
+  observe(status: number, headers: Headers, seq?: number): void {
     const now = this.#now();
+    const sentAfter = seq === undefined ? 0 : Math.max(0, this.#sent - seq);
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#learned = true;
     const limit = Number(first(headers['x-ratelimit-limit-requests']));
@@ -153,14 +160,17 @@ export class VeniceRateLimiter {
     // A reset far in the future is a clock problem, not a plan: do not stall on it.
     if (resetWait !== undefined && resetWait <= MAX_PAUSE_MS) {
       const resetAt = now + resetWait;
-      // A later window, or a refusal that says when to come back: Venice's latest word wins.
-      if (resetAt > this.#resetAt || (status === 429 && resetAt !== this.#resetAt)) {
-        // A new window: its length is learned from the step between resets.
-        if (this.#resetAt > 0 && resetAt > this.#resetAt && resetAt - this.#resetAt <= MAX_PAUSE_MS) this.#windowMs = resetAt - this.#resetAt;
+      const estimate = Number.isFinite(remaining) ? Math.max(0, remaining - sentAfter) : undefined;
+      // A window Venice had not announced before (whatever we guessed), or a refusal that says
+      // when to come back: Venice's word on when the window ends wins over our guess.
+      if (resetAt > this.#veniceResetAt || (status === 429 && resetAt !== this.#resetAt)) {
+        // Its length is learned from the step between two of Venice's own resets, never from a guess.
+        if (this.#veniceResetAt > 0 && resetAt > this.#veniceResetAt && resetAt - this.#veniceResetAt <= MAX_PAUSE_MS) this.#windowMs = resetAt - this.#veniceResetAt;
+        this.#veniceResetAt = Math.max(this.#veniceResetAt, resetAt);
         this.#resetAt = resetAt;
-        this.#remaining = Number.isFinite(remaining) ? remaining : undefined;
-      } else if (Number.isFinite(remaining)) {
-        this.#remaining = Math.min(this.#remaining ?? remaining, remaining);
+        this.#remaining = estimate;
+      } else if (resetAt === this.#veniceResetAt && estimate !== undefined) {
+        this.#remaining = Math.min(this.#remaining ?? estimate, estimate);
       }
     } else if (resetWait !== undefined) {
       // A reset far in the future is a clock problem: the count that goes with it is not trusted either.
@@ -226,10 +236,11 @@ export class VeniceRateLimiter {
     return left > 0;
   }
 
-  #take(): void {
+  #take(): number {
     this.#inFlight++;
     this.#sent++;
     if (this.#remaining !== undefined) this.#remaining--;
+    return this.#sent;
   }
 
   /** Lets waiting requests go while there is room, first come first served. */
@@ -237,8 +248,7 @@ export class VeniceRateLimiter {
     while (this.#waiters.length > 0 && this.#canSendNow()) {
       const waiter = this.#waiters.shift()!;
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
-      this.#take();
-      waiter.resolve();
+      waiter.resolve(this.#take());
     }
     this.#schedule();
   }

@@ -39,11 +39,11 @@ describe('pacing requests by what Venice says is left', () => {
 
   it('lets a request go at once when Venice has said nothing about limits', async () => {
     expect(limiter.waitMs()).toBe(0);
-    await expect(limiter.acquire()).resolves.toBeUndefined();
+    await expect(limiter.acquire()).resolves.toBe(1);
 
     limiter.observe(200, {});
     expect(limiter.waitMs()).toBe(0);
-    await expect(limiter.acquire()).resolves.toBeUndefined();
+    await expect(limiter.acquire()).resolves.toBe(2);
   });
 
   it('holds the next request until the reset when no requests are left (reset in Unix ms)', async () => {
@@ -95,7 +95,7 @@ describe('pacing requests by what Venice says is left', () => {
     limiter.observe(200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 10 * 60_000) });
 
     expect(limiter.waitMs()).toBe(0);
-    await expect(limiter.acquire()).resolves.toBeUndefined();
+    await expect(limiter.acquire()).resolves.toBeTypeOf('number');
   });
 
   it('never pauses longer than 65 s after a 429, whatever the reset says', () => {
@@ -165,6 +165,38 @@ describe('the Venice client behind a rate limiter', () => {
     expect(limiter.etaMs(1)).toBe(10_000);
     expect(limiter.etaMs(20)).toBe(10_000);
     expect(limiter.etaMs(21)).toBe(10_000 + 60_000);
+  });
+
+  it('follows a window shorter than a minute into its next window instead of waiting out a guess', async () => {
+    let now = T0;
+    const limiter = new VeniceRateLimiter(() => now);
+    const headers = (remaining: number, reset: number) => ({ 'x-ratelimit-limit-requests': '5', 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': String(T0 + reset) });
+    // Window 1 ends at +3 s: five requests, each answered with what was left at its arrival.
+    const first = await limiter.acquire();
+    limiter.observe(200, headers(4, 3_000), first);
+    const seqs = [];
+    for (let n = 0; n < 4; n++) seqs.push(await limiter.acquire());
+    expect(limiter.capacity()).toBe(0);
+    for (const [i, seq] of seqs.entries()) limiter.observe(200, headers(3 - i, 3_000), seq);
+    // Past Venice's reset: a fresh window by our own count, then Venice's own reset (+6 s) corrects the guess.
+    now = T0 + 3_001;
+    expect(limiter.capacity()).toBe(5);
+    const next = await limiter.acquire();
+    limiter.observe(200, headers(4, 6_000), next);
+    now = T0 + 6_001;
+    expect(limiter.capacity()).toBe(5);
+  });
+
+  it('never believes a window has more left than Venice said minus what was sent since', async () => {
+    const now = T0;
+    const limiter = new VeniceRateLimiter(() => now);
+    const first = await limiter.acquire();
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '19', 'x-ratelimit-reset-requests': String(now + 60_000) }, first);
+    const sent = [];
+    for (let n = 0; n < 19; n++) sent.push(await limiter.acquire());
+    // The answer to the first of these says 18 were left when it arrived; 18 more went out after it.
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '18', 'x-ratelimit-reset-requests': String(now + 60_023) }, sent[0]);
+    expect(limiter.capacity()).toBe(0);
   });
 
   it('never stalls on a count that no reset time will refill', async () => {
