@@ -39,6 +39,8 @@ export class DiscordTap {
   errors = 0;
   /** Requests whose body failed the fake's Discord OpenAPI validation. */
   invalid = 0;
+  /** Every request the bot made (the bench's clean-up excluded): callbacks, edits, follow-ups. */
+  requests = 0;
   private readonly acks = new Map<string, Ack>();
   private readonly ends = new Map<string, JobEnd>();
   private readonly ackWaiters = new Map<string, Waiter<Ack>>();
@@ -157,6 +159,7 @@ export class DiscordTap {
 
   private observe(r: RecordedRequest): void {
     if (r.headers[CLEANUP_HEADER] !== undefined) return;
+    this.requests += 1;
     if (r.status >= 400) this.errors += 1;
     if (r.invalid !== undefined) this.invalid += 1;
     const callback = r.method === 'POST' ? CALLBACK.exec(r.path) : null;

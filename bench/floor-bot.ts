@@ -82,6 +82,11 @@ export async function startFloorBot(config: FloorConfig): Promise<FloorBot> {
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+    if (res.statusCode !== 200) {
+      // No retry, as no pacing: the floor shows what Venice's limit does to a bot that has neither.
+      await res.body.dump();
+      throw new Error(`Venice answered ${res.statusCode}`);
+    }
     const { images } = (await res.body.json()) as { images: string[] };
     const files = images.map((b64, i) => ({ attachment: Buffer.from(b64, 'base64'), name: `image-${i + 1}.${format}` }));
     await interaction.editReply({ files });
@@ -89,7 +94,8 @@ export async function startFloorBot(config: FloorConfig): Promise<FloorBot> {
 
   client.on(Events.InteractionCreate, (interaction) => {
     onInteraction(interaction).catch((err: unknown) => {
-      console.error('floor bot: interaction failed', err);
+      // One line: under Venice's limit the floor fails most of a burst, and a stack per job drowns the progress.
+      console.error(`floor bot: interaction failed: ${err instanceof Error ? err.message : String(err)}`);
       // Said once, privately: the bench then counts a failed job instead of waiting for images.
       if (interaction.isChatInputCommand() && interaction.deferred) {
         interaction.followUp({ content: 'failed', flags: MessageFlags.Ephemeral }).catch(() => undefined);

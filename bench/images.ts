@@ -5,7 +5,9 @@ export type BenchFormat = 'webp' | 'png';
 export interface RealisticImage {
   format: BenchFormat;
   bytes: number;
-  /** What Venice puts in `images[]`. */
+  /** The file itself: what Venice sends as the body of a binary (`return_binary`) answer. */
+  data: Buffer;
+  /** What Venice puts in `images[]` of a JSON answer. */
   base64: string;
 }
 
@@ -46,7 +48,7 @@ export async function renderRealisticImages(): Promise<Record<BenchFormat, Reali
     sharp(renderPixels(0, 0), raw).png().toBuffer(),
   ]);
   return {
-    webp: { format: 'webp', bytes: webp.length, base64: webp.toString('base64') },
-    png: { format: 'png', bytes: png.length, base64: png.toString('base64') },
+    webp: { format: 'webp', bytes: webp.length, data: webp, base64: webp.toString('base64') },
+    png: { format: 'png', bytes: png.length, data: png, base64: png.toString('base64') },
   };
 }

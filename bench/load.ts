@@ -32,6 +32,8 @@ export interface JobResult {
   sentAt: number;
   /** When the images (or the error) reached the fake Discord; NaN when the job never ended. */
   endAt: number;
+  /** Images posted (0 when the job failed): fewer than asked when a variant failed. */
+  files: number;
 }
 
 export interface StartedJob {
@@ -51,11 +53,11 @@ export async function startJob(rig: Rig, user: number, spec: JobSpec, timeoutMs 
   const result = Promise.all([ack, rig.tap.end(handle.token, timeoutMs)]).then(
     ([ackMs, end]): JobResult => {
       rig.tap.cleanUp(handle.token);
-      return { ackMs, ok: end.ok, sentAt, endAt: end.at };
+      return { ackMs, ok: end.ok, sentAt, endAt: end.at, files: end.ok ? end.files : 0 };
     },
     (): JobResult => {
       rig.tap.cleanUp(handle.token);
-      return { ackMs: Number.NaN, ok: false, sentAt, endAt: Number.NaN };
+      return { ackMs: Number.NaN, ok: false, sentAt, endAt: Number.NaN, files: 0 };
     },
   );
   return { ackMs: ack, result };

@@ -1,5 +1,5 @@
 import { cpus, release, totalmem, type as osType } from 'node:os';
-import type { InFlightFigures, LatencyFigures, LeakFigures, PeakFigures, PerBot, ThroughputFigures } from './scenarios.js';
+import type { InFlightFigures, LatencyFigures, LeakFigures, PacedFigures, PeakFigures, PerBot, ThroughputFigures } from './scenarios.js';
 import { MB, type Percentiles } from './stats.js';
 
 export interface Machine {
@@ -47,15 +47,19 @@ function latencyCells(ours: Percentiles, floor: Percentiles): Pick<Row, 'ours' |
   };
 }
 
-const ACK_TARGET_MS = 5;
+// The targets of the issue "To the limit" where it sets one, else those of the first bench issue.
 const ACK_TARGET_RATIO = 1.2;
 const AUTOCOMPLETE_TARGET_MS = 5;
 const THROUGHPUT_TARGET_RATIO = 0.8;
-const PEAK_TARGET_BYTES = 200 * MB;
-const LAG_TARGET_MS = 20;
+const PEAK_TARGET_BYTES = 150 * MB;
+/** At 100 users; lighter loads keep the first issue's 20 ms. */
+const LAG_TARGET_MS = 10;
+const LAG_TARGET_LIGHT_MS = 20;
+const LAG_TARGET_USERS = 100;
 /** Growth within this much of RSS is noise: allocator arenas and JIT code settle, they do not leak. */
 const LEAK_NOISE_BYTES = 10 * MB;
-const LEAK_NOISE_SHARE = 0.05;
+/** Images delivered in every full window of the paced burst, as a share of Venice's limit. */
+const PACED_TARGET_SHARE = 0.95;
 
 export function latencyRows(idle: PerBot<LatencyFigures> | undefined, busy: PerBot<InFlightFigures> | undefined, jobsInFlight: number): Row[] {
   const rows: Row[] = [];
@@ -68,7 +72,7 @@ export function latencyRows(idle: PerBot<LatencyFigures> | undefined, busy: PerB
       rows.push({ scenario, figure, condition: busyLabel, ...latencyCells(o, f), target, met: check ? met(check(o, f)) : '' });
     }
   };
-  add('1', 'ack p50 / p99 (ms)', (f) => f.ack, `p99 < ${ACK_TARGET_MS} ms and <= ${ACK_TARGET_RATIO}x floor`, (o, f) => o.p99 < ACK_TARGET_MS && o.p99 <= ACK_TARGET_RATIO * f.p99);
+  add('1', 'ack p50 / p99 (ms)', (f) => f.ack, `p99 <= ${ACK_TARGET_RATIO}x floor`, (o, f) => o.p99 <= ACK_TARGET_RATIO * f.p99);
   add('2', 'autocomplete `model` p50 / p99 (ms)', (f) => f.model, `p99 < ${AUTOCOMPLETE_TARGET_MS} ms`, (o) => o.p99 < AUTOCOMPLETE_TARGET_MS);
   add('2', 'autocomplete `style` p50 / p99 (ms)', (f) => f.style, `p99 < ${AUTOCOMPLETE_TARGET_MS} ms`, (o) => o.p99 < AUTOCOMPLETE_TARGET_MS);
   return rows;
@@ -101,6 +105,7 @@ export function throughputRows(runs: readonly PerBot<ThroughputFigures>[]): Row[
     });
   }
   for (const r of runs) {
+    const target = r.ours.users >= LAG_TARGET_USERS ? LAG_TARGET_MS : LAG_TARGET_LIGHT_MS;
     rows.push({
       scenario: '5',
       figure: 'event-loop lag p99 / max (ms)',
@@ -108,8 +113,20 @@ export function throughputRows(runs: readonly PerBot<ThroughputFigures>[]): Row[
       ours: pair(ms(r.ours.lagP99), ms(r.ours.lagMax)),
       floor: pair(ms(r.floor.lagP99), ms(r.floor.lagMax)),
       ratio: ratio(r.ours.lagP99, r.floor.lagP99),
-      target: `p99 < ${LAG_TARGET_MS} ms`,
-      met: met(r.ours.lagP99 < LAG_TARGET_MS),
+      target: `p99 < ${target} ms`,
+      met: met(r.ours.lagP99 < target),
+    });
+  }
+  for (const r of runs) {
+    rows.push({
+      scenario: '3',
+      figure: 'requests to Discord per job',
+      condition: loadLabel(r.ours),
+      ours: r.ours.discordRequestsPerJob.toFixed(1),
+      floor: r.floor.discordRequestsPerJob.toFixed(1),
+      ratio: ratio(r.ours.discordRequestsPerJob, r.floor.discordRequestsPerJob),
+      target: '',
+      met: '',
     });
   }
   for (const r of runs) {
@@ -168,19 +185,108 @@ export function memoryRows(peak: PerBot<PeakFigures> | undefined, leak: PerBot<L
       rows.push({ scenario: '4', figure: 'RSS', condition, ours: cell(o0, o1, (c) => c.rss), floor: cell(f0, f1, (c) => c.rss), ratio: '', target: '', met: '' });
       rows.push({ scenario: '4', figure: 'JS heap used', condition, ours: cell(o0, o1, (c) => c.heapUsed), floor: cell(f0, f1, (c) => c.heapUsed), ratio: '', target: '', met: '' });
       const growth = o1.rss - o0.rss;
-      const noise = Math.max(LEAK_NOISE_BYTES, LEAK_NOISE_SHARE * o0.rss);
+      const noise = LEAK_NOISE_BYTES;
       const signed = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${(bytes / MB).toFixed(1)} MB`;
+      // One checkpoint (the time budget ran out after the first) compares a reading with itself.
+      const growthCell = (a: typeof o0, b: typeof o0): string =>
+        b.jobs > a.jobs ? pair(signed(b.rss - a.rss), signed(b.heapUsed - a.heapUsed)) : 'n/a (one checkpoint)';
       rows.push({
         scenario: '4',
         figure: 'RSS growth / heap growth',
         condition: `ours ${span(o0, o1)}, floor ${span(f0, f1)}`,
-        ours: pair(signed(growth), signed(o1.heapUsed - o0.heapUsed)),
-        floor: pair(signed(f1.rss - f0.rss), signed(f1.heapUsed - f0.heapUsed)),
+        ours: growthCell(o0, o1),
+        floor: growthCell(f0, f1),
         ratio: '',
         target: `RSS growth <= ${signed(noise)} (noise)`,
-        met: met(growth <= noise),
+        met: o1.jobs > o0.jobs ? met(growth <= noise) : 'n/a',
       });
     }
+  }
+  return rows;
+}
+
+/** The ratio of the emptiest and the mean window to the limit, with the number of windows. */
+export function windowShares(counts: readonly number[], limit: number): { min: number; mean: number; n: number } {
+  if (counts.length === 0 || limit <= 0) return { min: Number.NaN, mean: Number.NaN, n: counts.length };
+  return { min: Math.min(...counts) / limit, mean: counts.reduce((a, b) => a + b, 0) / counts.length / limit, n: counts.length };
+}
+
+/** Short: the time scale, delays and lockout go in a note under the table. */
+function pacedLabel(f: PacedFigures): string {
+  return `${f.jobs} users x ${f.spec.variants}x ${f.spec.format}, ${f.limit} a window`;
+}
+
+export function pacedRows(runs: readonly PerBot<PacedFigures>[]): Row[] {
+  const rows: Row[] = [];
+  const shares = (f: PacedFigures): string => {
+    const w = windowShares(f.delivered, f.limit);
+    return w.n === 0 ? 'n/a (0 full windows)' : `${w.min.toFixed(2)} / ${w.mean.toFixed(2)} (${w.n} windows)`;
+  };
+  for (const r of runs) {
+    const label = pacedLabel(r.ours);
+    const share = windowShares(r.ours.delivered, r.ours.limit);
+    rows.push({
+      scenario: '6',
+      figure: 'images to Discord per window / limit, min / mean',
+      condition: label,
+      ours: shares(r.ours),
+      floor: shares(r.floor),
+      ratio: '',
+      target: `>= ${PACED_TARGET_SHARE} in every window`,
+      met: met(share.n > 0 && share.min >= PACED_TARGET_SHARE),
+    });
+    const windows = (f: PacedFigures): string => `${(f.elapsedMs / 1000).toFixed(1)} s = ${(f.elapsedMs / f.windowWallMs).toFixed(1)} windows${f.cut ? ' (cut)' : ''}`;
+    const ideal = (f: PacedFigures): string => (f.imagesAsked / f.limit).toFixed(1);
+    rows.push({
+      scenario: '6',
+      figure: 'images delivered / asked; burst took',
+      condition: `${label} (at the limit: ${ideal(r.ours)} windows)`,
+      ours: `${r.ours.imagesDelivered} / ${r.ours.imagesAsked}; ${windows(r.ours)}`,
+      floor: `${r.floor.imagesDelivered} / ${r.floor.imagesAsked}; ${windows(r.floor)}`,
+      ratio: '',
+      target: '',
+      met: '',
+    });
+    const refusals = (f: PacedFigures): string => `${f.rateLimited} / ${f.blocked} (${f.lockouts})`;
+    rows.push({
+      scenario: '6',
+      figure: "Venice's 429s: over the limit / locked out (lockouts)",
+      condition: label,
+      ours: refusals(r.ours),
+      floor: refusals(r.floor),
+      ratio: '',
+      target: '0',
+      met: met(r.ours.rateLimited + r.ours.blocked === 0),
+    });
+    const failures = (f: PacedFigures): string => `${f.jobsFailed} / ${f.jobsShort} / ${f.unfinished}`;
+    rows.push({
+      scenario: '6',
+      figure: 'jobs failed / short of images / unfinished',
+      condition: label,
+      ours: failures(r.ours),
+      floor: failures(r.floor),
+      ratio: '',
+      target: '0 / 0 / 0',
+      met: met(r.ours.jobsFailed + r.ours.jobsShort + r.ours.unfinished === 0),
+    });
+    rows.push({
+      scenario: '6',
+      figure: 'event-loop lag p99 / max (ms)',
+      condition: label,
+      ours: pair(ms(r.ours.lagP99), ms(r.ours.lagMax)),
+      floor: pair(ms(r.floor.lagP99), ms(r.floor.lagMax)),
+      ratio: ratio(r.ours.lagP99, r.floor.lagP99),
+      target: `p99 < ${LAG_TARGET_MS} ms`,
+      met: met(r.ours.lagP99 < LAG_TARGET_MS),
+    });
+    rows.push({
+      scenario: '6',
+      figure: "ack p50 / p99 of the burst's defers (ms)",
+      condition: label,
+      ...latencyCells(r.ours.ack, r.floor.ack),
+      target: '',
+      met: '',
+    });
   }
   return rows;
 }

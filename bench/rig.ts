@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeDiscord, type FakeDiscord } from '../test/support/discord/fake-discord.js';
-import { startVeniceSimulator, type VeniceSimulator } from '../test/support/venice/simulator.js';
+import { startVeniceSimulator, type VeniceSimulator, type VeniceSimulatorOptions } from '../test/support/venice/simulator.js';
 import { BotChild } from './bot-child.js';
 import { DiscordTap } from './discord-tap.js';
 import type { BenchFormat, RealisticImage } from './images.js';
@@ -32,13 +32,18 @@ export interface RigOptions {
   botProcess: string;
   /** More environment for the bot (e.g. MAX_CONCURRENT_JOBS=8), over the bench's own. */
   extraEnv?: Record<string, string>;
+  /**
+   * The simulator's options for a scenario that measures Venice's pacing (a real limit, time
+   * scaled, ranged delays, the lockout), in place of the bench's unlimited, instant Venice.
+   */
+  venice?: VeniceSimulatorOptions;
 }
 
 export async function startRig(kind: BotKind, options: RigOptions): Promise<Rig> {
   const discord = await startFakeDiscord({ now: hiresNow });
-  // Venice's per-account rate limit is not ours to measure; the simulator's headers would
-  // otherwise report 20 requests a minute, and our bot paces itself by them.
-  const venice = await startVeniceSimulator({ inferenceDelayMs: 0, rateLimitPerMinute: 1_000_000_000 });
+  // Outside the paced scenario Venice's rate limit is not what is measured: lifted, so that
+  // our bot, which paces itself by the limit in the headers, is not held to 20 a minute.
+  const venice = await startVeniceSimulator(options.venice ?? { inferenceDelayMs: 0, rateLimitPerMinute: 1_000_000_000 });
   let proxy: VeniceProxy | undefined;
   let tap: DiscordTap | undefined;
   // A fresh database per bot: nothing from an earlier run (or another bot) is read back.

@@ -3,26 +3,31 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { VeniceSimulatorOptions } from '../test/support/venice/simulator.js';
 import { buildBots } from './build.js';
 import { renderRealisticImages, type BenchFormat, type RealisticImage } from './images.js';
 import type { JobSpec } from './load.js';
 import { heapGrowth } from './heap.js';
 import { formatProfile, summariseCpuProfile } from './profile.js';
 import type { BotKind } from './protocol.js';
-import { describeMachine, formatTable, latencyRows, memoryRows, throughputRows } from './report.js';
+import { describeMachine, formatTable, latencyRows, memoryRows, pacedRows, throughputRows, windowShares } from './report.js';
 import { hiresNow, startRig } from './rig.js';
 import {
   measureIdleLatency,
   measureInFlightLatency,
   measureLeak,
+  measurePaced,
   measurePeakMemory,
   measureThroughput,
+  pacedVenice,
   type IdlePlan,
   type InFlightFigures,
   type InFlightPlan,
   type LatencyFigures,
   type LeakFigures,
   type LeakPlan,
+  type PacedFigures,
+  type PacedPlan,
   type Pair,
   type PeakFigures,
   type PeakPlan,
@@ -54,11 +59,33 @@ interface Plan {
   throughputWindow: Pick<ThroughputPlan, 'rounds' | 'warmupMs' | 'windowMs'>;
   peak: PeakPlan;
   leak: LeakPlan;
+  /** One run each, with fresh bots: a pacer must learn the limit from Venice, not carry the last one. */
+  paced: PacedPlan[];
   /** Start fresh bots for the memory scenarios, so earlier load does not show in their RSS. */
   freshBotsForMemory: boolean;
 }
 
 const webp4: JobSpec = { variants: 4, format: 'webp' };
+
+/**
+ * Venice's minute, time-scaled: the issue's scenario. 2-6 s of inference and the lockout (more
+ * than 20 failures in 30 s block the key for 30 s) are Venice's; all of it runs at `timeScale`.
+ */
+function pacedPlan(limit: number, jobs: number, timeScale: number): PacedPlan {
+  const windowMs = 60_000;
+  const windowsAtLimit = Math.ceil((jobs * webp4.variants) / limit);
+  return {
+    limit,
+    windowMs,
+    timeScale,
+    jobs,
+    spec: webp4,
+    inference: { minMs: 2_000, maxMs: 6_000 },
+    lockout: { failures: 20, windowMs: 30_000, blockMs: 30_000 },
+    // A quarter more than the limit allows, then the bench moves on: a slower bot misses the target anyway.
+    maxMs: windowsAtLimit * windowMs * timeScale * 1.25 + 5_000,
+  };
+}
 
 function fullPlan(leakJobs: number, deadline: number): Plan {
   return {
@@ -76,6 +103,7 @@ function fullPlan(leakJobs: number, deadline: number): Plan {
     throughputWindow: { rounds: 1, warmupMs: 500, windowMs: 3_000 },
     peak: { jobs: 100, spec: webp4, delayMs: 1_000 },
     leak: { users: 10, spec: { variants: 1, format: 'webp' }, checkpoints: leakCheckpoints(leakJobs), deadline },
+    paced: [pacedPlan(20, 100, 0.05), pacedPlan(60, 100, 0.05)],
     freshBotsForMemory: true,
   };
 }
@@ -97,6 +125,8 @@ function quickPlan(deadline: number): Plan {
     throughputWindow: { rounds: 1, warmupMs: 200, windowMs: 1_000 },
     peak: { jobs: 20, spec: webp4, delayMs: 500 },
     leak: { users: 10, spec: { variants: 1, format: 'webp' }, checkpoints: [100, 200, 300], deadline },
+    // One full window and a partial one, with Venice's minute as 1.2 s.
+    paced: [pacedPlan(20, 8, 0.02)],
     freshBotsForMemory: false,
   };
 }
@@ -107,6 +137,7 @@ interface Results {
   throughput: Array<PerBot<ThroughputFigures>>;
   peak?: PerBot<PeakFigures>;
   leak?: PerBot<LeakFigures>;
+  paced: Array<PerBot<PacedFigures>>;
   crashes: Array<{ scenario: string; message: string }>;
   timings: Array<{ scenario: string; ms: number }>;
   /** Requests the fake Discord refused or found invalid, per bot, over the whole run. */
@@ -149,6 +180,7 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   const results: Results = {
     throughput: [],
+    paced: [],
     crashes: [],
     timings: [],
     discordErrors: { floor: { errors: 0, invalid: 0 }, ours: { errors: 0, invalid: 0 } },
@@ -157,13 +189,13 @@ async function main(): Promise<number> {
 
   const [images, built] = await Promise.all([renderRealisticImages(), buildBots(fileURLToPath(new URL('..', import.meta.url)))]);
 
-  async function withPair(name: string, work: (pair: Pair) => Promise<void>): Promise<void> {
+  async function withPair(name: string, work: (pair: Pair) => Promise<void>, venice?: VeniceSimulatorOptions): Promise<void> {
     log(`bench: starting both bots for ${name}`);
     let pair: Pair | undefined;
     try {
       const started = await Promise.allSettled([
-        startRig('floor', { images, botProcess: built.botProcess }),
-        startRig('ours', { images, botProcess: built.botProcess, extraEnv: botEnv }),
+        startRig('floor', { images, botProcess: built.botProcess, ...(venice ? { venice } : {}) }),
+        startRig('ours', { images, botProcess: built.botProcess, extraEnv: botEnv, ...(venice ? { venice } : {}) }),
       ]);
       const [floor, ours] = started;
       if (floor.status === 'fulfilled' && ours.status === 'fulfilled') {
@@ -235,12 +267,25 @@ async function main(): Promise<number> {
     });
     if (!plan.freshBotsForMemory) await memory(pair);
   });
+  for (const paced of plan.paced) {
+    const name = `6. paced, ${paced.limit} a window`;
+    await withPair(
+      name,
+      async (pair) => {
+        await scenario(name, pair, async () => {
+          results.paced.push(await measurePaced(pair, paced));
+        });
+      },
+      pacedVenice(paced),
+    );
+  }
   if (plan.freshBotsForMemory) await withPair('memory', memory);
   await built.remove();
 
   const rows = [
     ...latencyRows(results.idle, results.inFlight, plan.inFlight.jobs),
     ...throughputRows(results.throughput),
+    ...pacedRows(results.paced),
     ...memoryRows(results.peak, results.leak),
   ];
   const wallMs = performance.now() - began;
@@ -287,6 +332,28 @@ async function main(): Promise<number> {
       );
     }
   }
+  const firstPaced = plan.paced[0];
+  if (firstPaced && results.paced.length > 0) {
+    const s = (ms: number): string => `${ms / 1000} s`;
+    notes.push(
+      `paced (6): Venice's ${s(firstPaced.windowMs)} window at timeScale ${firstPaced.timeScale} (${s(firstPaced.windowMs * firstPaced.timeScale)}), ` +
+        `inference ${s(firstPaced.inference.minMs)}-${s(firstPaced.inference.maxMs)} scaled alike, 429s without Retry-After, lockout after more than ` +
+        `${firstPaced.lockout.failures} failures in ${s(firstPaced.lockout.windowMs)} for ${s(firstPaced.lockout.blockMs)}; ` +
+        `"per window" = images posted to Discord in each wall-clock window from the start of Venice's first, the last (partial) one left out`,
+    );
+    for (const r of results.paced) {
+      const list = (f: PacedFigures): string => (f.delivered.length > 0 ? f.delivered.join(' ') : '-');
+      const served = (f: PacedFigures): string => {
+        const w = windowShares(f.served, f.limit);
+        return w.n === 0 ? '-' : `${f.served.join(' ')} (min ${w.min.toFixed(2)}, mean ${w.mean.toFixed(2)} of the limit)`;
+      };
+      notes.push(
+        `paced at ${r.ours.limit} a window, images to Discord per window: ours ${list(r.ours)}; floor ${list(r.floor)}. ` +
+          `Images Venice served per window it opened (last left out): ours ${served(r.ours)}; floor ${served(r.floor)}. ` +
+          `Non-2xx from Venice: ours ${r.ours.veniceFailed}, floor ${r.floor.veniceFailed}; bot CPU over the burst: ours ${r.ours.cpuPercent.toFixed(0)}%, floor ${r.floor.cpuPercent.toFixed(0)}%`,
+      );
+    }
+  }
   if (results.peak) notes.push(`peak burst took ours ${(results.peak.ours.elapsedMs / 1000).toFixed(1)} s, floor ${(results.peak.floor.elapsedMs / 1000).toFixed(1)} s from first send to last image`);
   const failedJobs = (kind: BotKind): number =>
     (results.inFlight?.[kind].jobsFailed ?? 0) +
@@ -294,7 +361,8 @@ async function main(): Promise<number> {
     (results.peak?.[kind].failed ?? 0) +
     (results.leak?.[kind].failed ?? 0) +
     (results.idle?.[kind].failed ?? 0) +
-    (results.inFlight?.[kind].failed ?? 0);
+    (results.inFlight?.[kind].failed ?? 0) +
+    results.paced.reduce((sum, p) => sum + p[kind].jobsFailed, 0);
   notes.push(`failed jobs or probes: ours ${failedJobs('ours')}, floor ${failedJobs('floor')}`);
   notes.push(
     `requests the fake Discord refused / found invalid: ours ${results.discordErrors.ours.errors} / ${results.discordErrors.ours.invalid}, floor ${results.discordErrors.floor.errors} / ${results.discordErrors.floor.invalid}`,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { FailureLockout, VeniceSimulatorOptions } from '../test/support/venice/simulator.js';
 import { probeAutocomplete, runClosedLoop, runJob, startJob, type JobResult, type JobSpec, type StartedJob } from './load.js';
 import type { BotKind, ProcessStats } from './protocol.js';
 import { hiresNow, type Rig } from './rig.js';
@@ -197,11 +198,13 @@ export interface ThroughputFigures {
   cpuPercent: number;
   /** Defers of the jobs sent inside the windows, under this load. */
   ack: Percentiles;
+  /** Requests the bot sent to Discord per job, over the whole closed loop (warm-up and drain included). */
+  discordRequestsPerJob: number;
 }
 
 /** Scenarios 3 and 5: a closed loop of `users`, each waiting for its images before the next job. */
 export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promise<PerBot<ThroughputFigures>> {
-  const acc = perBot(() => ({ completed: 0, failed: 0, windowMs: 0, cpuMs: 0, lagP99: 0, lagMax: 0, acks: [] as number[] }));
+  const acc = perBot(() => ({ completed: 0, failed: 0, windowMs: 0, cpuMs: 0, lagP99: 0, lagMax: 0, acks: [] as number[], jobs: 0, requests: 0 }));
   for (let round = 0; round < plan.rounds; round++) {
     for (const kind of ORDER) {
       const rig = pair[kind];
@@ -209,6 +212,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       const results: JobResult[] = [];
       let stop = false;
       rig.venice.setInferenceDelay(plan.delayMs);
+      const requestsBefore = rig.tap.requests;
       const loop = runClosedLoop(rig, { users: plan.users, spec: plan.spec, keepGoing: () => !stop, onResult: (r) => results.push(r) });
       let windowStart = 0;
       let windowEnd = 0;
@@ -228,6 +232,8 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       }
       await loop;
       await rig.tap.flush();
+      a.jobs += results.length;
+      a.requests += rig.tap.requests - requestsBefore;
       a.completed += results.filter((r) => r.ok && r.endAt >= windowStart && r.endAt <= windowEnd).length;
       a.failed += results.filter((r) => !r.ok).length;
       a.windowMs += windowEnd - windowStart;
@@ -250,6 +256,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       lagMax: a.lagMax,
       cpuPercent: a.windowMs > 0 ? (a.cpuMs / a.windowMs) * 100 : 0,
       ack: summarise(a.acks),
+      discordRequestsPerJob: a.jobs > 0 ? a.requests / a.jobs : Number.NaN,
     };
   };
   return { floor: figures('floor'), ours: figures('ours') };
@@ -380,4 +387,159 @@ export async function measureLeak(pair: Pair, plan: LeakPlan): Promise<PerBot<Le
   };
   const [floor, ours] = await Promise.all([run(pair.floor), run(pair.ours)]);
   return { floor, ours };
+}
+
+export interface PacedPlan {
+  /** Image requests Venice allows per window: the simulator's `rateLimit.requests`. */
+  limit: number;
+  /** Venice's window, in Venice time (a minute). */
+  windowMs: number;
+  /** Wall-clock ms per ms of Venice time: 0.05 makes Venice's minute 3 s. */
+  timeScale: number;
+  /** Jobs sent at once, as many requesters pressing /imagine together. */
+  jobs: number;
+  spec: JobSpec;
+  /** Venice's inference time, drawn per request, in Venice time. */
+  inference: { minMs: number; maxMs: number };
+  lockout: FailureLockout;
+  /** Wall-clock ms the burst may take at most: jobs without an end by then count as unfinished. */
+  maxMs: number;
+}
+
+export interface PacedFigures {
+  limit: number;
+  /** Venice's window, in Venice time and on the wall clock. */
+  windowMs: number;
+  windowWallMs: number;
+  jobs: number;
+  spec: JobSpec;
+  /** Venice time. */
+  inference: { minMs: number; maxMs: number };
+  /**
+   * Images that reached Discord in each full window of the burst: wall-clock windows of Venice's
+   * length, from the start of Venice's first window, the last (partial) one left out.
+   */
+  delivered: number[];
+  /** Images Venice served in each window it opened, the last one left out. */
+  served: number[];
+  imagesAsked: number;
+  imagesDelivered: number;
+  /** Jobs that ended with an error shown to their requester. */
+  jobsFailed: number;
+  /** Jobs that posted fewer images than asked (a variant failed). */
+  jobsShort: number;
+  /** Jobs with no end when `maxMs` ran out. */
+  unfinished: number;
+  /** What Venice answered 429: over the limit, and during a lockout; and how many lockouts. */
+  rateLimited: number;
+  blocked: number;
+  lockouts: number;
+  /** Requests Venice answered with anything but 2xx (the 429s over the limit included, the blocked ones not). */
+  veniceFailed: number;
+  /** First send to the last image, or to the cut. */
+  elapsedMs: number;
+  cut: boolean;
+  lagP99: number;
+  lagMax: number;
+  cpuPercent: number;
+  /** The burst's defers. */
+  ack: Percentiles;
+}
+
+/** A fixed seed for the simulator's inference delays: each run draws the same ones. */
+const PACED_SEED = 20_60;
+
+/** The simulator of the paced scenario: Venice's limit, time-scaled, with its delays and its lockout. */
+export function pacedVenice(plan: PacedPlan): VeniceSimulatorOptions {
+  return {
+    inferenceDelayMs: plan.inference,
+    seed: PACED_SEED,
+    timeScale: plan.timeScale,
+    // Venice's 429 for the request limit carries x-ratelimit-reset-requests only, no Retry-After.
+    rateLimit: { requests: plan.limit, windowMs: plan.windowMs, retryAfter: false },
+    failureLockout: plan.lockout,
+  };
+}
+
+/** Resolves with `value` after `ms` unless cancelled; unlike `sleep`, keeps no timer alive once cancelled. */
+function timer<T>(ms: number, value: T): { done: Promise<T>; cancel(): void } {
+  let handle: NodeJS.Timeout | undefined;
+  const done = new Promise<T>((resolve) => {
+    handle = setTimeout(() => resolve(value), ms);
+  });
+  return { done, cancel: () => clearTimeout(handle) };
+}
+
+/**
+ * Scenario 6: Venice's rate limit, time-scaled. `jobs` requesters press /imagine at once against
+ * a Venice that allows `limit` images a window, takes 2-6 s (scaled) per image and locks out a
+ * key that keeps failing. What counts is what reaches Discord per window, against the limit: a
+ * bot that leaves requests unused delivers less, one that hammers gets 429s and a lockout.
+ */
+export async function measurePaced(pair: Pair, plan: PacedPlan): Promise<PerBot<PacedFigures>> {
+  const out: Partial<PerBot<PacedFigures>> = {};
+  const windowWallMs = plan.windowMs * plan.timeScale;
+  for (const kind of ORDER) {
+    const rig = pair[kind];
+    rig.venice.reset();
+    await rig.bot.reset();
+    // The simulator stamps its windows with Date.now(), the fake Discord its requests with hiresNow().
+    const offset = hiresNow() - Date.now();
+    const started = hiresNow();
+    // The tap waits longer than the scenario does: a job still open at the cut is unfinished, not failed.
+    const jobs = await Promise.all(Array.from({ length: plan.jobs }, (_, i) => startJob(rig, i, plan.spec, plan.maxMs + 60_000)));
+    const results: Array<JobResult | undefined> = jobs.map(() => undefined);
+    const all = Promise.all(
+      jobs.map((job, i) =>
+        job.result.then((r) => {
+          results[i] = r;
+        }),
+      ),
+    ).then(() => true);
+    const limit = timer(Math.max(0, started + plan.maxMs - hiresNow()), false);
+    const finished = await Promise.race([all, limit.done]);
+    limit.cancel();
+    const cutAt = finished ? undefined : hiresNow();
+    const stats = await rig.bot.stats();
+    const rate = rig.venice.rateStats();
+    const done = results.filter((r): r is JobResult => r !== undefined);
+    const ends = done.map((r) => r.endAt).filter(Number.isFinite);
+    const lastEnd = cutAt ?? Math.max(started, ...ends);
+    const first = rate.windows[0];
+    const t0 = first ? first.start + offset : started;
+    const full = Math.max(0, Math.floor((lastEnd - t0) / windowWallMs));
+    const delivered = Array.from({ length: full }, () => 0);
+    for (const r of done) {
+      const k = Math.floor((r.endAt - t0) / windowWallMs);
+      if (r.ok && k >= 0 && k < full) delivered[k] = (delivered[k] ?? 0) + r.files;
+    }
+    await rig.tap.flush();
+    const elapsedMs = lastEnd - started;
+    out[kind] = {
+      limit: plan.limit,
+      windowMs: plan.windowMs,
+      windowWallMs,
+      jobs: plan.jobs,
+      spec: plan.spec,
+      inference: plan.inference,
+      delivered,
+      served: rate.windows.slice(0, -1).map((w) => w.images),
+      imagesAsked: plan.jobs * plan.spec.variants,
+      imagesDelivered: done.reduce((sum, r) => sum + (r.ok ? r.files : 0), 0),
+      jobsFailed: done.filter((r) => !r.ok).length,
+      jobsShort: done.filter((r) => r.ok && r.files < plan.spec.variants).length,
+      unfinished: plan.jobs - done.length,
+      rateLimited: rate.totals.rateLimited,
+      blocked: rate.totals.blocked,
+      lockouts: rate.lockouts,
+      veniceFailed: rate.totals.failed,
+      elapsedMs,
+      cut: !finished,
+      lagP99: stats.lag.p99,
+      lagMax: stats.lag.max,
+      cpuPercent: elapsedMs > 0 ? (stats.cpuMs / elapsedMs) * 100 : 0,
+      ack: summarise((await Promise.all(jobs.map((j) => j.ackMs.catch(() => Number.NaN)))).filter(Number.isFinite)),
+    };
+  }
+  return out as PerBot<PacedFigures>;
 }

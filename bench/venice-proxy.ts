@@ -7,7 +7,8 @@ import type { BenchFormat, RealisticImage } from './images.js';
  * A thin pass-through in front of the Venice simulator. The simulator answers with solid-colour
  * images (a few KB even at 1024x1024); decoding and uploading those would flatter both bots. The
  * proxy keeps everything the simulator decides (validation, status, headers, inference delay,
- * number of images) and only swaps each returned image for a realistic one of the asked format.
+ * number of images) and only swaps each returned image for a realistic one of the asked format:
+ * inside `images[]` of a JSON answer, or as the whole body of a binary (`return_binary`) one.
  */
 export interface VeniceProxy {
   /** Same shape as the simulator's: 'http://127.0.0.1:PORT/api/v1'. */
@@ -44,6 +45,14 @@ function askedFormat(body: Buffer): BenchFormat {
   }
 }
 
+/** The format of a binary image answer we have a realistic stand-in for (not JPEG), from its content type. */
+function binaryFormatOf(contentType: string): BenchFormat | undefined {
+  const type = contentType.split(';')[0]?.trim().toLowerCase();
+  if (type === 'image/webp') return 'webp';
+  if (type === 'image/png') return 'png';
+  return undefined;
+}
+
 export async function startVeniceProxy(upstreamBaseUrl: string, images: Record<BenchFormat, RealisticImage>): Promise<VeniceProxy> {
   const upstream = new URL(upstreamBaseUrl);
   // Enough sockets for 100 users' requests at once: the proxy must never be the queue.
@@ -74,6 +83,15 @@ export async function startVeniceProxy(upstreamBaseUrl: string, images: Record<B
     const headers: OutgoingHttpHeaders = forwardHeaders(answer.headers);
     const isGenerate = method === 'POST' && (req.url ?? '').split('?')[0]?.endsWith('/image/generate') === true;
     const contentType = String(answer.headers['content-type'] ?? '');
+    const binaryFormat = binaryFormatOf(contentType);
+    // A content-violation placeholder stays the simulator's: it is meant to be the black image.
+    const violation = String(answer.headers['x-venice-is-content-violation'] ?? '') === 'true';
+    if (isGenerate && answer.statusCode === 200 && binaryFormat !== undefined && !violation) {
+      const image = images[binaryFormat].data;
+      res.writeHead(200, { ...headers, 'content-length': image.length });
+      res.end(image);
+      return;
+    }
     if (!isGenerate || answer.statusCode !== 200 || !contentType.startsWith('application/json')) {
       res.writeHead(answer.statusCode, { ...headers, 'content-length': payload.length });
       res.end(payload);
