@@ -1,4 +1,4 @@
-import { ChannelType, type Interaction } from 'discord.js';
+import { ChannelType, InteractionContextType, type Interaction } from 'discord.js';
 import { settingsChannels } from '../../src/discord/channels.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { AdmissionRefused } from '../../src/jobs/admission.js';
@@ -34,7 +34,9 @@ export function requestScope(interaction: Interaction, ctx: CommandContext): Req
   const roleIds = memberRoleIds(interaction);
   if (guildId === null || !ctx.isBotInGuild(guildId)) {
     // The bot can write in its own DM with the member, not in a group DM or a server it is not in.
-    return { settings: { ...DEFAULT_SETTINGS }, guildId: null, canPostInChannel: guildId === null && interaction.channel?.type === ChannelType.DM, roleIds };
+    // A DM between two members (a user install, context 2) is a DM channel too, but not the bot's.
+    const botDm = interaction.context === InteractionContextType.BotDM || (interaction.context === null && interaction.channel?.type === ChannelType.DM);
+    return { settings: { ...DEFAULT_SETTINGS }, guildId: null, canPostInChannel: guildId === null && botDm, roleIds };
   }
   const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
   // Key "0" (the server's install) absent and key "1" present: only the member's own install authorised this.

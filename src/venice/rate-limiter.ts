@@ -157,22 +157,28 @@ export class VeniceRateLimiter {
     const remaining = Number(first(headers['x-ratelimit-remaining-requests']));
     const resetWait = serverWaitMs({ resetRequests: first(headers['x-ratelimit-reset-requests']) }, now);
     if (Number.isFinite(limit) && limit > 0) this.#limit = limit;
-    // A reset far in the future is a clock problem, not a plan: do not stall on it.
-    if (resetWait !== undefined && resetWait <= MAX_PAUSE_MS) {
+    // A reset far in the future is a clock problem, not a plan: do not stall on it. One already
+    // past (Venice gives it as of the request's arrival; a slow image outlives its window)
+    // says nothing about the window now.
+    if (resetWait !== undefined && resetWait > 0 && resetWait <= MAX_PAUSE_MS) {
       const resetAt = now + resetWait;
       const estimate = Number.isFinite(remaining) ? Math.max(0, remaining - sentAfter) : undefined;
       // A window Venice had not announced before (whatever we guessed), or a refusal that says
       // when to come back: Venice's word on when the window ends wins over our guess.
       if (resetAt > this.#veniceResetAt || (status === 429 && resetAt !== this.#resetAt)) {
         // Its length is learned from the step between two of Venice's own resets, never from a guess.
-        if (this.#veniceResetAt > 0 && resetAt > this.#veniceResetAt && resetAt - this.#veniceResetAt <= MAX_PAUSE_MS) this.#windowMs = resetAt - this.#veniceResetAt;
+        // The smallest step seen: a window with no traffic makes a step of two or more windows.
+        if (this.#veniceResetAt > 0 && resetAt > this.#veniceResetAt && resetAt - this.#veniceResetAt <= MAX_PAUSE_MS) this.#windowMs = Math.min(this.#windowMs, resetAt - this.#veniceResetAt);
         this.#veniceResetAt = Math.max(this.#veniceResetAt, resetAt);
         this.#resetAt = resetAt;
         this.#remaining = estimate;
       } else if (resetAt === this.#veniceResetAt && estimate !== undefined) {
-        this.#remaining = Math.min(this.#remaining ?? estimate, estimate);
+        // Both our count and the estimate never exceed what Venice has left (the estimate takes
+        // off every request sent after this one), so the larger is still safe; a refusal is
+        // Venice's own word on the moment and replaces it.
+        this.#remaining = status === 429 ? estimate : Math.max(this.#remaining ?? estimate, estimate);
       }
-    } else if (resetWait !== undefined) {
+    } else if (resetWait !== undefined && resetWait > MAX_PAUSE_MS) {
       // A reset far in the future is a clock problem: the count that goes with it is not trusted either.
       this.#remaining = undefined;
     }
@@ -190,9 +196,10 @@ export class VeniceRateLimiter {
       // An explicit Retry-After is the more specific instruction; without one, wait for the reset.
       const retryAfter = serverWaitMs({ retryAfter: first(headers['retry-after']) }, now);
       this.#pause(Math.min(retryAfter ?? resetWait ?? 1_000, MAX_PAUSE_MS));
-      // After the pause Venice's word is "try again": the count of this window starts afresh.
-      // Only where a window is known: a count with no reset to refill it would stall every job.
-      if (retryAfter !== undefined) this.#remaining = this.#resetAt > now ? this.#limit : undefined;
+      // Retry-After is Venice's more specific word ("overloaded, come back then"), but the window
+      // may be full too: after the pause one request probes, and its answer says what is left.
+      // Refilling the window would send a burst into one Venice just called full.
+      if (retryAfter !== undefined && this.#remaining === 0) this.#remaining = 1;
     }
     this.#notify();
   }

@@ -72,8 +72,9 @@ describe('pacing requests by what Venice says is left', () => {
     await expectHeldFor(limiter, 5_000);
   });
 
-  it('pauses everyone for Retry-After after a 429, even when the reset is a minute away', async () => {
-    limiter.observe(429, { 'retry-after': '2', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 60_000) });
+  it('pauses everyone for Retry-After after a 429, then sends what the window still has', async () => {
+    // An overloaded model: Retry-After, with requests left in the window.
+    limiter.observe(429, { 'retry-after': '2', 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': String(T0 + 60_000) });
     expect(limiter.waitMs()).toBe(2_000);
 
     const first = startAcquire(limiter);
@@ -82,6 +83,20 @@ describe('pacing requests by what Venice says is left', () => {
     expect([first.released(), second.released()]).toEqual([false, false]);
     await vi.advanceTimersByTimeAsync(1);
     expect([first.released(), second.released()]).toEqual([true, true]);
+  });
+
+  it('after a Retry-After 429 in a window Venice called full, sends one probe, not a burst', async () => {
+    limiter.observe(429, { 'retry-after': '2', 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 60_000) });
+    const probe = startAcquire(limiter);
+    const next = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect([probe.released(), next.released()]).toEqual([true, false]);
+    // The probe's answer says the window is still full: the rest waits for the reset.
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(T0 + 60_000) }, 1);
+    await vi.advanceTimersByTimeAsync(57_999);
+    expect(next.released()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next.released()).toBe(true);
   });
 
   it('pauses until the reset after a 429 without Retry-After', async () => {
@@ -197,6 +212,19 @@ describe('the Venice client behind a rate limiter', () => {
     // The answer to the first of these says 18 were left when it arrived; 18 more went out after it.
     limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '18', 'x-ratelimit-reset-requests': String(now + 60_023) }, sent[0]);
     expect(limiter.capacity()).toBe(0);
+  });
+
+  it('learns nothing from a reset already past (a slow image outlived its window)', async () => {
+    let now = T0;
+    const limiter = new VeniceRateLimiter(() => now);
+    const seq = await limiter.acquire();
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '5', 'x-ratelimit-remaining-requests': '4', 'x-ratelimit-reset-requests': String(T0 + 3_000) }, seq);
+    const late = await limiter.acquire();
+    now = T0 + 7_000;
+    // Answered 4 s after its window closed: the header still names that window's end.
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '5', 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': String(T0 + 3_000) }, late);
+    expect(limiter.capacity()).toBe(5);
+    expect(limiter.etaMs(6)).toBeLessThanOrEqual(60_000);
   });
 
   it('never stalls on a count that no reset time will refill', async () => {
