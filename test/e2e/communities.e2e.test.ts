@@ -1,23 +1,15 @@
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GenerateImageBody } from '../../src/venice/types.js';
-import type { InteractionHandle, RecordedRequest } from '../support/discord/fake-discord.js';
-import { startHarness, type Harness } from './harness.js';
+
+import type { Harness } from './harness.js';
+import { contentOf as content, harnessPerTest, resultWithFiles as resultEdit } from './harness-slot.js';
 import { EPHEMERAL, ephemeralOf, json } from './helpers.js';
 
+const slot = harnessPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-const harness = (): Harness => {
-  if (!h) throw new Error('no harness');
-  return h;
-};
-const wait = <T>(probe: () => T | undefined | false, ms?: number) => harness().discord.waitFor(probe, ms);
-const content = (r: RecordedRequest) => json(r).content ?? '';
-const resultEdit = (i: InteractionHandle) => i.originalEdit((r) => r.files.length > 0, 30_000);
+const harness = slot.get;
+const { wait } = slot;
 
 async function settings(subcommand: string, options: Record<string, string | number | boolean>): Promise<string> {
   const i = await harness().discord.slashCommand('settings', options, { user: 'admin', subcommand });
@@ -28,7 +20,7 @@ async function settings(subcommand: string, options: Record<string, string | num
 
 describe('rules by role', () => {
   it('gives an Artist the role’s quota and another member the default, refusing the image past the quota before Venice is called', async () => {
-    h = await startHarness();
+    h = await slot.start();
     expect(await settings('limits', { daily_images: 1 })).toMatch(/Saved/);
     expect(await settings('role', { role: 'artists', daily_images: 3 })).toMatch(/now get this rule/);
 
@@ -43,7 +35,7 @@ describe('rules by role', () => {
   });
 
   it('refuses a member with a blocked role, and notes the block in the moderator log', async () => {
-    h = await startHarness();
+    h = await slot.start();
     await settings('modlog', { channel: h.discord.ids.channels.nsfw });
     expect(await settings('block', { who: 'muted' })).toMatch(/is blocked from the bot/);
     const i = await h.discord.slashCommand('imagine', { prompt: 'let me' }, { user: 'bob', roles: ['muted'] });
@@ -56,7 +48,7 @@ describe('rules by role', () => {
 
 describe('/usage', () => {
   it('gives an admin a chart of the server’s 30 days, with the same totals in the text', async () => {
-    h = await startHarness();
+    h = await slot.start();
     await resultEdit(await h.discord.slashCommand('imagine', { prompt: 'one', variants: 2 }, { user: 'alice' }));
     await resultEdit(await h.discord.slashCommand('imagine', { prompt: 'two' }, { user: 'bob' }));
     const i = await h.discord.slashCommand('usage', {}, { user: 'admin' });
@@ -72,7 +64,7 @@ describe('/usage', () => {
   });
 
   it('shows a member only their own day and what is left', async () => {
-    h = await startHarness();
+    h = await slot.start();
     await settings('limits', { daily_images: 5, user_daily_budget: 1 });
     await resultEdit(await h.discord.slashCommand('imagine', { prompt: 'mine' }, { user: 'bob' }));
     const i = await h.discord.slashCommand('usage', {}, { user: 'bob' });
@@ -86,7 +78,7 @@ describe('/usage', () => {
 describe('as a user-installed app', () => {
   // A user install reaches only global commands, as Discord registers them: no DISCORD_GUILD_ID.
   it('in a server without the bot, sends Venice safe_mode true, charges the installer, and stays within five follow-ups', async () => {
-    h = await startHarness({ env: { DM_DAILY_BUDGET_USD: '1', DISCORD_GUILD_ID: '' } });
+    h = await slot.start({ env: { DM_DAILY_BUDGET_USD: '1', DISCORD_GUILD_ID: '' } });
     const i = await h.discord.slashCommand('imagine', { prompt: 'a quiet lake', variants: 4, safe_mode: false }, { user: 'bob', install: 'user', context: 0 });
     // safe_mode:false is refused there: the bot never turns safe mode off outside its own age-restricted channels.
     expect(content(await ephemeralOf(i, wait))).toMatch(/Safe mode can be turned off only/);
@@ -104,7 +96,7 @@ describe('as a user-installed app', () => {
   });
 
   it('is refused in a server that has the bot when its admins turned user installs off', async () => {
-    h = await startHarness({ env: { DISCORD_GUILD_ID: '' } });
+    h = await slot.start({ env: { DISCORD_GUILD_ID: '' } });
     await settings('userinstall', { allow: false });
     const i = await h.discord.slashCommand('imagine', { prompt: 'mine' }, { user: 'bob', install: 'user', channel: 'text' });
     const told = await ephemeralOf(i, wait);

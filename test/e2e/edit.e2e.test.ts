@@ -1,23 +1,14 @@
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCustomId } from '../../src/discord/custom-id.js';
-import type { InteractionHandle, RecordedRequest, Upload } from '../support/discord/fake-discord.js';
-import { startHarness, type Harness } from './harness.js';
+import type { InteractionHandle, Upload } from '../support/discord/fake-discord.js';
+import type { Harness } from './harness.js';
+import { contentOf as content, harnessPerTest, resultWithFiles as resultEdit } from './harness-slot.js';
 import { EPHEMERAL, ephemeralOf, json } from './helpers.js';
 
+const slot = harnessPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-const harness = (): Harness => {
-  if (!h) throw new Error('no harness');
-  return h;
-};
-const wait = <T>(probe: () => T | undefined | false, ms?: number) => harness().discord.waitFor(probe, ms);
-const content = (r: RecordedRequest) => json(r).content ?? '';
-const resultEdit = (i: InteractionHandle) => i.originalEdit((r) => r.files.length > 0, 30_000);
+const { wait } = slot;
 
 /** A real PNG of the given size and colour, as a member would upload it. */
 const png = (width: number, height: number, background: string) => sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
@@ -37,7 +28,7 @@ async function resultMessage(i: InteractionHandle) {
 
 describe('/edit', () => {
   it('sends Venice exactly the uploaded bytes in a spec-valid request, and posts exactly the bytes Venice returned', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const image = await upload('cat.png');
     const i = await h.discord.slashCommand('edit', { image, prompt: 'the same, but at night' });
     const edit = await resultEdit(i);
@@ -57,7 +48,7 @@ describe('/edit', () => {
   });
 
   it('blends three images through /image/multi-edit, in the order given', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const images = [await upload('a.png', 512, 512, 'red'), await upload('b.png', 512, 512, 'green'), await upload('c.png', 512, 512, 'blue')];
     const i = await h.discord.slashCommand('edit', { image: images[0]!, image2: images[1]!, image3: images[2]!, prompt: 'put them in one scene', model: 'flux-2-max-edit' });
     const edit = await resultEdit(i);
@@ -70,7 +61,7 @@ describe('/edit', () => {
   });
 
   it('refuses, before Venice is called, a 30 MB file, a GIF, a 100x100 image and an attachment off Discord’s CDN', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const gif = await sharp({ create: { width: 512, height: 512, channels: 3, background: 'red' } }).gif().toBuffer();
     const cases: Array<[Upload, RegExp]> = [
       [{ ...(await upload('huge.png')), size: 30 * 1024 * 1024 }, /is 31\.5 MB; Venice takes images under 25 MB/],
@@ -89,7 +80,7 @@ describe('/edit', () => {
   });
 
   it('spoilers an edit Venice blurred, and withholds one it flags as a violation', async () => {
-    h = await startHarness();
+    h = await slot.start();
     h.venice.script({ kind: 'ok', blurred: true }, { path: '/image/edit' });
     const blurred = await resultEdit(await h.discord.slashCommand('edit', { image: await upload('a.png'), prompt: 'x' }));
     expect(blurred.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.png']);
@@ -103,7 +94,7 @@ describe('/edit', () => {
 
 describe('editing a result', () => {
   it('charges Edit to the member who pressed it, says whose image it came from without pinging, and Info shows the lineage', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const made = await h.discord.slashCommand('imagine', { prompt: 'a harbour', variants: 2 }, { user: 'alice' });
     const result = await resultMessage(made);
     const press = await h.discord.selectMenu(result.component('retouch'), ['e2'], { id: result.id }, { user: 'bob' });
@@ -127,7 +118,7 @@ describe('editing a result', () => {
   });
 
   it('removes the background of an image and posts a PNG with transparency', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const made = await h.discord.slashCommand('imagine', { prompt: 'a red apple' });
     const result = await resultMessage(made);
     const press = await h.discord.selectMenu(result.component('retouch'), ['b1'], { id: result.id }, { user: 'alice' });
@@ -142,7 +133,7 @@ describe('editing a result', () => {
   });
 
   it('tells the member of an edit still queued at shutdown that it was not started, with Retry', async () => {
-    h = await startHarness({ env: { MAX_CONCURRENT_JOBS: '1' } });
+    h = await slot.start({ env: { MAX_CONCURRENT_JOBS: '1' } });
     h.venice.script({ kind: 'hang' }, { times: 1 });
     const blocker = await h.discord.slashCommand('imagine', { prompt: 'slow' }, { user: 'admin' });
     await wait(() => h!.venice.generateRequests().length === 1);

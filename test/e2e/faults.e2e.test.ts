@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCustomId } from '../../src/discord/custom-id.js';
 import type { GenerateImageBody } from '../../src/venice/types.js';
 import type { InteractionHandle, RecordedRequest } from '../support/discord/fake-discord.js';
-import { startHarness, type Harness } from './harness.js';
+import type { Harness } from './harness.js';
+import { contentOf as content, harnessPerTest, resultWithFiles as resultEdit } from './harness-slot.js';
 import { EPHEMERAL, ephemeralOf, json } from './helpers.js';
 
 /*
@@ -11,20 +12,11 @@ import { EPHEMERAL, ephemeralOf, json } from './helpers.js';
  * keeps the table.
  */
 
+const slot = harnessPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-const harness = (): Harness => {
-  if (!h) throw new Error('no harness');
-  return h;
-};
-const wait = <T>(probe: () => T | undefined | false, ms?: number) => harness().discord.waitFor(probe, ms);
-const resultEdit = (i: InteractionHandle, ms = 30_000) => i.originalEdit((r) => r.files.length > 0, ms);
+const harness = slot.get;
+const { wait } = slot;
 const accepted = (r: RecordedRequest) => r.status >= 200 && r.status < 300;
-const content = (r: RecordedRequest) => json(r).content ?? '';
 
 async function settings(subcommand: string, options: Record<string, string | number | boolean>): Promise<string> {
   const i = await harness().discord.slashCommand('settings', options, { user: 'admin', subcommand });
@@ -35,7 +27,7 @@ async function settings(subcommand: string, options: Record<string, string | num
 
 describe('fault suite', () => {
   it('matches an admin’s catastrophic pattern in linear time, and refuses one it cannot run', async () => {
-    h = await startHarness();
+    h = await slot.start();
     expect(await settings('banned', { action: 'add', pattern: '/(a+)+$/' })).toMatch(/Saved/);
     expect(await settings('banned', { action: 'add', pattern: '/(?=a)b/' })).toMatch(/look-around or back-reference/);
 
@@ -50,7 +42,7 @@ describe('fault suite', () => {
   });
 
   it('stops a DM spender at DM_DAILY_BUDGET_USD, and everyone at DAILY_BUDGET_USD', async () => {
-    h = await startHarness({ env: { DM_DAILY_BUDGET_USD: '0.02', DAILY_BUDGET_USD: '0.03', DM_COOLDOWN_SECONDS: '0' } });
+    h = await slot.start({ env: { DM_DAILY_BUDGET_USD: '0.02', DAILY_BUDGET_USD: '0.03', DM_COOLDOWN_SECONDS: '0' } });
     for (let n = 0; n < 2; n++) await resultEdit(await h.discord.slashCommand('imagine', { prompt: `dm ${n}` }, { channel: 'dm' }));
     const third = await h.discord.slashCommand('imagine', { prompt: 'dm 2' }, { channel: 'dm' });
     expect(content(await ephemeralOf(third, wait))).toMatch(/\$0\.00 left of your \$0\.02 daily budget for using the bot outside a server\. It resets at 00:00 UTC \(<t:\d+:R>\)/);
@@ -64,14 +56,14 @@ describe('fault suite', () => {
   });
 
   it('answers DMs with a clear refusal when ALLOW_DMS is false', async () => {
-    h = await startHarness({ env: { ALLOW_DMS: 'false' } });
+    h = await slot.start({ env: { ALLOW_DMS: 'false' } });
     const i = await h.discord.slashCommand('imagine', { prompt: 'hello' }, { channel: 'dm' });
     expect(content(await ephemeralOf(i, wait))).toMatch(/does not take requests in direct messages/);
     expect(h.venice.generateRequests()).toHaveLength(0);
   });
 
   it('lets five parallel upscale presses on a one-upscale budget call Venice once', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const i = await h.discord.slashCommand('imagine', { prompt: 'a castle' });
     const posted = await i.message((m) => Array.isArray(m['attachments']) && (m['attachments'] as unknown[]).length === 1, 30_000);
     const menu = storedComponentId(posted, 'upscale');
@@ -89,7 +81,7 @@ describe('fault suite', () => {
   });
 
   it('keeps the spend when Discord answers 500 to the delivery, and tells the member what happened', async () => {
-    h = await startHarness();
+    h = await slot.start();
     // Every edit of the reply fails, discord.js's own retries included.
     h.discord.fail({ method: 'PATCH', path: /\/messages\/@original$/ }, { status: 500 }, 20);
     const i = await h.discord.slashCommand('imagine', { prompt: 'a bridge', variants: 2 });
@@ -102,7 +94,7 @@ describe('fault suite', () => {
   });
 
   it('answers the member and releases the reservation when the database fails mid-job', async () => {
-    h = await startHarness();
+    h = await slot.start();
     await settings('limits', { user_daily_budget: 0.01 });
     // A real failure inside SQLite, on the job's first state change.
     h.bot.store.db.exec(`CREATE TRIGGER injected_failure BEFORE UPDATE OF outcome ON generations WHEN NEW.outcome = 'running' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`);
@@ -117,7 +109,7 @@ describe('fault suite', () => {
   });
 
   it('writes no log line over 16 KB while Discord refuses every upload as too large', async () => {
-    h = await startHarness();
+    h = await slot.start();
     h.discord.fail({ method: 'PATCH', path: /\/messages\/@original$/ }, { status: 413, code: 40005 }, 20);
     h.discord.fail({ method: 'POST', path: /^\/channels\/\d+\/messages$/ }, { status: 413, code: 40005 }, 20);
     const jobs = await Promise.all([0, 1, 2].map((n) => h!.discord.slashCommand('imagine', { prompt: `storm ${n}`, variants: 4, format: 'png' }, { user: (['alice', 'bob', 'admin'] as const)[n]! })));
@@ -131,7 +123,7 @@ describe('fault suite', () => {
   });
 
   it('does not retry a generation whose connection dropped after the request was sent', async () => {
-    h = await startHarness();
+    h = await slot.start();
     h.venice.script({ kind: 'drop-connection' });
     const i = await h.discord.slashCommand('imagine', { prompt: 'maybe billed' });
     expect(content(await ephemeralOf(i, wait))).toMatch(/connection to Venice dropped/i);
@@ -140,7 +132,7 @@ describe('fault suite', () => {
 
   it('answers through the interaction even when the host clock is minutes ahead of Discord’s', async () => {
     // The host's clock runs 16 minutes ahead of Discord's: every interaction id looks 16 minutes old here.
-    h = await startHarness({ discordNow: () => Date.now() - 16 * 60_000 });
+    h = await slot.start({ discordNow: () => Date.now() - 16 * 60_000 });
     const i = await h.discord.slashCommand('imagine', { prompt: 'on time' });
     const edit = await resultEdit(i);
     expect(accepted(edit)).toBe(true);
@@ -148,7 +140,7 @@ describe('fault suite', () => {
   });
 
   it('takes down a queued job’s public message when the job fails, and tells the member privately', async () => {
-    h = await startHarness({ env: { MAX_CONCURRENT_JOBS: '1' } });
+    h = await slot.start({ env: { MAX_CONCURRENT_JOBS: '1' } });
     h.venice.setInferenceDelay(800);
     h.venice.script({ kind: 'error', status: 400, body: { error: 'Prompt rejected' } }, { match: (r) => (r.body as GenerateImageBody).prompt === 'second' });
     const first = await h.discord.slashCommand('imagine', { prompt: 'first' }, { user: 'alice' });
@@ -163,7 +155,7 @@ describe('fault suite', () => {
   });
 
   it('offers only the upscales Venice can deliver in full', async () => {
-    h = await startHarness();
+    h = await slot.start();
     const i = await h.discord.slashCommand('imagine', { prompt: 'wide', aspect_ratio: '1280x1024' });
     const menu = JSON.stringify(json(await resultEdit(i)).components);
     expect(menu).toContain('Image 1 ×2');
@@ -172,7 +164,7 @@ describe('fault suite', () => {
   });
 
   it('enforces the allowed models and prices images in the OpenAI-compatible mode', async () => {
-    h = await startHarness({ env: { VENICE_API_MODE: 'openai' } });
+    h = await slot.start({ env: { VENICE_API_MODE: 'openai' } });
     await settings('models', { allowed: 'venice-sd35' });
     const refused = await h.discord.slashCommand('imagine', { prompt: 'a map', model: 'z-image-turbo' });
     expect(content(await ephemeralOf(refused, wait))).toMatch(/allows only these models: `venice-sd35`/);
