@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, Options, Routes } from 'discord.js';
-import sharp from 'sharp';
 import { commands } from '../commands/index.js';
 import { recoverJobs } from '../commands/imagine/imagine.recovery.js';
 import type { Config } from './config.js';
@@ -42,9 +41,6 @@ export interface StartOptions {
  * registers the commands. The same function runs under `npm start` and in the e2e tests.
  */
 export async function startBot(config: Config, log: Logger, options: StartOptions = {}): Promise<Bot> {
-  // libvips keeps up to 50 MB of decoded images cached per process by default; the bot never
-  // reads the same image twice, so the cache only holds memory (the benchmark's peak RSS).
-  sharp.cache(false);
   // First, so a corrupt or newer-schema database stops the bot before it touches Discord.
   const store = openStore(config.DATABASE_PATH);
   const pacer = new VeniceRateLimiter();

@@ -7,12 +7,12 @@ import { upscaleScales } from '../../src/jobs/upscale-plan.js';
 import type { Generation, GenerationInput, StoredOptions } from '../../src/store/generations.js';
 import type { EditModel } from '../../src/venice/edit-models.js';
 import { formatUsd } from '../../src/venice/models.js';
+import { imageSize } from '../../src/venice/image-bytes.js';
 import type { ImageFormat } from '../../src/venice/types.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
 import { requestScope } from './imagine.scope.js';
 import { imageFileName, renderResultComponents, trimPrompt } from './imagine.view.js';
-import sharp from 'sharp';
 
 /** An edit of one image (or a blend of several), or a background removal, ready to be admitted. */
 export interface EditPlan {
@@ -117,7 +117,7 @@ async function runEdit(generation: Generation, plan: EditPlan, target: DeliveryT
     return { outcome: 'refused', requestIds, messageId: null };
   }
   run.charge(plan.priceUsd ?? 0, 1);
-  const meta = await sharp(result.image).metadata().catch(() => undefined);
+  const meta = imageSize(result.image);
   const scales = meta?.width && meta.height ? upscaleScales(meta.width, meta.height) : [];
   const what = plan.kind === 'background' ? 'Background removed' : plan.inputs.length > 1 ? `Blend of ${plan.inputs.length} images` : 'Edited';
   const fields = [

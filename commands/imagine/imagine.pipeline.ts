@@ -269,7 +269,7 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
 
   const message = renderResult(job.summary, outcomes);
   const imageNumbers = posted.map((o) => o.index + 1);
-  const upscalable = ctx.apiMode === 'native' ? await upscalableImages(posted) : new Map<number, Array<2 | 4>>();
+  const upscalable = ctx.apiMode === 'native' ? upscalableImages(posted) : new Map<number, Array<2 | 4>>();
   const delivered = await deliverResult(target, { ...message, components: renderResultComponents(generationId, imageNumbers, upscalable) }, ctx);
   if (refused.length > 0) await tellUser(target, renderViolationNotice(refused.length, outcomes.length), ctx);
   return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };

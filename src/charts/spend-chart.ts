@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../images/sharp.js';
 
 export interface DailySpend {
   /** 'YYYY-MM-DD', a UTC day. */
@@ -158,6 +158,7 @@ export function spendChartSvg(days: readonly DailySpend[], options: ChartOptions
  */
 export async function renderSpendChart(days: readonly DailySpend[], options: ChartOptions = {}): Promise<Buffer> {
   const svg = spendChartSvg(days, options);
+  const sharp = await loadSharp();
   return sharp(Buffer.from(svg), { density: 72 }).png().toBuffer();
 }
 

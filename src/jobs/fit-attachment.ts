@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../images/sharp.js';
 
 export interface FittedFile {
   data: Buffer;
@@ -23,6 +23,7 @@ const STEPS: Array<{ format: 'webp' | 'jpeg'; quality: number }> = [
  */
 export async function fitAttachment(data: Buffer, extension: string, limitBytes: number): Promise<FittedFile> {
   if (data.length <= limitBytes) return { data, extension, reencoded: false };
+  const sharp = await loadSharp();
   for (const step of STEPS) {
     const out = await sharp(data).toFormat(step.format, { quality: step.quality }).toBuffer();
     if (out.length <= limitBytes) return { data: out, extension: step.format === 'jpeg' ? 'jpg' : 'webp', reencoded: true };

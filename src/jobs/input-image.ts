@@ -1,6 +1,5 @@
-import sharp from 'sharp';
 import { UserError } from '../errors.js';
-import { sniffImageFormat } from '../venice/image-bytes.js';
+import { imageSize, sniffImageFormat } from '../venice/image-bytes.js';
 import type { ImageFormat } from '../venice/types.js';
 
 /** Venice's limits on an image sent to its editing endpoints (venice-notes: under 25 MB, 65,536 to 33,177,600 pixels). */
@@ -45,9 +44,8 @@ export async function checkImageBytes(bytes: Buffer, label: string): Promise<{ f
   if (bytes.length >= INPUT_MAX_BYTES) throw new UserError(`${label} is ${mb(bytes.length)}; Venice takes images under 25 MB. Use a smaller file.`);
   const format = sniffImageFormat(bytes);
   if (!format) throw new UserError(`${label} is not a PNG, JPEG or WebP image. Convert it and try again.`);
-  // sharp reads the header on its own threads.
-  const meta = await sharp(bytes).metadata().catch(() => undefined);
-  if (!meta?.width || !meta.height) throw new UserError(`${label} could not be read as an image. Upload it again.`);
+  const meta = imageSize(bytes);
+  if (!meta) throw new UserError(`${label} could not be read as an image. Upload it again.`);
   checkPixels(label, meta.width, meta.height);
   return { format, contentType: `image/${format}` };
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { imageSize } from '../venice/image-bytes.js';
 import type { VariantOutcome } from './image-job.js';
 
 /** Venice caps an upscale's output at this many pixels and quietly shrinks ×4 on large inputs. */
@@ -10,16 +10,16 @@ export function upscaleScales(width: number, height: number): Array<2 | 4> {
 }
 
 /**
- * For each posted image (by its 1-based number), the scales worth offering. sharp reads the
- * size from the header on its own threads, so this costs the event loop nothing per byte.
+ * For each posted image (by its 1-based number), the scales worth offering. The size comes
+ * from the image's header, a few bytes, whatever the image's size.
  */
-export async function upscalableImages(posted: ReadonlyArray<Extract<VariantOutcome, { ok: true }>>): Promise<Map<number, Array<2 | 4>>> {
+export function upscalableImages(posted: ReadonlyArray<Extract<VariantOutcome, { ok: true }>>): Map<number, Array<2 | 4>> {
   const out = new Map<number, Array<2 | 4>>();
   for (const o of posted) {
     const bytes = o.result.images[0];
     if (!bytes) continue;
-    const meta = await sharp(bytes).metadata().catch(() => undefined);
-    if (!meta?.width || !meta.height) continue;
+    const meta = imageSize(bytes);
+    if (!meta) continue;
     const scales = upscaleScales(meta.width, meta.height);
     if (scales.length > 0) out.set(o.index + 1, scales);
   }

@@ -40,3 +40,64 @@ export function decodeBase64Image(text: string): Buffer | undefined {
   if (bytes.length !== (raw.length / 4) * 3 - padding) return undefined;
   return isCompleteImage(bytes) ? bytes : undefined;
 }
+
+/**
+ * The pixel size written in a PNG, JPEG or WebP header, read without decoding; undefined when
+ * the header is missing or unreadable. Only sizes are needed on the delivery path (which
+ * upscales to offer), and reading a few bytes keeps libvips out of a bot that only generates.
+ */
+export function imageSize(bytes: Buffer): { width: number; height: number } | undefined {
+  const size = (width: number, height: number) => (width > 0 && height > 0 ? { width, height } : undefined);
+  switch (sniffImageFormat(bytes)) {
+    case 'png':
+      // IHDR is the first chunk: length (4), "IHDR" (4), width (4), height (4).
+      if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+      return size(bytes.readUInt32BE(16), bytes.readUInt32BE(20));
+    case 'webp':
+      return webpSize(bytes);
+    case 'jpeg':
+      return jpegSize(bytes);
+    default:
+      return undefined;
+  }
+}
+
+function webpSize(bytes: Buffer): { width: number; height: number } | undefined {
+  if (bytes.length < 30) return undefined;
+  const chunk = bytes.toString('latin1', 12, 16);
+  if (chunk === 'VP8X') return { width: 1 + bytes.readUIntLE(24, 3), height: 1 + bytes.readUIntLE(27, 3) };
+  if (chunk === 'VP8L') {
+    if (bytes[20] !== 0x2f) return undefined;
+    const bits = bytes.readUInt32LE(21);
+    return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >>> 14) & 0x3fff) };
+  }
+  if (chunk === 'VP8 ') {
+    // Frame tag (3), start code 9d 01 2a, then 14-bit width and height.
+    if (bytes[23] !== 0x9d || bytes[24] !== 0x01 || bytes[25] !== 0x2a) return undefined;
+    const width = bytes.readUInt16LE(26) & 0x3fff;
+    const height = bytes.readUInt16LE(28) & 0x3fff;
+    return width > 0 && height > 0 ? { width, height } : undefined;
+  }
+  return undefined;
+}
+
+function jpegSize(bytes: Buffer): { width: number; height: number } | undefined {
+  let at = 2;
+  while (at + 9 < bytes.length) {
+    if (bytes[at] !== 0xff) return undefined;
+    const marker = bytes[at + 1] ?? 0;
+    if (marker === 0xff) {
+      at += 1; // fill byte
+      continue;
+    }
+    // Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) do not.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const height = bytes.readUInt16BE(at + 5);
+      const width = bytes.readUInt16BE(at + 7);
+      return width > 0 && height > 0 ? { width, height } : undefined;
+    }
+    if (marker === 0xd9 || marker === 0xda) return undefined;
+    at += 2 + bytes.readUInt16BE(at + 2);
+  }
+  return undefined;
+}

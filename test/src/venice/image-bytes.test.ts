@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeBase64Image, isCompleteImage, sniffImageFormat } from '../../../src/venice/image-bytes.js';
+import { decodeBase64Image, imageSize, isCompleteImage, sniffImageFormat } from '../../../src/venice/image-bytes.js';
 import type { ImageFormat } from '../../../src/venice/types.js';
 
 const formats: ImageFormat[] = ['png', 'webp', 'jpeg'];
@@ -57,5 +57,31 @@ describe('bytes that are not an image', () => {
   it('refuse text that is not base64', () => {
     expect(decodeBase64Image('not base64!')).toBeUndefined();
     expect(decodeBase64Image('')).toBeUndefined();
+  });
+});
+
+describe('imageSize reads the size from the header as sharp does', () => {
+  const cases: Array<[string, (s: sharp.Sharp) => sharp.Sharp]> = [
+    ['png', (s) => s.png()],
+    ['jpeg', (s) => s.jpeg()],
+    ['progressive jpeg', (s) => s.jpeg({ progressive: true })],
+    ['lossy webp', (s) => s.webp()],
+    ['lossless webp', (s) => s.webp({ lossless: true })],
+    ['webp with alpha (VP8X)', (s) => s.ensureAlpha(0.5).webp()],
+  ];
+  it.each(cases)('%s', async (_name, encode) => {
+    for (const [width, height] of [[37, 23], [1024, 1024], [1344, 768], [5, 4000]] as const) {
+      const bytes = await encode(sharp({ create: { width, height, channels: 3, background: '#3a7' } })).toBuffer();
+      const meta = await sharp(bytes).metadata();
+      expect(imageSize(bytes)).toEqual({ width: meta.width, height: meta.height });
+      expect(imageSize(bytes)).toEqual({ width, height });
+    }
+  });
+
+  it('is undefined for bytes that are not an image or are cut before the size', () => {
+    expect(imageSize(Buffer.from('not an image at all, just text'))).toBeUndefined();
+    expect(imageSize(images.png.subarray(0, 20))).toBeUndefined();
+    expect(imageSize(images.webp.subarray(0, 20))).toBeUndefined();
+    expect(imageSize(images.jpeg.subarray(0, 4))).toBeUndefined();
   });
 });
