@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchSpecPath, validateRequestBody } from './discord/spec.js';
+import { matchSpecPath, validateComponent, validateRequestBody } from './discord/spec.js';
 
 /**
  * The fake Discord's body checks are only as strict as this validator: a route that maps to no
@@ -21,6 +21,7 @@ const BOT_ROUTES: Array<[method: string, path: string, template: string]> = [
   ['POST', `/webhooks/${APP}/${TOKEN}`, '/webhooks/{webhook_id}/{webhook_token}'],
   ['POST', `/channels/${CHANNEL}/messages`, '/channels/{channel_id}/messages'],
   ['PATCH', `/channels/${CHANNEL}/messages/${MESSAGE}`, '/channels/{channel_id}/messages/{message_id}'],
+  ['POST', `/channels/${CHANNEL}/threads`, '/channels/{channel_id}/threads'],
   ['PUT', `/applications/${APP}/commands`, '/applications/{application_id}/commands'],
   ['PUT', `/applications/${APP}/guilds/${GUILD}/commands`, '/applications/{application_id}/guilds/{guild_id}/commands'],
   ['POST', `/applications/${APP}/guilds/${GUILD}/commands`, '/applications/{application_id}/guilds/{guild_id}/commands'],
@@ -55,6 +56,15 @@ describe('Discord spec validation used by the fake', () => {
     const path = `/channels/${CHANNEL}/messages`;
     expect(validateRequestBody('POST', path, { content: 'x', message_reference: { message_id: Number(MESSAGE.slice(0, 15)), fail_if_not_exists: false } }).ok).toBe(false);
     expect(validateRequestBody('POST', path, { content: 'x', message_reference: { message_id: MESSAGE, fail_if_not_exists: false } }).ok).toBe(true);
+  });
+
+  it('lets the thread route\'s union admit a forum post without a valid message, which is why the fake judges posts whole', () => {
+    const path = `/channels/${CHANNEL}/threads`;
+    // The text-channel branch takes any extra field, `message` included.
+    expect(validateRequestBody('POST', path, { name: 'post', message: { content: 7 } }).ok).toBe(true);
+    expect(validateComponent('CreateForumThreadRequest', { name: 'post', message: { content: 7 } }).ok).toBe(false);
+    expect(validateComponent('CreateForumThreadRequest', { name: 'post' }).message).toMatch(/message/);
+    expect(validateComponent('CreateForumThreadRequest', { name: 'post', applied_tags: [MESSAGE], message: { content: 'x', attachments: [{ id: '0' }] } })).toEqual({ ok: true });
   });
 
   it('coerces nothing: numbers, booleans and arrays must arrive as themselves', () => {

@@ -94,8 +94,8 @@ describe('discovery endpoints', () => {
     expect(simulatorModels.filter((m) => m.model_spec.offline)).toHaveLength(1);
   });
 
-  it('answers other model types with an empty list', async () => {
-    expect(await getJson('/models?type=text')).toEqual({ object: 'list', type: 'text', data: [] });
+  it('answers model types it does not simulate with an empty list (text models: chat-completions.test.ts)', async () => {
+    expect(await getJson('/models?type=embedding')).toEqual({ object: 'list', type: 'embedding', data: [] });
   });
 
   it('maps traits to models, default first of all to z-image-turbo', async () => {

@@ -18,19 +18,21 @@ import {
   EXTERNAL_APP_PERMISSIONS,
   MEMBER_PERMISSIONS,
   P,
+  applyOverwrites,
   channelKindOf,
   channelObject,
   createWorld,
   guildObject,
+  hasOverwrites,
   interactionToken,
   member,
   snowflake,
 } from './world.js';
-import type { ChannelKind, ForeignRoleKey, Json, RoleKey, UserKey, World } from './world.js';
+import type { ChannelKind, ForeignRoleKey, ForumTagKey, Json, RoleKey, UserKey, World } from './world.js';
 
 export type { RecordedFile } from './http.js';
 export type { GatewayIdentify, GatewayStats } from './gateway.js';
-export type { ChannelKind, ForeignRoleKey, RoleKey, UserKey } from './world.js';
+export type { ChannelKind, ForeignRoleKey, ForumTagKey, RoleKey, UserKey } from './world.js';
 
 export interface RecordedRequest {
   method: string;
@@ -69,9 +71,15 @@ export interface InteractionContext {
   /**
    * A channel of the bot's server, or 'dm' (the user's DM with the bot, context 1). Default
    * 'text'; with `install: 'user'` in context 0, default the foreign server's channel (give a
-   * channel of the bot's server for a user install used there). Not with context 2.
+   * channel of the bot's server for a user install used there). Not with context 2. Not
+   * 'gallery': a forum holds posts, not messages; interactions happen in a post (`channelId`).
    */
   channel?: ChannelKind;
+  /**
+   * A channel of the bot's server by id, for one `channel` cannot name: a thread created at run
+   * time (a forum post). Not with `channel`; context 0 only.
+   */
+  channelId?: string;
   /** Default 'alice'. */
   user?: UserKey;
   /**
@@ -229,6 +237,22 @@ export interface FakeDiscordIds {
   foreignRoles: Record<ForeignRoleKey, string>;
   /** A group DM of alice, bob and admin the bot is not part of (context 2). */
   groupDm: string;
+  /** Tag ids of the gallery forum (`ids.channels.gallery`); `featured` is a moderated tag. */
+  forumTags: Record<ForumTagKey, string>;
+}
+
+/** A post of a forum channel: the thread and the message that opened it. */
+export interface ForumPost {
+  /** The thread as GET /channels/{id} returns it now (type 11, `parent_id` the forum, owner the bot). */
+  thread: Record<string, unknown>;
+  /** The first message (its id is the thread's, as on Discord) as stored now; undefined once deleted. */
+  message: Record<string, unknown> | undefined;
+}
+
+/** A permission overwrite a test puts on a channel: bits as bigints or decimal strings. */
+export interface OverwriteBits {
+  allow?: bigint | string;
+  deny?: bigint | string;
 }
 
 export interface FakeDiscord {
@@ -252,6 +276,8 @@ export interface FakeDiscord {
   invalidRequests(): RecordedRequest[];
   /** Currently registered application commands, global or of one guild. */
   commands(scope?: { guildId?: string }): unknown[];
+  /** The bot's server's language from now on (`guild_locale` of its interactions; default en-US). */
+  setGuildLocale(locale: string): void;
   /** PUT/POST/PATCH/DELETE on .../commands routes. */
   commandWrites(): RecordedRequest[];
   /** Resolves once a client IDENTIFYed and got READY + GUILD_CREATE. */
@@ -282,7 +308,9 @@ export interface FakeDiscord {
    * A button press on a message. Given the `{ id }` of a stored message (one the bot posted),
    * the INTERACTION_CREATE carries the whole stored message, loopback attachment urls included;
    * the other fields given override it in the payload only. An unknown id gets a minimal
-   * message by the bot. Without `ctx.channel` the press happens in the stored message's channel.
+   * message by the bot. Without `ctx.channel` (or `ctx.channelId`) the press happens in the
+   * stored message's channel, whatever channel that is: an interaction reply, a message the bot
+   * posted with POST /channels/{id}/messages, the first message of a forum post (a thread).
    * Throws for a deleted message: nobody can press a component on it.
    */
   button(
@@ -303,8 +331,23 @@ export interface FakeDiscord {
     fields: Record<string, string>,
     ctx?: InteractionContext & { message?: { id: string } },
   ): Promise<InteractionHandle>;
-  /** POST /channels/{id}/messages to that channel (any DM channel for 'dm'). */
-  channelMessages(channel: ChannelKind): RecordedRequest[];
+  /** POST /channels/{id}/messages to that channel (any DM channel for 'dm'), by kind or by id (a forum post). */
+  channelMessages(channel: ChannelKind | (string & {})): RecordedRequest[];
+  /**
+   * The posts created in a forum (default the gallery) through POST /channels/{id}/threads, in
+   * creation order, deleted threads left out; copies.
+   */
+  forumPosts(forum?: ChannelKind | (string & {})): ForumPost[];
+  /** Ids of channels deleted through DELETE /channels/{id} (threads: forum posts), in order. */
+  deletedChannels(): string[];
+  /**
+   * Sets (or with null removes) the overwrite of a role (`ids.roles` key: 'everyone', 'bot', ...)
+   * or a member (a user key) on a channel that can carry overwrites ('text', 'nsfw', 'gallery';
+   * threads follow their parent), and tells a connected client with CHANNEL_UPDATE. The fake
+   * checks the bot's computed permissions on the channel routes (send, attach, create or delete
+   * threads) and sends the member's in interactions there.
+   */
+  setPermissionOverwrite(channel: 'text' | 'nsfw' | 'gallery', target: RoleKey | UserKey, bits: OverwriteBits | null): void;
   /**
    * A copy of the stored message as Discord would return it (id, channel_id, content, embeds,
    * attachments with loopback urls, components, flags, author, interaction_metadata, ...);
@@ -354,6 +397,10 @@ const ERROR_MESSAGES: Record<number, string> = {
   10008: 'Unknown Message',
   10013: 'Unknown User',
   10015: 'Unknown Webhook',
+  40067: 'A tag is required to create a forum post in this channel',
+  50006: 'Cannot send an empty message',
+  50008: 'Cannot send messages in a non-text channel',
+  50024: 'Cannot execute action on this channel type',
   10062: 'Unknown interaction',
   10063: 'Unknown application command',
   20009: 'Explicit content cannot be sent to the desired recipient(s)',
@@ -522,6 +569,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const modals = new Map<string, { data: Json; place: Place }>();
   const deleted: string[] = [];
   const deletedIds = new Set<string>();
+  /** Channels deleted through DELETE /channels/{id}, in order; REST then answers 10003 for them. */
+  const deletedChannels: string[] = [];
+  const deletedChannelIds = new Set<string>();
   /**
    * Uploaded bytes by attachment id, served on the attachment's url: a message's files while it
    * keeps them, a command option's upload (folder 'ephemeral-attachments') for the fake's life.
@@ -564,6 +614,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       nsfw: world.channels.nsfw.id as string,
       thread: world.channels.thread.id as string,
       nsfwThread: world.channels.nsfwThread.id as string,
+      gallery: world.channels.gallery.id as string,
       dm: world.dms.alice.id as string,
     },
     users: {
@@ -576,6 +627,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     foreignChannel: String(world.foreign.channel.id),
     foreignRoles: roleIdsOf(world.foreign.roles),
     groupDm: String(world.groupDm.id),
+    forumTags: { ...world.forumTags },
   };
 
   function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
@@ -860,8 +912,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     };
   }
 
-  function createMessage(channelId: string, body: Json, files: RecordedFile[], extra: { state?: InteractionState; flags?: number; type?: number }): Json {
-    const id = snowflake(now());
+  function createMessage(channelId: string, body: Json, files: RecordedFile[], extra: { state?: InteractionState; flags?: number; type?: number; id?: string }): Json {
+    const id = extra.id ?? snowflake(now());
     const flags = (typeof body.flags === 'number' ? body.flags & SETTABLE_FLAGS : 0) | (extra.flags ?? 0);
     const ephemeral = (flags & FLAG_EPHEMERAL) !== 0;
     const attachments = resolveAttachments(channelId, body, files, [], ephemeral);
@@ -1059,9 +1111,138 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   }
 
   function knownChannel(id: string): Json {
-    const channel = channelObject(world, id);
+    const channel = deletedChannelIds.has(id) ? undefined : channelObject(world, id);
     if (!channel) throw discordError(404, 10003);
     return channel;
+  }
+
+  /** The bot's permissions in a channel of its server: @everyone's and its role's, after the overwrites. */
+  function botPermissionsIn(channel: Json): bigint {
+    const roleIds = world.members.bot.roles as string[];
+    return applyOverwrites(world, BigInt(permissionsOf(world.roles, roleIds)), channel, roleIds, String(world.botUser.id));
+  }
+
+  function requirePermissions(channel: Json, needed: bigint): void {
+    if (channel.guild_id !== world.guild) return;
+    const perms = botPermissionsIn(channel);
+    if ((perms & P.ViewChannel) === 0n) throw discordError(403, 50001);
+    if ((perms & needed) !== needed) throw discordError(403, 50013);
+  }
+
+  const isThread = (channel: Json): boolean => channel.type === 10 || channel.type === 11 || channel.type === 12;
+
+  /** A message was sent in a thread created at run time: Discord counts it (the first message aside). */
+  function countThreadMessage(channelId: string, messageId: string): void {
+    const thread = world.threads.find((t) => t.id === channelId);
+    if (!thread) return;
+    thread.message_count = Number(thread.message_count ?? 0) + 1;
+    thread.total_message_sent = Number(thread.total_message_sent ?? 0) + 1;
+    thread.last_message_id = messageId;
+  }
+
+  /** Sends a dispatch if a client is connected; REST-only tests have no gateway session. */
+  function dispatchIfConnected(t: string, d: Json): void {
+    if (!gateway.hasSession) return;
+    void gateway.dispatch(t, d).catch(() => undefined);
+  }
+
+  /**
+   * POST /channels/{id}/threads. In a forum (type 15): a post, a public thread whose first message
+   * (same id as the thread) carries `message` and the uploaded files; answered 201 with the thread,
+   * its `member` and its `message`. In a text channel: a thread without a message (private unless
+   * `type` says 11), with CREATE_PRIVATE_THREADS / CREATE_PUBLIC_THREADS (the bot has them through
+   * @everyone). Anything else cannot hold threads (50024).
+   */
+  function createThread(ctx: Ctx, channel: Json): { status: number; body?: unknown } {
+    if (channel.type !== 15 && channel.type !== 0 && channel.type !== 5) throw discordError(400, 50024);
+    const body = validate(ctx);
+    const forum = channel.type === 15;
+    const createdAt = now();
+    const id = snowflake(createdAt);
+    let threadType = 11;
+    if (forum) {
+      // The spec's union also admits a body without `message` (the text-channel branch); a forum
+      // post must match the forum branch whole.
+      const check = validateComponent('CreateForumThreadRequest', body);
+      if (!check.ok) throw invalidForm(check.message ?? 'invalid forum post', check.errors ?? {});
+      const message = isObject(body.message) ? body.message : {};
+      const tags = Array.isArray(body.applied_tags) ? body.applied_tags.map(String) : [];
+      const available = Array.isArray(channel.available_tags) ? (channel.available_tags as Json[]) : [];
+      const unknown = tags.findIndex((t) => !available.some((a) => a.id === t));
+      if (unknown >= 0) {
+        throw invalidForm(`applied_tags.${unknown}: not a tag of this forum`, {
+          applied_tags: { [String(unknown)]: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: `Value "${tags[unknown] ?? ''}" is not a valid tag.` }] } },
+        });
+      }
+      const moderated = tags.some((t) => available.some((a) => a.id === t && a.moderated === true));
+      const needed = P.SendMessages | (ctx.files.length > 0 ? P.AttachFiles : 0n) | (moderated ? P.ManageThreads : 0n);
+      requirePermissions(channel, needed);
+      if ((Number(channel.flags ?? 0) & (1 << 4)) !== 0 && tags.length === 0) throw discordError(400, 40067);
+      checkFiles(ctx, CHANNEL_ATTACHMENT_LIMIT);
+      const empty =
+        !(typeof message.content === 'string' && message.content.length > 0) &&
+        !(Array.isArray(message.embeds) && message.embeds.length > 0) &&
+        !(Array.isArray(message.components) && message.components.length > 0) &&
+        !(Array.isArray(message.sticker_ids) && message.sticker_ids.length > 0) &&
+        !isObject(message.poll) &&
+        ctx.files.length === 0;
+      if (empty) throw discordError(400, 50006);
+    } else {
+      threadType = typeof body.type === 'number' ? body.type : 12;
+      requirePermissions(channel, threadType === 12 ? P.CreatePrivateThreads : P.CreatePublicThreads);
+    }
+    const at = new Date(createdAt).toISOString();
+    const thread: Json = {
+      id,
+      type: threadType,
+      guild_id: world.guild,
+      name: body.name,
+      parent_id: channel.id,
+      owner_id: world.botUser.id,
+      last_message_id: forum ? id : null,
+      rate_limit_per_user: typeof body.rate_limit_per_user === 'number' ? body.rate_limit_per_user : 0,
+      flags: 0,
+      // Discord counts neither the first message of a post nor, later, deleted ones.
+      member_count: 1,
+      message_count: 0,
+      total_message_sent: 0,
+      applied_tags: Array.isArray(body.applied_tags) ? body.applied_tags.map(String) : [],
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: typeof body.auto_archive_duration === 'number' ? body.auto_archive_duration : Number(channel.default_auto_archive_duration ?? 4320),
+        archive_timestamp: at,
+        locked: false,
+        create_timestamp: at,
+        ...(threadType === 12 ? { invitable: body.invitable !== false } : {}),
+      },
+    };
+    world.threads.push(thread);
+    const member = { id, user_id: world.botUser.id, join_timestamp: at, flags: 1 };
+    const message = forum ? createMessage(id, isObject(body.message) ? body.message : {}, ctx.files, { id }) : undefined;
+    if (forum) channel.last_message_id = id;
+    dispatchIfConnected('THREAD_CREATE', { ...clone(thread), newly_created: true, member });
+    changed();
+    return { status: 201, body: { ...clone(thread), member, ...(message ? { message: clone(message) } : {}) } };
+  }
+
+  /**
+   * DELETE /channels/{id}: a thread with MANAGE_THREADS in its parent (its messages and their files
+   * go with it), another server channel with MANAGE_CHANNELS (which the bot's role lacks); a DM
+   * is only closed (answered, nothing forgotten).
+   */
+  function deleteChannel(channel: Json): { status: number; body?: unknown } {
+    const id = String(channel.id);
+    if (channel.guild_id === undefined) return { status: 200, body: channel };
+    requirePermissions(channel, isThread(channel) ? P.ManageThreads : P.ManageChannels);
+    for (const [messageId, message] of [...messages]) if (message.channel_id === id) deleteMessage(messageId);
+    const index = world.threads.findIndex((t) => t.id === id);
+    if (index >= 0) world.threads.splice(index, 1);
+    deletedChannelIds.add(id);
+    deletedChannels.push(id);
+    if (isThread(channel)) dispatchIfConnected('THREAD_DELETE', { id, guild_id: channel.guild_id, parent_id: channel.parent_id, type: channel.type });
+    else dispatchIfConnected('CHANNEL_DELETE', clone(channel));
+    changed();
+    return { status: 200, body: channel };
   }
 
   function handleChannel(ctx: Ctx): { status: number; body?: unknown } {
@@ -1071,13 +1252,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (channelId === ids.foreignChannel || channelId === ids.groupDm) throw discordError(403, 50001);
     const channel = knownChannel(channelId);
     if (sub === undefined && ctx.method === 'GET') return { status: 200, body: channel };
+    if (sub === undefined && ctx.method === 'DELETE') return deleteChannel(channel);
+    if (sub === 'threads' && messageId === undefined) {
+      if (ctx.method !== 'POST') throw discordError(405, 0, '405: Method Not Allowed');
+      return createThread(ctx, channel);
+    }
     if (sub !== 'messages' || rest.length > 0) throw notFound();
     if (messageId === undefined) {
       if (ctx.method !== 'POST') throw notFound();
-      if (channel.type === 4) throw discordError(400, 50008, 'Cannot send messages in a non-text channel');
+      if (channel.type === 4 || channel.type === 15) throw discordError(400, 50008);
       const body = validate(ctx);
+      requirePermissions(channel, (isThread(channel) ? P.SendMessagesInThreads : P.SendMessages) | (ctx.files.length > 0 ? P.AttachFiles : 0n));
       checkFiles(ctx, CHANNEL_ATTACHMENT_LIMIT);
-      return { status: 200, body: createMessage(channelId, body, ctx.files, {}) };
+      const message = createMessage(channelId, body, ctx.files, {});
+      countThreadMessage(channelId, String(message.id));
+      return { status: 200, body: message };
     }
     const message = messages.get(messageId);
     if (!message || message.channel_id !== channelId) throw discordError(404, 10008);
@@ -1131,6 +1320,20 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return command;
   }
 
+  /** A command as GET shows it without `with_localizations`: no dictionaries anywhere in it. */
+  function withoutLocalizations(value: Json): Json {
+    const strip = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(strip);
+      if (!isObject(v)) return v;
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => k !== 'name_localizations' && k !== 'description_localizations')
+          .map(([k, inner]) => [k, strip(inner)]),
+      );
+    };
+    return strip(clone(value)) as Json;
+  }
+
   function handleCommands(ctx: Ctx): { status: number; body?: unknown } {
     requireBot(ctx);
     const segs = ctx.segments;
@@ -1147,7 +1350,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const commandId = rest[1];
     if (rest.length > 2) throw notFound();
     if (commandId === undefined) {
-      if (ctx.method === 'GET') return { status: 200, body: clone(list) };
+      // Discord sends the localization dictionaries only when asked (`with_localizations`).
+      if (ctx.method === 'GET') return { status: 200, body: ctx.query.with_localizations === 'true' ? clone(list) : list.map(withoutLocalizations) };
       if (ctx.method === 'PUT') {
         validate(ctx);
         const incoming = Array.isArray(ctx.json) ? ctx.json.filter(isObject) : [];
@@ -1282,7 +1486,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         return { status: 200, body: { ...guildObject(world), ...counts } };
       }
       if (s.length === 3 && s[2] === 'channels') {
-        return { status: 200, body: [world.channels.text.parent_id, world.channels.text.id, world.channels.nsfw.id].map((id) => channelObject(world, String(id))) };
+        return { status: 200, body: [world.channels.text.parent_id, world.channels.text.id, world.channels.nsfw.id, world.channels.gallery.id].map((id) => channelObject(world, String(id))) };
       }
       if (s.length === 3 && s[2] === 'roles') return { status: 200, body: Object.values(world.roles) };
       if (s.length === 4 && s[2] === 'members') {
@@ -1464,7 +1668,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (context === 1 && given !== undefined && given !== 'dm') refuse(`context 1 is the bot's DM; channel '${given}' is in a server`);
     if (context === 2 && install !== 'user') refuse(`a private channel (context 2) reaches only a user install; give install: 'user', not '${install}'`);
     if (context === 2 && given !== undefined) refuse(`context 2 happens in the group DM (ids.groupDm), not in channel '${given}'`);
-    const scope: Scope = context === 1 ? 'dm' : context === 2 ? 'groupDm' : install === 'user' && given === undefined ? 'foreign' : 'guild';
+    if (given === 'gallery') refuse(`'gallery' is a forum: it holds posts, not messages; an interaction happens in a post (give its thread id as channelId)`);
+    let byId: Json | undefined;
+    if (ctx.channelId !== undefined) {
+      if (given !== undefined) refuse(`give channel or channelId, not both`);
+      if (context !== 0) refuse(`channelId names a channel of the bot's server: context 0, not ${context}`);
+      byId = deletedChannelIds.has(ctx.channelId) ? undefined : channelObject(world, ctx.channelId);
+      if (!byId || byId.guild_id !== world.guild) refuse(`no channel ${ctx.channelId} in the bot's server${deletedChannelIds.has(ctx.channelId) ? ' (it was deleted)' : ''}`);
+      if (byId?.type === 4 || byId?.type === 15) refuse(`channel ${ctx.channelId} is a ${byId.type === 4 ? 'category' : 'forum'}; nothing happens in it but in its channels or posts`);
+    }
+    const scope: Scope = context === 1 ? 'dm' : context === 2 ? 'groupDm' : install === 'user' && given === undefined && byId === undefined ? 'foreign' : 'guild';
     const userId = String(world.users[userKey].id);
     const inServer = scope === 'guild' || scope === 'foreign';
     if (ctx.roles !== undefined && !inServer) refuse(`roles belong to a server member; ${scope === 'dm' ? 'the bot\'s DM' : 'a group DM'} has none`);
@@ -1473,19 +1686,23 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     let roles: string[] = [];
     if (ctx.roles !== undefined) roles = memberRoleIds(ctx.roles, table, server);
     else if (scope === 'guild') roles = [...(world.members[userKey].roles as string[])];
-    const permissions = ctx.permissions ?? permissionsOf(table, roles);
     let channel: Json;
-    if (scope === 'guild') channel = world.channels[(given ?? 'text') as Exclude<ChannelKind, 'dm'>];
+    if (scope === 'guild') channel = byId ?? world.channels[(given ?? 'text') as Exclude<ChannelKind, 'dm'>];
     else if (scope === 'foreign') channel = world.foreign.channel;
     else if (scope === 'dm') channel = world.dms[userKey];
     else channel = world.groupDm;
+    // Channels without overwrites keep the plain sum of the roles (what the fake always sent).
+    const overwritten = scope === 'guild' && hasOverwrites(world, channel);
+    const permissions =
+      ctx.permissions ?? (overwritten ? applyOverwrites(world, BigInt(permissionsOf(table, roles)), channel, roles, userId).toString() : permissionsOf(table, roles));
     const owners: Record<string, string> = {};
     if (install !== 'user') owners['0'] = scope === 'guild' ? world.guild : '0';
     if (install !== 'guild') owners['1'] = authorizer ?? userId;
-    const appPermissions = scope === 'guild' ? BOT_PERMISSIONS : scope === 'dm' ? BOT_DM_APP_PERMISSIONS : EXTERNAL_APP_PERMISSIONS;
+    const appPermissions =
+      scope === 'guild' ? (overwritten ? botPermissionsIn(channel).toString() : BOT_PERMISSIONS) : scope === 'dm' ? BOT_DM_APP_PERMISSIONS : EXTERNAL_APP_PERMISSIONS;
     return {
       scope,
-      kind: scope === 'guild' ? (given ?? 'text') : scope === 'dm' ? 'dm' : undefined,
+      kind: scope === 'guild' ? (byId ? channelKindOf(world, String(byId.id)) : (given ?? 'text')) : scope === 'dm' ? 'dm' : undefined,
       context,
       install,
       userKey,
@@ -1498,6 +1715,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       limit: ctx.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
     };
   }
+
+  /** The bot's server speaks `world.guildLocale`; the foreign server stays English. */
+  const guildLocaleOf = (guildId: string): string => (guildId === world.guild ? world.guildLocale : 'en-US');
 
   function interactionPayload(type: number, data: Json, r: Place, extra: Json = {}): InteractionState {
     const id = snowflake(now());
@@ -1522,7 +1742,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       application_id: world.application,
       type,
       data,
-      ...(guildId !== undefined ? { guild_id: guildId, guild: { id: guildId, locale: 'en-US', features: [] } } : {}),
+      ...(guildId !== undefined ? { guild_id: guildId, guild: { id: guildId, locale: guildLocaleOf(guildId), features: [] } } : {}),
       channel_id: r.channel.id,
       channel,
       ...(memberPayload ? { member: memberPayload } : { user }),
@@ -1530,7 +1750,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       version: 1,
       app_permissions: r.appPermissions,
       locale: r.locale,
-      ...(guildId !== undefined ? { guild_locale: 'en-US' } : {}),
+      ...(guildId !== undefined ? { guild_locale: guildLocaleOf(guildId) } : {}),
       entitlements: [],
       entitlement_sku_ids: [],
       authorizing_integration_owners: { ...r.owners },
@@ -1813,7 +2033,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const owners = meta && isObject(meta.authorizing_integration_owners) ? meta.authorizing_integration_owners : {};
     const inherited: InstallKind | undefined = '1' in owners ? ('0' in owners ? 'both' : 'user') : undefined;
     const next: C = ctx.install === undefined && inherited !== undefined ? { ...ctx, install: inherited } : ctx;
-    if (ctx.channel !== undefined || ctx.context !== undefined) return next;
+    if (ctx.channel !== undefined || ctx.channelId !== undefined || ctx.context !== undefined) return next;
     const channelId = String(stored.channel_id);
     if (channelId === ids.foreignChannel || channelId === ids.groupDm) {
       if ((next.install ?? 'guild') !== 'user') {
@@ -1822,7 +2042,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return { ...next, context: channelId === ids.groupDm ? 2 : 0 };
     }
     const kind = channelKindOf(world, channelId);
-    if (kind === undefined) return next;
+    // A channel no kind names (a forum post created at run time): by id.
+    if (kind === undefined) return ctx.channelId !== undefined || !channelObject(world, channelId) ? next : { ...next, channelId };
     if (kind !== 'dm') return { ...next, channel: kind };
     const owner = (Object.keys(world.dms) as UserKey[]).find((k) => world.dms[k].id === channelId);
     return { ...next, channel: kind, ...(ctx.user === undefined && owner ? { user: owner } : {}) };
@@ -1892,6 +2113,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return gateway.stats;
     },
     invalidRequests: () => requests.filter((r) => r.invalid !== undefined),
+    setGuildLocale: (locale) => {
+      world.guildLocale = locale;
+    },
     commands: (scope = {}) => clone(scope.guildId === undefined ? globalCommands : (guildCommands.get(scope.guildId) ?? [])),
     commandWrites: () =>
       requests.filter((r) => r.method !== 'GET' && /^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands(\/[^/]+)?$/.test(r.path)),
@@ -1929,7 +2153,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const shownAt = modals.get(customId)?.place;
       let authorizer = given.message ? authorizerOf(given.message) : undefined;
       if (!given.message && shownAt && shownAt.install !== 'guild' && ctx.install === undefined && ctx.context === undefined && ctx.channel === undefined) {
-        ctx = { ...ctx, install: shownAt.install, context: shownAt.context, ...(shownAt.kind !== undefined ? { channel: shownAt.kind } : {}) };
+        const where = shownAt.kind !== undefined ? { channel: shownAt.kind } : shownAt.scope === 'guild' ? { channelId: String(shownAt.channel.id) } : {};
+        ctx = { ...ctx, install: shownAt.install, context: shownAt.context, ...where };
         authorizer = shownAt.owners['1'];
       }
       const place = resolveCtx(ctx, authorizer);
@@ -1938,11 +2163,33 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (ctx.message) state.componentMessageId = ctx.message.id;
       return deliver(state);
     },
-    channelMessages: (kind) =>
+    channelMessages: (channel) =>
       requests.filter((r) => {
         const m = /^\/channels\/([^/]+)\/messages$/.exec(r.path);
-        return r.method === 'POST' && m !== null && channelKindOf(world, m[1] ?? '') === kind;
+        const id = m?.[1] ?? '';
+        return r.method === 'POST' && m !== null && (channelKindOf(world, id) === channel || id === channel);
       }),
+    forumPosts: (forum = 'gallery') => {
+      const forumId = forum in ids.channels ? ids.channels[forum as ChannelKind] : forum;
+      return world.threads
+        .filter((t) => t.parent_id === forumId)
+        .map((t) => {
+          const first = messages.get(String(t.id));
+          return { thread: clone(t), message: first ? clone(first) : undefined };
+        });
+    },
+    deletedChannels: () => [...deletedChannels],
+    setPermissionOverwrite(kind, target, given) {
+      const channel = world.channels[kind];
+      const isRole = target in world.roles;
+      const id = isRole ? String(world.roles[target as RoleKey].id) : String(world.users[target as UserKey].id);
+      const list = (Array.isArray(channel.permission_overwrites) ? channel.permission_overwrites : []) as Json[];
+      const rest = list.filter((o) => o.id !== id);
+      if (given) rest.push({ id, type: isRole ? 0 : 1, allow: BigInt(given.allow ?? 0n).toString(), deny: BigInt(given.deny ?? 0n).toString() });
+      channel.permission_overwrites = rest;
+      dispatchIfConnected('CHANNEL_UPDATE', clone(channel));
+      changed();
+    },
     message: (id) => {
       const stored = messages.get(id);
       return stored ? clone(stored) : undefined;

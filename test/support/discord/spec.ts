@@ -323,6 +323,7 @@ const VALIDATED_ROUTES: Array<[string, string]> = [
   ['POST', '/webhooks/1/token'],
   ['POST', '/channels/1/messages'],
   ['PATCH', '/channels/1/messages/2'],
+  ['POST', '/channels/1/threads'],
   ['PUT', '/applications/1/commands'],
   ['POST', '/applications/1/commands'],
   ['PATCH', '/applications/1/commands/3'],
@@ -342,6 +343,7 @@ export function warmUpValidators(): void {
     const template = matchSpecPath(path);
     if (template) validatorFor(template, method);
   }
-  // The fake checks every attachment it puts in an interaction's `resolved`.
+  // The fake checks every attachment it puts in an interaction's `resolved`, and every forum post whole.
   componentValidator('AttachmentResponse');
+  componentValidator('CreateForumThreadRequest');
 }

@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * The fixed little Discord the fake serves: one guild with a normal text channel, an
- * age-restricted one, a public thread under each, roles, a DM, three users and the bot. Beyond
+ * age-restricted one, a public thread under each, a forum channel (the gallery, whose posts are
+ * threads the bot creates at run time), roles, a DM, three users and the bot. Beyond
  * what the bot can see: a second guild the bot is not in (where a user-installed app still gets
  * interactions) and a group DM of the three users. Payloads follow what Discord sends (v10), not
  * the minimum discord.js needs, so a bot that reads a field real Discord sets finds it here too.
  */
 
-export type ChannelKind = 'text' | 'nsfw' | 'thread' | 'nsfwThread' | 'dm';
+export type ChannelKind = 'text' | 'nsfw' | 'thread' | 'nsfwThread' | 'gallery' | 'dm';
+/** The tags of the gallery forum (`available_tags`); `featured` is moderated (applying it takes MANAGE_THREADS). */
+export type ForumTagKey = 'landscape' | 'portrait' | 'abstract' | 'featured';
 export type UserKey = 'alice' | 'bob' | 'admin';
 /** Roles of the bot's guild; `everyone` is @everyone (its id is the guild's), `bot` the bot's managed role. */
 export type RoleKey = 'everyone' | 'admins' | 'moderators' | 'artists' | 'muted' | 'bot';
@@ -44,6 +47,7 @@ export const P = {
   AddReactions: 1n << 6n,
   ViewChannel: 1n << 10n,
   SendMessages: 1n << 11n,
+  ManageChannels: 1n << 4n,
   ManageMessages: 1n << 13n,
   EmbedLinks: 1n << 14n,
   AttachFiles: 1n << 15n,
@@ -114,6 +118,15 @@ export interface World {
   /** A group DM of alice, bob and admin (owner bob), which the bot is not part of. */
   groupDm: Json;
   createdAt: number;
+  /** The server's language (`preferred_locale`, sent as `guild_locale`); tests may change it. */
+  guildLocale: string;
+  /**
+   * Threads created at run time (forum posts, in creation order), deleted ones removed. Stored
+   * as GET /channels/{id} returns them: without the create answer's `member` and `message`.
+   */
+  threads: Json[];
+  /** Tag ids of the gallery forum by key. */
+  forumTags: Record<ForumTagKey, string>;
 }
 
 const YEAR = 365 * 24 * 3600 * 1000;
@@ -178,6 +191,42 @@ function textChannel(id: string, guild: string, name: string, position: number, 
   };
 }
 
+function forumTag(id: string, name: string, emoji: string, moderated: boolean): Json {
+  return { id, name, moderated, emoji_id: null, emoji_name: emoji };
+}
+
+/**
+ * A forum channel (type 15) as Discord sends it: posts are threads, tags in `available_tags`, a
+ * grid layout. `overwrites` are its permission overwrites (the threads in it inherit them).
+ */
+function forumChannel(id: string, guild: string, name: string, position: number, parent: string, tags: Json[], overwrites: Json[]): Json {
+  return {
+    id,
+    type: 15,
+    guild_id: guild,
+    name,
+    position,
+    parent_id: parent,
+    permission_overwrites: overwrites,
+    nsfw: false,
+    topic: 'Images members chose to share',
+    rate_limit_per_user: 0,
+    last_message_id: null,
+    default_auto_archive_duration: 10080,
+    default_thread_rate_limit_per_user: 0,
+    flags: 0,
+    available_tags: tags,
+    default_reaction_emoji: null,
+    default_sort_order: null,
+    default_forum_layout: 2,
+    default_tag_setting: 'match_some',
+    template: '',
+    icon_emoji: null,
+    theme_color: null,
+    version: 0,
+  };
+}
+
 function thread(id: string, guild: string, name: string, parent: string, owner: string, createdAt: number): Json {
   return {
     id,
@@ -223,14 +272,6 @@ export function createWorld(now: number): World {
   const category = snowflake(guildCreated + 1000);
   const textId = snowflake(guildCreated + 2000);
   const nsfwId = snowflake(guildCreated + 3000);
-  const channels = {
-    text: textChannel(textId, guild, 'general', 0, category, false, 'Say hi'),
-    nsfw: textChannel(nsfwId, guild, 'after-dark', 1, category, true, 'Age-restricted'),
-    thread: thread(snowflake(now - YEAR / 2), guild, 'image ideas', textId, users.alice.id as string, now - YEAR / 2),
-    nsfwThread: thread(snowflake(now - YEAR / 3), guild, 'after-dark ideas', nsfwId, users.bob.id as string, now - YEAR / 3),
-  };
-  const dm = (u: Json): Json => ({ id: snowflake(now - YEAR / 4), type: 1, last_message_id: null, flags: 0, recipients: [u] });
-  const dms: Record<UserKey, Json> = { alice: dm(users.alice), bob: dm(users.bob), admin: dm(users.admin) };
   const roles: Record<RoleKey, Json> = {
     ...memberRoles(guild, guildCreated),
     bot: role(snowflake(now - 2 * YEAR + 1000), 'Venice Imagine', 3, BOT_PERMISSIONS, {
@@ -238,6 +279,33 @@ export function createWorld(now: number): World {
       tags: { bot_id: application },
     }),
   };
+  const forumTags: Record<ForumTagKey, string> = {
+    landscape: snowflake(guildCreated + 6100),
+    portrait: snowflake(guildCreated + 6200),
+    abstract: snowflake(guildCreated + 6300),
+    featured: snowflake(guildCreated + 6400),
+  };
+  const galleryTags = [
+    forumTag(forumTags.landscape, 'Landscape', '🏞️', false),
+    forumTag(forumTags.portrait, 'Portrait', '🖼️', false),
+    forumTag(forumTags.abstract, 'Abstract', '🌀', false),
+    forumTag(forumTags.featured, 'Featured', '⭐', true),
+  ];
+  // A gallery the bot curates, as a server admin would set it up: members may not open posts
+  // (they comment in them), the bot's role may, and may delete them (MANAGE_THREADS).
+  const galleryOverwrites: Json[] = [
+    { id: guild, type: 0, allow: '0', deny: bits(P.SendMessages) },
+    { id: roles.bot.id, type: 0, allow: bits(P.SendMessages, P.ManageThreads), deny: '0' },
+  ];
+  const channels = {
+    text: textChannel(textId, guild, 'general', 0, category, false, 'Say hi'),
+    nsfw: textChannel(nsfwId, guild, 'after-dark', 1, category, true, 'Age-restricted'),
+    thread: thread(snowflake(now - YEAR / 2), guild, 'image ideas', textId, users.alice.id as string, now - YEAR / 2),
+    nsfwThread: thread(snowflake(now - YEAR / 3), guild, 'after-dark ideas', nsfwId, users.bob.id as string, now - YEAR / 3),
+    gallery: forumChannel(snowflake(guildCreated + 6000), guild, 'gallery', 2, category, galleryTags, galleryOverwrites),
+  };
+  const dm = (u: Json): Json => ({ id: snowflake(now - YEAR / 4), type: 1, last_message_id: null, flags: 0, recipients: [u] });
+  const dms: Record<UserKey, Json> = { alice: dm(users.alice), bob: dm(users.bob), admin: dm(users.admin) };
   const members = {
     alice: member(users.alice, [], guildCreated + YEAR),
     bob: member(users.bob, [], guildCreated + 2 * YEAR),
@@ -262,7 +330,7 @@ export function createWorld(now: number): World {
     flags: 0,
     recipients: [users.alice, users.bob, users.admin],
   };
-  return { application, guild, botUser, users, channels, dms, roles, members, foreign, groupDm, createdAt: now };
+  return { application, guild, botUser, users, channels, dms, roles, members, foreign, groupDm, createdAt: now, guildLocale: 'en-US', threads: [], forumTags };
 }
 
 function role(id: string, name: string, position: number, permissions: string, extra: Json = {}): Json {
@@ -332,7 +400,7 @@ export function guildObject(world: World): Json {
     vanity_url_code: null,
     premium_tier: 0,
     premium_subscription_count: 0,
-    preferred_locale: 'en-US',
+    preferred_locale: world.guildLocale,
     rules_channel_id: null,
     safety_alerts_channel_id: null,
     public_updates_channel_id: null,
@@ -377,8 +445,9 @@ export function guildCreatePayload(world: World): Json {
     version: Date.now(),
     voice_states: [],
     members: [world.members.bot, world.members.admin, world.members.alice, world.members.bob],
-    channels: [categoryChannel(world), world.channels.text, world.channels.nsfw],
-    threads: [world.channels.thread, world.channels.nsfwThread],
+    channels: [categoryChannel(world), world.channels.text, world.channels.nsfw, world.channels.gallery],
+    // Active threads: a reconnecting client learns the forum posts created so far.
+    threads: [world.channels.thread, world.channels.nsfwThread, ...world.threads.filter((t) => !(t.thread_metadata as Json).archived)],
     presences: [],
     stage_instances: [],
     guild_scheduled_events: [],
@@ -391,7 +460,7 @@ export function guildCreatePayload(world: World): Json {
 
 export function channelObject(world: World, id: string): Json | undefined {
   if (id === world.channels.text.parent_id) return categoryChannel(world);
-  for (const channel of [...Object.values(world.channels), ...Object.values(world.dms)]) {
+  for (const channel of [...Object.values(world.channels), ...Object.values(world.dms), ...world.threads]) {
     if (channel.id === id) return channel;
   }
   return undefined;
@@ -401,4 +470,35 @@ export function channelKindOf(world: World, id: string): ChannelKind | undefined
   for (const [kind, channel] of Object.entries(world.channels)) if (channel.id === id) return kind as ChannelKind;
   if (Object.values(world.dms).some((c) => c.id === id)) return 'dm';
   return undefined;
+}
+
+/**
+ * Applies a channel's permission overwrites to `base` as Discord computes them: @everyone's,
+ * then the member's roles' (denies before allows), then the member's own. A thread has none of
+ * its own and takes its parent's. Administrator overrides every overwrite.
+ */
+export function applyOverwrites(world: World, base: bigint, channel: Json, roleIds: readonly string[], memberId: string): bigint {
+  if ((base & P.Administrator) !== 0n) return base;
+  const source = channel.type === 11 || channel.type === 12 ? channelObject(world, String(channel.parent_id)) : channel;
+  const overwrites = source && Array.isArray(source.permission_overwrites) ? (source.permission_overwrites as Json[]) : [];
+  let perms = base;
+  const apply = (list: Json[]): void => {
+    let allow = 0n;
+    let deny = 0n;
+    for (const o of list) {
+      allow |= BigInt(String(o.allow ?? '0'));
+      deny |= BigInt(String(o.deny ?? '0'));
+    }
+    perms = (perms & ~deny) | allow;
+  };
+  apply(overwrites.filter((o) => o.type === 0 && o.id === world.guild));
+  apply(overwrites.filter((o) => o.type === 0 && o.id !== world.guild && roleIds.includes(String(o.id))));
+  apply(overwrites.filter((o) => o.type === 1 && o.id === memberId));
+  return perms;
+}
+
+/** Whether the channel (or a thread's parent) has any permission overwrites at all. */
+export function hasOverwrites(world: World, channel: Json): boolean {
+  const source = channel.type === 11 || channel.type === 12 ? channelObject(world, String(channel.parent_id)) : channel;
+  return Array.isArray(source?.permission_overwrites) && source.permission_overwrites.length > 0;
 }

@@ -3,8 +3,12 @@
  * with the shapes of the OpenAPI spec in test/fixtures and the behaviour in venice-notes.md.
  *
  * Choices where Venice's behaviour is unknown or had to be bounded:
- * - `GET /models` without `type` answers like Venice's default type (text): an empty list;
- *   `type=all` lists the image and the edit (inpaint) models.
+ * - `GET /models` without `type` answers like Venice's default type (text): the text models;
+ *   `type=all` lists the image, the edit (inpaint) and the text models.
+ * - `POST /chat/completions` (chat.ts) answers JSON only, never streams, and is not paced: it
+ *   spends no image units, counts towards no lockout, and carries the key's current rate-limit
+ *   headers and balance as other answers do. Its text is `setChatAnswer`'s, by default one naming
+ *   the model and each input image's size and colour.
  * - An offline model answers 503 (temporary state of a valid model), bria-bg-remover 400.
  * - Models ignore `aspect_ratio`/`resolution` they do not use; `quality` is refused by models
  *   without `qualities` (it changes the price, so sending it to the wrong model is a client bug).
@@ -40,6 +44,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import {
   simulatorInpaintModels,
   simulatorModels,
@@ -52,6 +57,7 @@ import {
 import {
   checkGenerateRequest,
   checkSimpleGenerateRequest,
+  invalid,
   type CatalogueView,
   type Checked,
   type GenerationPlan,
@@ -79,12 +85,23 @@ import {
 } from './editing.js';
 import { defaultErrorBody, x402DiscoveryBody } from './errors.js';
 import {
+  chatCompletion,
+  checkChatRequest,
+  defaultChatAnswer,
+  simulatorTextModels,
+  type ChatAnswer,
+  type ChatImage,
+  type SimTextModel,
+} from './chat.js';
+import {
   backgroundRemovedImage,
   black,
   colourFor,
   contentTypeOf,
   editedImage,
+  imageSize,
   renderImage,
+  sniffImageFormat,
   upscaleImage,
   type ImageFormat,
 } from './images.js';
@@ -93,6 +110,7 @@ import { specPointers, specValidator } from './spec.js';
 
 export type { SimInpaintModel, SimModel } from './catalogue.js';
 export type { SimUpload } from './editing.js';
+export type { ChatAnswer, ChatAnswerRequest, ChatImage, SimTextModel } from './chat.js';
 export { backgroundRemovedImage, editedImage } from './images.js';
 export type { FailureLockout, RateLimit, RateStats, RateWindowStats } from './pacing.js';
 
@@ -110,9 +128,10 @@ export interface SimRequest {
   /** multipart/form-data file parts, in order. */
   files?: SimUpload[];
   /**
-   * The input images of an editing request as Venice received them (base64 and data URLs decoded,
-   * URLs fetched, file parts as uploaded), in request order. Set once the body passed the schema
-   * and the model's checks, before the images themselves are judged.
+   * The input images of an editing request, or the `image_url` parts of a chat completion, as
+   * Venice received them (base64 and data URLs decoded, URLs fetched, file parts as uploaded), in
+   * request order. Set once the body passed the schema and the model's checks, before the images
+   * themselves are judged.
    */
   images?: Buffer[];
   /** The image bytes of a 200 binary answer (editing endpoints, `return_binary`), as sent. */
@@ -161,8 +180,9 @@ export interface ScriptOptions {
   /** Default 1; Infinity allowed. */
   times?: number;
   /**
-   * Default '/image/generate'; also '/images/generations' and the editing paths ('/image/edit',
-   * '/image/multi-edit', '/image/background-remove', '/image/upscale'). A GET path ('/models',
+   * Default '/image/generate'; also '/images/generations', the editing paths ('/image/edit',
+   * '/image/multi-edit', '/image/background-remove', '/image/upscale') and '/chat/completions'
+   * (where 'truncated-base64' has no meaning and answers as for /image/generate). A GET path ('/models',
    * '/models/traits', '/image/styles') takes 'error', 'drop-connection' and 'hang'.
    */
   path?: string;
@@ -180,6 +200,10 @@ export interface VeniceSimulator {
   generateRequests(): SimRequest[];
   /** `POST`s to the editing endpoints (edit, multi-edit, background-remove, upscale), or to the one `path` names. */
   editRequests(path?: EditPath): SimRequest[];
+  /** `POST /chat/completions`, each with `images` (the decoded bytes of its image parts) once its body passed the checks. */
+  chatRequests(): SimRequest[];
+  /** The assistant's text of chat completions from now on; undefined restores the default (it names the model and each image). */
+  setChatAnswer(answer: ChatAnswer | undefined): void;
   /** Rules are checked in order; the first matching rule with uses left answers and is used up once. */
   script(response: ScriptedResponse, options?: ScriptOptions): void;
   /** Venice time, multiplied by `timeScale`; applies to requests admitted from now on. */
@@ -203,6 +227,10 @@ export interface VeniceSimulatorOptions {
   models?: readonly SimModel[];
   /** `GET /models?type=inpaint`: the models /image/edit and /image/multi-edit accept. Default `simulatorInpaintModels`. */
   inpaintModels?: readonly SimInpaintModel[];
+  /** `GET /models?type=text`: the models /chat/completions accepts. Default `simulatorTextModels`. */
+  textModels?: readonly SimTextModel[];
+  /** The assistant's text of chat completions (see `setChatAnswer`). */
+  chatAnswer?: ChatAnswer;
   styles?: readonly string[];
   /** How long each image request takes, in Venice time. Default 0. */
   inferenceDelayMs?: InferenceDelay;
@@ -255,7 +283,8 @@ const startingBalanceUsd = 50;
 /** The editing endpoints: JSON or multipart in, image bytes out. */
 export type EditPath = '/image/edit' | '/image/multi-edit' | '/image/background-remove' | '/image/upscale';
 const editPaths: ReadonlySet<string> = new Set<EditPath>(['/image/edit', '/image/multi-edit', '/image/background-remove', '/image/upscale']);
-const postPaths = new Set(['/image/generate', '/images/generations', ...editPaths]);
+const chatPath = '/chat/completions';
+const postPaths = new Set(['/image/generate', '/images/generations', ...editPaths, chatPath]);
 /** Bodies past this are refused with 413 unread; editing bodies may carry several 25 MB images in base64. */
 const maxBodyBytes = 40 * 1024 * 1024;
 const maxEditBodyBytes = 128 * 1024 * 1024;
@@ -322,13 +351,18 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     specPointers.editImageRequest,
     specPointers.multiEditImageRequest,
     specPointers.backgroundRemoveImageRequest,
+    specPointers.chatCompletionRequest,
   ]) {
     specValidator(pointer);
   }
   const apiKey = options.apiKey ?? 'test-venice-key';
   const models = options.models ?? simulatorModels;
   const inpaintModels = options.inpaintModels ?? simulatorInpaintModels;
+  const textModels = options.textModels ?? simulatorTextModels;
+  let chatAnswer: ChatAnswer = options.chatAnswer ?? defaultChatAnswer;
   const view: CatalogueView = { models, traits: traitsOf(models), styles: new Set(options.styles ?? simulatorStyles) };
+  const textTraits: Record<string, string> = {};
+  for (const model of textModels) for (const trait of model.model_spec.traits) textTraits[trait] ??= model.id;
   const styles = [...(options.styles ?? simulatorStyles)];
   if (options.rateLimit !== undefined && options.rateLimitPerMinute !== undefined) {
     throw new TypeError('give rateLimit or rateLimitPerMinute, not both');
@@ -650,9 +684,57 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     sendImage(res, bytes, 'image/png', { ...verdictHeaders(ok), ...deprecationHeaders(undefined, ok?.deprecation), ...accountHeaders(key, rate), ...ok?.headers });
   }
 
+  /** Decodes each image of a chat request; a 400 for bytes that are no PNG, JPEG, WebP or GIF. */
+  async function readChatImages(images: readonly Buffer[], paths: readonly (string | number)[][]): Promise<Checked<ChatImage[]>> {
+    const read: ChatImage[] = [];
+    for (const [index, bytes] of images.entries()) {
+      const path = paths[index] ?? ['messages'];
+      const format = sniffImageFormat(bytes);
+      if (format === undefined) return invalid([{ code: 'custom', path, message: 'Invalid image: not a PNG, JPEG, WebP or GIF' }]);
+      try {
+        const { width, height } = await imageSize(bytes);
+        const { channels } = await sharp(bytes).stats();
+        const hex = channels
+          .slice(0, 3)
+          .map((c) => Math.round(c.mean).toString(16).padStart(2, '0'))
+          .join('');
+        read.push({ bytes, format, width, height, colour: `#${hex.padEnd(6, hex)}` });
+      } catch {
+        return invalid([{ code: 'custom', path, message: 'Invalid image: could not be decoded' }]);
+      }
+    }
+    return { ok: true, value: read };
+  }
+
+  async function chat(req: SimRequest, res: ServerResponse, key: string, ok: OkScript | undefined): Promise<void> {
+    const checked = checkChatRequest(textModels, req.body);
+    if (!checked.ok) return sendRefusal(res, checked.refusal, accountHeaders(key));
+    const plan = checked.value;
+    const loaded = await loadImages(plan.sources);
+    if (!loaded.ok) return sendRefusal(res, loaded.refusal, accountHeaders(key));
+    req.images = loaded.value;
+    const images = await readChatImages(
+      loaded.value,
+      plan.sources.map((s) => s.path),
+    );
+    if (!images.ok) return sendRefusal(res, images.refusal, accountHeaders(key));
+    await infer(ok?.delayMs);
+    const read = images.value;
+    const text = typeof chatAnswer === 'string' ? chatAnswer : chatAnswer({ model: plan.model.id, body: req.body, text: plan.lastUserText, images: read });
+    const { body, priceUsd } = chatCompletion(plan, text, read.length, `chatcmpl-${randomUUID().replace(/-/g, '')}`);
+    balanceUsd -= priceUsd;
+    sendJson(res, 200, body, {
+      'x-venice-model-id': plan.model.id,
+      'x-venice-model-name': plan.model.model_spec.name,
+      ...accountHeaders(key),
+      ...ok?.headers,
+    });
+  }
+
   async function answerPost(req: SimRequest, res: ServerResponse, parsed: ParsedBody): Promise<void> {
     const exchange = exchanges.get(res);
-    if (exchange && bearerToken(req) === apiKey) exchange.key = apiKey;
+    // Chat is not paced (see the header): no key, so no budget, no stats, no lockout.
+    if (exchange && bearerToken(req) === apiKey && req.path !== chatPath) exchange.key = apiKey;
     // A locked-out key is turned away before anything, scripts included, sees the request.
     const lockout = exchange?.key !== undefined ? pacing.lockoutAnswer(exchange.key) : undefined;
     if (exchange && lockout) {
@@ -703,6 +785,8 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
         return edit(req, res, key, ok, parsed);
       case '/image/background-remove':
         return backgroundRemove(req, res, key, ok, parsed);
+      case chatPath:
+        return chat(req, res, key, ok);
       default:
         return upscale(req, res, key, ok, parsed);
     }
@@ -710,13 +794,13 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
 
   function answerGet(req: SimRequest, res: ServerResponse): void {
     const type = req.query.type ?? 'text';
-    const listed: readonly (SimModel | SimInpaintModel)[] =
-      type === 'image' ? models : type === 'inpaint' ? inpaintModels : type === 'all' ? [...models, ...inpaintModels] : [];
+    const listed: readonly (SimModel | SimInpaintModel | SimTextModel)[] =
+      type === 'image' ? models : type === 'inpaint' ? inpaintModels : type === 'text' ? textModels : type === 'all' ? [...models, ...inpaintModels, ...textModels] : [];
     switch (req.path) {
       case '/models':
         return sendJson(res, 200, { object: 'list', type, data: listed });
       case '/models/traits':
-        return sendJson(res, 200, { object: 'list', type, data: type === 'image' ? view.traits : {} });
+        return sendJson(res, 200, { object: 'list', type, data: type === 'image' ? view.traits : type === 'text' ? textTraits : {} });
       case '/image/styles':
         return sendJson(res, 200, { object: 'list', data: styles });
       default:
@@ -776,6 +860,10 @@ export async function startVeniceSimulator(options: VeniceSimulatorOptions = {})
     requests,
     generateRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/image/generate'),
     editRequests: (path) => requests.filter((r) => r.method === 'POST' && (path === undefined ? editPaths.has(r.path) : r.path === path)),
+    chatRequests: () => requests.filter((r) => r.method === 'POST' && r.path === chatPath),
+    setChatAnswer(answer) {
+      chatAnswer = answer ?? defaultChatAnswer;
+    },
     script(response, scriptOptions = {}) {
       rules.push({ response, match: scriptOptions.match, path: scriptOptions.path ?? '/image/generate', remaining: scriptOptions.times ?? 1 });
     },

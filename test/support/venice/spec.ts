@@ -15,6 +15,8 @@ export const specPointers = {
   editImageRequest: '#/components/schemas/EditImageRequest',
   multiEditImageRequest: '#/components/schemas/MultiEditImageRequest',
   backgroundRemoveImageRequest: '#/components/schemas/BackgroundRemoveImageRequest',
+  chatCompletionRequest: '#/components/schemas/ChatCompletionRequest',
+  chatCompletionResponse: '#/paths/~1chat~1completions/post/responses/200/content/application~1json/schema',
   standardError: '#/components/schemas/StandardError',
   detailedError: '#/components/schemas/DetailedError',
   payloadTooLargeError: '#/components/schemas/PayloadTooLargeError',
