@@ -6,6 +6,8 @@ export interface BotChildOptions {
   /** The compiled bot-process.js (see build.ts). */
   script: string;
   env: Record<string, string>;
+  /** More flags for node (ours: those of `npm start`). */
+  nodeFlags?: readonly string[];
   startTimeoutMs?: number;
 }
 
@@ -42,7 +44,7 @@ export class BotChild {
 
   static async start(options: BotChildOptions): Promise<BotChild> {
     // Lets the child collect garbage before a leak reading.
-    const execArgv = ['--expose-gc'];
+    const execArgv = ['--expose-gc', ...(options.nodeFlags ?? [])];
     // Only what the bot needs: a developer's .env or shell must not change what is measured.
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? '', ...options.env };
     // stdout is discarded (the bot's JSON logs); stderr shows crashes.

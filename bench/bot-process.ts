@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { isParentMessage, type BotKind, type ChildMessage, type LagSummary, type ProcessStats } from './protocol.js';
 
 /*
@@ -56,6 +57,18 @@ async function startFloor(): Promise<RunningBot> {
   });
 }
 
+/** RssAnon and RssFile from /proc/self/status, in bytes; zeros off Linux. */
+function rssSplit(): { rssAnon: number; rssFile: number } {
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return { rssAnon: 0, rssFile: 0 };
+  }
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
+}
+
 function lagOf(histogram: ReturnType<typeof monitorEventLoopDelay>): LagSummary {
   const ms = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
   if (histogram.count === 0) return { p50: 0, p99: 0, max: 0, mean: 0 };
@@ -90,6 +103,11 @@ async function main(): Promise<void> {
     return {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
+      arrayBuffers: memory.arrayBuffers,
+      ...rssSplit(),
+      heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.physical_space_size])),
       peakRss,
       maxRss: process.resourceUsage().maxRSS * 1024,
       lag: lagOf(histogram),

@@ -12,6 +12,8 @@ import ts from 'typescript';
 export interface BuiltBots {
   /** The compiled `bench/bot-process.js`. */
   botProcess: string;
+  /** Node's flags from `npm start` (package.json), which our bot runs with here too. */
+  ourNodeFlags: string[];
   remove(): Promise<void>;
 }
 
@@ -30,7 +32,27 @@ async function listFiles(dir: string): Promise<string[]> {
   return nested.flat();
 }
 
+/**
+ * The flags `npm start` gives node, read from package.json's `start` script, so our bot runs
+ * in the bench as it runs in production (the Dockerfile's CMD is pinned to the same script by
+ * test/e2e/entry.e2e.test.ts). Heap sizing flags change its RSS and GC pauses, which is what
+ * the bench measures: a script of another shape is an error, not silently ignored.
+ */
+export function nodeFlagsOfStart(start: string | undefined): string[] {
+  const words = (start ?? '').trim().split(/\s+/);
+  const script = words.at(-1);
+  if (words[0] !== 'node' || script === undefined || !script.endsWith('.js')) {
+    throw new Error(`bench: package.json's start script should be "node [flags] <entry>.js", not ${JSON.stringify(start)}`);
+  }
+  const flags = words.slice(1, -1);
+  const odd = flags.find((f) => !f.startsWith('--'));
+  if (odd !== undefined) throw new Error(`bench: cannot pass ${JSON.stringify(odd)} from the start script to the bot's node`);
+  return flags;
+}
+
 export async function buildBots(root: string): Promise<BuiltBots> {
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const ourNodeFlags = nodeFlagsOfStart(pkg.scripts?.['start']);
   const out = await mkdtemp(join(tmpdir(), 'venice-imagine-bench-build-'));
   const files = [...(await Promise.all(SOURCE_DIRS.map((d) => listFiles(join(root, d))))).flat(), ...BENCH_FILES.map((f) => join(root, f))];
   const compilerOptions: ts.CompilerOptions = {
@@ -59,6 +81,7 @@ export async function buildBots(root: string): Promise<BuiltBots> {
   await symlink(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
   return {
     botProcess: join(out, 'bench', 'bot-process.js'),
+    ourNodeFlags,
     remove: () => rm(out, { recursive: true, force: true }),
   };
 }

@@ -17,6 +17,19 @@ export interface ProcessStats {
   /** `process.memoryUsage().rss` now, bytes. */
   rss: number;
   heapUsed: number;
+  /**
+   * Where the RSS is, for finding what to cut: V8's heap as reserved (`heapTotal`), memory V8
+   * knows is held outside it (`external`, of which `arrayBuffers` are Buffers), and the kernel's
+   * split of RSS into anonymous memory (heaps: V8's and malloc's) and mapped files (the node
+   * binary, native addons), 0 where /proc is not there.
+   */
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  rssAnon: number;
+  rssFile: number;
+  /** V8's heap spaces (new, old, code, large objects...): bytes each has committed (physical). */
+  heapSpaces: Record<string, number>;
   /** Highest RSS sampled since the last reset, bytes. */
   peakRss: number;
   /** `process.resourceUsage().maxRSS` (lifetime peak), bytes. */

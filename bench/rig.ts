@@ -30,6 +30,8 @@ export interface RigOptions {
   images: Record<BenchFormat, RealisticImage>;
   /** The compiled bot-process.js. */
   botProcess: string;
+  /** Flags for the bot's node: ours gets those of `npm start`, the floor node's defaults. */
+  nodeFlags?: readonly string[];
   /** More environment for the bot (e.g. MAX_CONCURRENT_JOBS=8), over the bench's own. */
   extraEnv?: Record<string, string>;
   /**
@@ -61,6 +63,7 @@ export async function startRig(kind: BotKind, options: RigOptions): Promise<Rig>
     const bot = await BotChild.start({
       kind,
       script: options.botProcess,
+      ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
       env: {
         DISCORD_TOKEN: discord.token,
         DISCORD_API_URL: discord.apiUrl,

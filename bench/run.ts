@@ -39,6 +39,7 @@ import { MB } from './stats.js';
 
 /*
  * npm run bench [-- --quick] [-- --profile] [-- --heap] [-- --leak-jobs N] [-- --budget SECONDS] [-- --bot-env KEY=VALUE ...]
+ *                 [-- --only idle,in-flight,throughput,paced,peak,leak]
  *
  * Measures what venice-imagine adds on this machine, against a bare discord.js bot doing the
  * same work (bench/floor-bot.ts), both driven through the fake Discord and the Venice
@@ -66,6 +67,19 @@ interface Plan {
 }
 
 const webp4: JobSpec = { variants: 4, format: 'webp' };
+
+/** What `--only` can pick: one scenario (or group) each, so a change can be measured without the whole run. */
+const SCENARIOS = ['idle', 'in-flight', 'throughput', 'paced', 'peak', 'leak'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+function parseOnly(values: string[]): Set<ScenarioName> {
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  if (names.length === 0) return new Set(SCENARIOS);
+  for (const name of names) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only expects some of ${SCENARIOS.join(', ')}; got ${name}`);
+  }
+  return new Set(names as ScenarioName[]);
+}
 
 /**
  * Venice's minute, time-scaled: the issue's scenario. 2-6 s of inference and the lockout (more
@@ -159,6 +173,7 @@ async function main(): Promise<number> {
       'leak-jobs': { type: 'string', default: '10000' },
       budget: { type: 'string' },
       'bot-env': { type: 'string', multiple: true, default: [] },
+      only: { type: 'string', multiple: true, default: [] },
     },
   });
   const began = performance.now();
@@ -175,6 +190,7 @@ async function main(): Promise<number> {
     botEnv[pair.slice(0, at)] = pair.slice(at + 1);
   }
   const plan = quick ? quickPlan(deadline) : fullPlan(leakJobs, deadline);
+  const only = parseOnly(values.only ?? []);
   if (values.heap === true) plan.leak.snapshotDir = await mkdtemp(join(tmpdir(), 'venice-imagine-heap-'));
   const loadBefore = loadavg();
   const machine = describeMachine();
@@ -195,7 +211,7 @@ async function main(): Promise<number> {
     try {
       const started = await Promise.allSettled([
         startRig('floor', { images, botProcess: built.botProcess, ...(venice ? { venice } : {}) }),
-        startRig('ours', { images, botProcess: built.botProcess, extraEnv: botEnv, ...(venice ? { venice } : {}) }),
+        startRig('ours', { images, botProcess: built.botProcess, nodeFlags: built.ourNodeFlags, extraEnv: botEnv, ...(venice ? { venice } : {}) }),
       ]);
       const [floor, ours] = started;
       if (floor.status === 'fulfilled' && ours.status === 'fulfilled') {
@@ -247,27 +263,40 @@ async function main(): Promise<number> {
   }
 
   const memory = async (pair: Pair): Promise<void> => {
-    await scenario('4. peak memory', pair, async () => {
-      results.peak = await measurePeakMemory(pair, plan.peak);
-    });
-    await scenario('4. leak check', pair, async () => {
-      results.leak = await measureLeak(pair, plan.leak);
-    });
+    if (only.has('peak')) {
+      await scenario('4. peak memory', pair, async () => {
+        results.peak = await measurePeakMemory(pair, plan.peak);
+      });
+    }
+    if (only.has('leak')) {
+      await scenario('4. leak check', pair, async () => {
+        results.leak = await measureLeak(pair, plan.leak);
+      });
+    }
   };
+  const wantsMemory = only.has('peak') || only.has('leak');
 
-  await withPair('latency and throughput', async (pair) => {
-    await scenario('1+2. latency, idle', pair, async () => {
-      results.idle = await measureIdleLatency(pair, plan.idle);
+  if (only.has('idle') || only.has('in-flight') || only.has('throughput') || (wantsMemory && !plan.freshBotsForMemory)) {
+    await withPair('latency and throughput', async (pair) => {
+      if (only.has('idle')) {
+        await scenario('1+2. latency, idle', pair, async () => {
+          results.idle = await measureIdleLatency(pair, plan.idle);
+        });
+      }
+      if (only.has('in-flight')) {
+        await scenario('1+2. latency, jobs in flight', pair, async () => {
+          results.inFlight = await measureInFlightLatency(pair, plan.inFlight);
+        });
+      }
+      if (only.has('throughput')) {
+        await scenario('3+5. throughput and event-loop lag', pair, async () => {
+          for (const load of plan.throughput) results.throughput.push(await measureThroughput(pair, { ...load, ...plan.throughputWindow }));
+        });
+      }
+      if (!plan.freshBotsForMemory) await memory(pair);
     });
-    await scenario('1+2. latency, jobs in flight', pair, async () => {
-      results.inFlight = await measureInFlightLatency(pair, plan.inFlight);
-    });
-    await scenario('3+5. throughput and event-loop lag', pair, async () => {
-      for (const load of plan.throughput) results.throughput.push(await measureThroughput(pair, { ...load, ...plan.throughputWindow }));
-    });
-    if (!plan.freshBotsForMemory) await memory(pair);
-  });
-  for (const paced of plan.paced) {
+  }
+  for (const paced of only.has('paced') ? plan.paced : []) {
     const name = `6. paced, ${paced.limit} a window`;
     await withPair(
       name,
@@ -279,7 +308,7 @@ async function main(): Promise<number> {
       pacedVenice(paced),
     );
   }
-  if (plan.freshBotsForMemory) await withPair('memory', memory);
+  if (plan.freshBotsForMemory && wantsMemory) await withPair('memory', memory);
   await built.remove();
 
   const rows = [
@@ -297,6 +326,7 @@ async function main(): Promise<number> {
   const load = (l: number[]): string => l.map((v) => v.toFixed(1)).join(' ');
   out.push(`- node ${machine.node}; command: \`${command}\`; wall time ${(wallMs / 1000).toFixed(0)} s`);
   out.push(`- load average before / after: ${load(loadBefore)} / ${load(loadavg())} (other work on the machine shows here and in the noise)`);
+  out.push(`- our bot's node flags (from package.json's start script): ${built.ourNodeFlags.length > 0 ? built.ourNodeFlags.join(' ') : 'none'}; the floor's: none`);
   if (Object.keys(botEnv).length > 0) out.push(`- our bot's extra environment: ${Object.entries(botEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const size = (i: RealisticImage): string => (i.bytes > MB ? `${(i.bytes / MB).toFixed(2)} MB` : `${(i.bytes / 1024).toFixed(0)} KB`);
   const formats: BenchFormat[] = ['webp', 'png'];
@@ -353,6 +383,12 @@ async function main(): Promise<number> {
           `Non-2xx from Venice: ours ${r.ours.veniceFailed}, floor ${r.floor.veniceFailed}; bot CPU over the burst: ours ${r.ours.cpuPercent.toFixed(0)}%, floor ${r.floor.cpuPercent.toFixed(0)}%`,
       );
     }
+  }
+  if (results.peak) {
+    const mb = (n: number): string => `${(n / MB).toFixed(0)}`;
+    const made = (b: PeakFigures['before']): string =>
+      `anonymous ${mb(b.rssAnon)} + files ${mb(b.rssFile)} MB; V8 heap ${mb(b.heapUsed)} used of ${mb(b.heapTotal)} (new space ${mb(b.heapSpaces['new_space'] ?? 0)}, old ${mb(b.heapSpaces['old_space'] ?? 0)}), external ${mb(b.external)}`;
+    notes.push(`RSS before the burst, after GC: ours ${made(results.peak.ours.before)}; floor ${made(results.peak.floor.before)}`);
   }
   if (results.peak) notes.push(`peak burst took ours ${(results.peak.ours.elapsedMs / 1000).toFixed(1)} s, floor ${(results.peak.floor.elapsedMs / 1000).toFixed(1)} s from first send to last image`);
   const failedJobs = (kind: BotKind): number =>

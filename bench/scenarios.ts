@@ -278,6 +278,8 @@ export interface PeakFigures {
   peakRss: number;
   /** RSS after a full GC, once the burst ended. */
   rssAfter: number;
+  /** What the RSS before the burst is made of (the bot's own reading, after GC). */
+  before: Pick<ProcessStats, 'heapUsed' | 'heapTotal' | 'external' | 'rssAnon' | 'rssFile' | 'heapSpaces'>;
   failed: number;
   /** First job sent to last job ended, ms. */
   elapsedMs: number;
@@ -309,6 +311,7 @@ export async function measurePeakMemory(pair: Pair, plan: PeakPlan): Promise<Per
       rssBefore: before.rss,
       peakRss: during.peakRss,
       rssAfter: after.rss,
+      before: { heapUsed: before.heapUsed, heapTotal: before.heapTotal, external: before.external, rssAnon: before.rssAnon, rssFile: before.rssFile, heapSpaces: before.heapSpaces },
       failed: results.filter((r) => !r.ok).length,
       elapsedMs,
     };
