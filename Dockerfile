@@ -20,8 +20,9 @@ ENV NODE_ENV=production \
     DATABASE_PATH=/data/venice-imagine.sqlite
 WORKDIR /app
 # /usage draws its chart with sharp (librsvg), which needs a font; the slim image has none.
+# WenQuanYi Micro Hei (about 5 MB) draws the chart's Chinese; fontconfig falls back to it for Han.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-dejavu-core fontconfig-config \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei fontconfig-config \
  && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /data && chown node:node /data
 COPY --from=build --chown=node:node /app/package.json ./package.json

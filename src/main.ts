@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { attachmentHostsFor, downloadAttachment } from './discord/attachments.js';
 import { createRouter } from './discord/router.js';
 import { registerCommands } from './discord/register-commands.js';
+import { localizeCommand } from './i18n/commands.js';
 import type { CommandContext } from './discord/command.js';
 import { InteractionRegistry } from './discord/interactions.js';
 import { NO_MENTIONS } from './discord/replies.js';
@@ -154,7 +155,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
         rest: c.rest,
         applicationId: c.application.id,
         guildId: config.DISCORD_GUILD_ID,
-        commands: commands.map((cmd) => cmd.data),
+        commands: commands.map((cmd) => localizeCommand(cmd.data)),
         log,
       }).then(() => resolve(), reject);
     });

@@ -4,12 +4,12 @@ import { isAgeRestricted } from '../../src/discord/channels.js';
 import type { AutocompleteChoice, Command, CommandContext } from '../../src/discord/command.js';
 import { isAllowedAttachmentUrl } from '../../src/discord/attachments.js';
 import { UserError } from '../../src/errors.js';
-import { checkAttachmentFacts } from '../../src/jobs/input-image.js';
+import { translator, type Translator } from '../../src/i18n/index.js';
+import { checkAttachmentFacts, imageLabel } from '../../src/jobs/input-image.js';
 import { checkBanned } from '../../src/jobs/policy.js';
 import type { CatalogSnapshot } from '../../src/venice/catalog.js';
 import { editPrice, type EditModel } from '../../src/venice/edit-models.js';
-import { formatUsd } from '../../src/venice/models.js';
-import { enqueueEdit } from '../imagine/imagine.edit.js';
+import { enqueueEdit, lineageFromUploads } from '../imagine/imagine.edit.js';
 import { requestScope } from '../imagine/imagine.scope.js';
 import { editData } from './edit.data.js';
 
@@ -25,9 +25,14 @@ const optionsSchema = z.object({
   safe_mode: z.boolean().optional(),
 });
 
-function modelLabel(model: EditModel): string {
+function modelLabel(t: Translator, model: EditModel): string {
   const price = editPrice(model, { inputs: 1 });
-  const suffix = `${price === undefined ? '' : ` · ${model.resolutions.length > 0 ? 'from ' : ''}${formatUsd(price)}`} · up to ${model.maxInputImages} image${model.maxInputImages > 1 ? 's' : ''}${model.uncensored ? ' · 🔓' : ''}`;
+  const facts = [
+    ...(price === undefined ? [] : [model.resolutions.length > 0 ? t.t('edit.autocomplete.priceFrom', { price: t.usd(price) }) : t.usd(price)]),
+    t.t('edit.autocomplete.maxImages', { count: model.maxInputImages, images: t.number(model.maxInputImages) }),
+    ...(model.uncensored ? ['🔓'] : []),
+  ];
+  const suffix = facts.map((f) => ` · ${f}`).join('');
   const room = 100 - suffix.length;
   return `${model.name.length > room ? `${model.name.slice(0, room - 1)}…` : model.name}${suffix}`;
 }
@@ -41,13 +46,14 @@ function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext)
   const typed = String(focused.value).trim().toLowerCase();
   const snapshot = ctx.catalog.current();
   const model = chosenModel(snapshot, interaction.options.getString('model'));
+  const t = translator(interaction.locale);
   const match = (values: readonly string[]) => values.filter((v) => v.toLowerCase().includes(typed)).slice(0, LIMIT).map((v) => ({ name: v, value: v }));
   switch (focused.name) {
     case 'model':
       return snapshot.editModels
         .filter((m) => typed === '' || m.id.includes(typed) || m.name.toLowerCase().includes(typed))
         .slice(0, LIMIT)
-        .map((m) => ({ name: modelLabel(m), value: m.id }));
+        .map((m) => ({ name: modelLabel(t, m), value: m.id }));
     case 'aspect_ratio':
       return match(['auto', ...(model?.aspectRatios ?? []).filter((r) => r !== 'auto')]);
     case 'resolution':
@@ -72,39 +78,45 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     format: o.getString('format') ?? undefined,
     safe_mode: o.getBoolean('safe_mode') ?? undefined,
   });
-  if (!parsed.success) throw new UserError('One of the options has a value the bot cannot use. Pick from the choices Discord offers and try again.');
+  if (!parsed.success) throw new UserError('edit.refusal.invalidOption');
+  // Refusals are private, in the member's language; the result is public, in the channel's.
+  const t = translator(interaction.locale);
   const options = parsed.data;
   const attachments: Attachment[] = [o.getAttachment('image', true), ...EXTRA_IMAGES.map((name) => o.getAttachment(name)).filter((a): a is Attachment => a !== null)];
 
   const snapshot = ctx.catalog.current();
-  if (snapshot.editModels.length === 0) throw new UserError('Venice’s list of edit models is not loaded yet. Try again in a minute.');
+  if (snapshot.editModels.length === 0) throw new UserError('edit.refusal.notLoaded');
   const model = chosenModel(snapshot, options.model);
-  if (!model) throw new UserError(`\`${options.model ?? ''}\` is not one of Venice’s edit models. Pick one from the list.`);
+  if (!model) throw new UserError('edit.refusal.unknownModel', { model: options.model ?? '' });
   if (attachments.length > model.maxInputImages) {
-    throw new UserError(`${model.name} takes at most ${model.maxInputImages} image${model.maxInputImages > 1 ? 's' : ''}, and you gave ${attachments.length}. Leave some out or pick another model.`);
+    throw new UserError('edit.refusal.tooManyImages', { count: model.maxInputImages, model: model.name, max: t.number(model.maxInputImages), given: t.number(attachments.length) });
   }
   const prompt = options.prompt.trim();
-  if (prompt.length > model.promptLimit) throw new UserError(`The instruction is ${prompt.length} characters; ${model.name} takes at most ${model.promptLimit}.`);
+  if (prompt.length > model.promptLimit) {
+    throw new UserError('edit.refusal.promptTooLong', { length: t.number(prompt.length), model: model.name, limit: t.number(model.promptLimit) });
+  }
   const { settings } = requestScope(interaction, ctx);
   checkBanned(settings.bannedPatterns, [prompt]);
   const ratio = options.aspect_ratio?.trim();
   if (ratio && ratio !== 'auto' && !model.aspectRatios.includes(ratio)) {
-    throw new UserError(`${model.name} takes \`auto\`${model.aspectRatios.length > 0 ? ` or one of ${model.aspectRatios.filter((r) => r !== 'auto').map((r) => `\`${r}\``).join(', ')}` : ' only'} as the aspect ratio.`);
+    const ratios = model.aspectRatios.filter((r) => r !== 'auto').map((r) => `\`${r}\``);
+    throw new UserError(ratios.length > 0 ? 'edit.refusal.ratioChoices' : 'edit.refusal.ratioAutoOnly', { model: model.name, ratios: ratios.join(', ') });
   }
   const resolution = options.resolution?.trim().toUpperCase();
   if (resolution && !model.resolutions.includes(resolution)) {
-    throw new UserError(model.resolutions.length > 0 ? `${model.name} offers ${model.resolutions.map((r) => `\`${r}\``).join(', ')}.` : `${model.name} has no resolution to choose; leave \`resolution\` out.`);
+    const resolutions = model.resolutions.map((r) => `\`${r}\``).join(', ');
+    throw new UserError(model.resolutions.length > 0 ? 'edit.refusal.resolutionChoices' : 'edit.refusal.noResolution', { model: model.name, resolutions });
   }
   const unsafeAllowed = isAgeRestricted(interaction) && settings.allowUnsafe;
   if (options.safe_mode === false && !unsafeAllowed) {
-    throw new UserError('Safe mode can be turned off only in an age-restricted channel whose admins allowed it. Leave `safe_mode` on.');
+    throw new UserError('edit.refusal.safeMode');
   }
   const extraHosts = ctx.attachmentHosts;
   attachments.forEach((a, i) => {
-    const label = attachments.length > 1 ? `Image ${i + 1}` : 'The image';
+    const label = imageLabel(t, i, attachments.length);
     // Only Discord's CDN: the bot never fetches a URL a member could point anywhere.
-    if (!isAllowedAttachmentUrl(a.url, extraHosts)) throw new UserError(`${label} is not a Discord attachment. Upload the image to Discord and try again.`);
-    checkAttachmentFacts({ name: a.name, size: a.size, contentType: a.contentType, width: a.width, height: a.height }, label);
+    if (!isAllowedAttachmentUrl(a.url, extraHosts)) throw new UserError('edit.refusal.notAttachment', { label });
+    checkAttachmentFacts(t, { name: a.name, size: a.size, contentType: a.contentType, width: a.width, height: a.height }, label);
   });
 
   await enqueueEdit(
@@ -120,7 +132,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       format: options.format,
       safeMode: !(unsafeAllowed && options.safe_mode === false),
       priceUsd: editPrice(model, { resolution, inputs: attachments.length }),
-      lineage: attachments.length > 1 ? `from ${attachments.length} uploaded images` : 'from an uploaded image',
+      lineage: lineageFromUploads(attachments.length),
     },
     ctx,
   );

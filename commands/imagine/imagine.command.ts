@@ -12,6 +12,7 @@ import type { Command, CommandContext } from '../../src/discord/command.js';
 import { encodeCustomId } from '../../src/discord/custom-id.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
+import { publicLocaleOf, translator, type Message } from '../../src/i18n/index.js';
 import type { Generation } from '../../src/store/generations.js';
 import { resolveModel } from '../../src/venice/request-builder.js';
 import { suggestModels, suggestQualities, suggestResolutions, suggestSizes, suggestStyles } from './imagine.autocomplete.js';
@@ -20,7 +21,7 @@ import { readImagineOptions } from './imagine.options.js';
 import { generateAndPost } from './imagine.pipeline.js';
 import { drainJobs } from './imagine.recovery.js';
 import { enqueueUpscale } from './imagine.upscale.js';
-import { enqueueEdit } from './imagine.edit.js';
+import { enqueueEdit, lineageFromImage } from './imagine.edit.js';
 import { requestScope } from './imagine.scope.js';
 import { isAgeRestricted } from '../../src/discord/channels.js';
 import { editPrice } from '../../src/venice/edit-models.js';
@@ -30,6 +31,8 @@ import { renderInfo } from './imagine.view.js';
 function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value);
+  // Suggestions are seen only by the member typing.
+  const t = translator(interaction.locale);
   const snapshot = ctx.catalog.current();
   let settings;
   try {
@@ -49,26 +52,24 @@ function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext)
   };
   switch (focused.name) {
     case 'model':
-      return suggestModels(snapshot, typed, allowed);
+      return suggestModels(t, snapshot, typed, allowed);
     case 'style':
       return suggestStyles(snapshot, typed);
     case 'aspect_ratio':
-      return suggestSizes(chosenModel(), typed);
+      return suggestSizes(t, chosenModel(), typed);
     case 'resolution':
-      return suggestResolutions(chosenModel(), typed);
+      return suggestResolutions(t, chosenModel(), typed);
     case 'quality':
-      return suggestQualities(chosenModel(), typed);
+      return suggestQualities(t, chosenModel(), typed);
     default:
       return [];
   }
 }
 
-const GONE = 'This image is no longer in the bot’s history, so its buttons no longer work. Run `/imagine` again.';
-
 /** The stored generation behind a button, or a clear refusal when the store no longer has it. */
 function loadGeneration(ctx: CommandContext, id: string | undefined): Generation {
   const g = id === undefined ? undefined : ctx.store.generations.get(id);
-  if (!g || g.deletedAt !== null) throw new UserError(GONE);
+  if (!g || g.deletedAt !== null) throw new UserError('imagine.buttons.gone');
   return g;
 }
 
@@ -84,14 +85,15 @@ async function reroll(interaction: MessageComponentInteraction, [id]: string[], 
 
 async function vary(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
+  const t = translator(interaction.locale);
   // A modal must be the first answer to the press: no defer before it.
   await interaction.showModal({
     custom_id: encodeCustomId('imagine', 'vary', g.id),
-    title: 'Vary this image',
+    title: t.t('imagine.vary.title'),
     components: [
       {
         type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.TextInput, custom_id: 'prompt', label: 'Prompt', style: TextInputStyle.Paragraph, required: true, max_length: 4000, value: g.options.prompt.slice(0, 4000) }],
+        components: [{ type: ComponentType.TextInput, custom_id: 'prompt', label: t.t('imagine.vary.prompt'), style: TextInputStyle.Paragraph, required: true, max_length: 4000, value: g.options.prompt.slice(0, 4000) }],
       },
       {
         type: ComponentType.ActionRow,
@@ -99,7 +101,7 @@ async function vary(interaction: MessageComponentInteraction, [id]: string[], ct
           {
             type: ComponentType.TextInput,
             custom_id: 'negative_prompt',
-            label: 'Negative prompt',
+            label: t.t('imagine.vary.negativePrompt'),
             style: TextInputStyle.Paragraph,
             required: false,
             max_length: 4000,
@@ -122,29 +124,28 @@ async function varySubmitted(interaction: ModalSubmitInteraction, [id]: string[]
 
 async function info(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
-  await interaction.reply({ content: renderInfo(g), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+  await interaction.reply({ content: renderInfo(translator(interaction.locale), g), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
 }
 
 async function remove(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
   const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
   if (interaction.user.id !== g.userId && !mayManage) {
-    throw new UserError('Only the person who asked for this image, or someone who can manage messages, can delete it.');
+    throw new UserError('imagine.delete.notAllowed');
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   await interaction.message.delete();
   ctx.store.generations.markDeleted(g.id, ctx.now());
-  await interaction.editReply({ content: 'Deleted.', allowedMentions: NO_MENTIONS });
+  await interaction.editReply({ content: translator(interaction.locale).t('imagine.delete.done'), allowedMentions: NO_MENTIONS });
 }
 
 async function upscale(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isStringSelectMenu()) return;
   const g = loadGeneration(ctx, id);
   const choice = upscaleChoice.safeParse(interaction.values[0]);
-  if (!choice.success) throw new UserError('That choice is not one the bot offers. Pick one from the menu.');
+  if (!choice.success) throw new UserError('imagine.buttons.unknownChoice');
   const { image, scale } = choice.data;
-  const attachment = interaction.message.attachments.find((a) => new RegExp(`^(SPOILER_)?image-${image}\\.`).test(a.name));
-  if (!attachment) throw new UserError(`Image ${image} is not on this message any more.`);
+  const attachment = imageOnMessage(interaction.message, image);
   await ctx.interactions.defer(interaction, false);
   await enqueueUpscale(interaction, g, { generationId: g.id, image, scale, attachmentUrl: attachment.url, spoiler: attachment.name.startsWith('SPOILER_') }, ctx);
 }
@@ -154,13 +155,13 @@ const retouchChoice = z.string().regex(/^([eb])([1-4])$/).transform((v) => ({ ac
 /** The attachment of image `n` on a result message, or a refusal saying it is gone. */
 function imageOnMessage(message: MessageComponentInteraction['message'] | null, n: number) {
   const attachment = message?.attachments.find((a) => new RegExp(`^(SPOILER_)?image-${n}\\.`).test(a.name));
-  if (!attachment) throw new UserError(`Image ${n} is not on this message any more.`);
+  if (!attachment) throw new UserError('imagine.buttons.imageGone', { image: n });
   return attachment;
 }
 
 /** "from image 2 of `abc` by @name": who made it is said, never pinged. */
-function lineageOf(g: Generation, image: number, presserId: string): string {
-  return `from image ${image} of \`${g.id}\`${g.userId !== presserId ? ` by <@${g.userId}>` : ''}`;
+function lineageOf(g: Generation, image: number, presserId: string): Message {
+  return lineageFromImage(g.id, image, g.userId !== presserId ? g.userId : undefined);
 }
 
 /** The Edit menu under a result: ✏️ opens a form for the instruction; Remove background starts at once. */
@@ -168,17 +169,28 @@ async function retouch(interaction: MessageComponentInteraction, [id]: string[],
   if (!interaction.isStringSelectMenu()) return;
   const g = loadGeneration(ctx, id);
   const choice = retouchChoice.safeParse(interaction.values[0]);
-  if (!choice.success) throw new UserError('That choice is not one the bot offers. Pick one from the menu.');
+  if (!choice.success) throw new UserError('imagine.buttons.unknownChoice');
   const { action, image } = choice.data;
   const attachment = imageOnMessage(interaction.message, image);
   if (action === 'edit') {
+    const t = translator(interaction.locale);
     await interaction.showModal({
       custom_id: encodeCustomId('imagine', 'edit', g.id, String(image)),
-      title: `Edit image ${image}`,
+      title: t.t('imagine.edit.title', { image }),
       components: [
         {
           type: ComponentType.ActionRow,
-          components: [{ type: ComponentType.TextInput, custom_id: 'prompt', label: 'What should change?', style: TextInputStyle.Paragraph, required: true, max_length: 4000, placeholder: 'the same, but at night' }],
+          components: [
+            {
+              type: ComponentType.TextInput,
+              custom_id: 'prompt',
+              label: t.t('imagine.edit.label'),
+              style: TextInputStyle.Paragraph,
+              required: true,
+              max_length: 4000,
+              placeholder: t.t('imagine.edit.placeholder'),
+            },
+          ],
         },
       ],
     });
@@ -208,15 +220,15 @@ async function retouch(interaction: MessageComponentInteraction, [id]: string[],
 async function editSubmitted(interaction: ModalSubmitInteraction, [id, n]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
   const image = Number(n);
-  if (!Number.isInteger(image) || image < 1 || image > 4) throw new UserError('That form belongs to an older version of the bot. Press Edit again.');
+  if (!Number.isInteger(image) || image < 1 || image > 4) throw new UserError('imagine.edit.staleForm');
   const attachment = imageOnMessage(interaction.message, image);
   const prompt = interaction.fields.getTextInputValue('prompt').trim();
-  if (prompt === '') throw new UserError('Say what should change, for example “the same, but at night”.');
+  if (prompt === '') throw new UserError('imagine.edit.promptMissing');
   const { settings } = requestScope(interaction, ctx);
   checkBanned(settings.bannedPatterns, [prompt]);
   const model = ctx.catalog.current().editModels[0];
-  if (!model) throw new UserError('Venice’s list of edit models is not loaded yet. Try again in a minute.');
-  if (prompt.length > model.promptLimit) throw new UserError(`The instruction is ${prompt.length} characters; ${model.name} takes at most ${model.promptLimit}.`);
+  if (!model) throw new UserError('imagine.edit.modelsNotLoaded');
+  if (prompt.length > model.promptLimit) throw new UserError('imagine.edit.promptTooLong', { length: prompt.length, model: model.name, limit: model.promptLimit });
   await ctx.interactions.defer(interaction, false);
   await enqueueEdit(
     interaction,
@@ -250,7 +262,7 @@ async function retry(interaction: MessageComponentInteraction, [id]: string[], c
   }
   if ((g.kind === 'edit' || g.kind === 'background') && source) {
     const model = g.kind === 'edit' ? ctx.catalog.current().editById.get(g.model) : undefined;
-    if (g.kind === 'edit' && !model) throw new UserError(`Venice no longer lists the edit model \`${g.model}\`. Run \`/edit\` again with another.`);
+    if (g.kind === 'edit' && !model) throw new UserError('imagine.edit.modelGone', { model: g.model });
     const inputs = [source, ...(source.more ?? [])].map(({ attachmentUrl, generationId, image }) => ({ attachmentUrl, generationId, image }));
     await enqueueEdit(
       interaction,
@@ -265,7 +277,7 @@ async function retry(interaction: MessageComponentInteraction, [id]: string[], c
         format: g.options.format,
         safeMode: g.options.safe_mode !== false,
         priceUsd: model ? editPrice(model, { resolution: g.options.resolution, inputs: inputs.length }) : ctx.catalog.current().backgroundRemovalUsd,
-        lineage: source.generationId && source.image ? `from image ${source.image} of \`${source.generationId}\`` : '',
+        lineage: source.generationId && source.image ? lineageFromImage(source.generationId, source.image) : undefined,
       },
       ctx,
     );
@@ -278,14 +290,16 @@ async function retry(interaction: MessageComponentInteraction, [id]: string[], c
 async function cancel(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   const g = loadGeneration(ctx, id);
   const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
-  if (interaction.user.id !== g.userId && !mayManage) throw new UserError('Only the person who asked for these images can cancel them.');
+  if (interaction.user.id !== g.userId && !mayManage) throw new UserError('imagine.cancel.notAllowed');
+  // The reply being replaced is public: it keeps the language the job was started in.
+  const t = translator(ctx.store.jobs.get(g.id)?.publicLocale ?? publicLocaleOf(interaction, undefined));
   const result = ctx.queue.cancel(g.id);
-  if (result === 'unknown') throw new UserError('This request has already finished.');
+  if (result === 'unknown') throw new UserError('imagine.cancel.alreadyFinished');
   ctx.log.info({ generationId: g.id, result }, 'job cancelled');
-  if (result === 'removed') await interaction.update({ content: 'Cancelled. Nothing was posted.', components: [], allowedMentions: NO_MENTIONS });
+  if (result === 'removed') await interaction.update({ content: t.t('imagine.cancel.done'), components: [], allowedMentions: NO_MENTIONS });
   // A running job edits its own reply once Venice's answers are abandoned.
   // Said at once with the press's own fresh token, so no Cancel button outlives an expired reply.
-  else await interaction.update({ content: 'Cancelling… nothing will be posted.', components: [], allowedMentions: NO_MENTIONS });
+  else await interaction.update({ content: t.t('imagine.cancel.pending'), components: [], allowedMentions: NO_MENTIONS });
 }
 
 export const imagineCommand: Command = {

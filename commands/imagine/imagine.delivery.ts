@@ -1,10 +1,10 @@
 import { DiscordAPIError, HTTPError, type APIActionRowComponent, type APIComponentInMessageActionRow, type RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { UserError } from '../../src/errors.js';
+import { message as say, translator, type Message } from '../../src/i18n/index.js';
 import { DEAD_TOKEN_CODES, NO_MENTIONS, TOKEN_LIFETIME_MS, TOO_LARGE_CODES, replyEphemeral } from '../../src/discord/replies.js';
 import { fitAttachment } from '../../src/jobs/fit-attachment.js';
 import type { JobMessenger } from '../../src/jobs/lifecycle.js';
-import { formatUsd } from '../../src/venice/models.js';
 import { renderCancelRow, renderInterrupted, type ResultMessage } from './imagine.view.js';
 
 const DEFAULT_FILE_LIMIT = 10 * 1024 * 1024;
@@ -21,6 +21,10 @@ export interface DeliveryTarget {
   receivedAt: number;
   /** False where only the interaction can answer (a user install in a server without the bot, a group DM). */
   canPostInChannel: boolean;
+  /** The requester's Discord locale: what only they read (errors, refusals, private notices). */
+  locale: string;
+  /** The locale of what the whole channel reads: the result, its buttons, the placeholder and the queue position. */
+  publicLocale: string;
 }
 
 const tokenAlive = (target: DeliveryTarget, ctx: CommandContext) => ctx.now() - target.receivedAt < TOKEN_LIFETIME_MS;
@@ -31,24 +35,23 @@ const isDeadToken = (err: unknown) => err instanceof DiscordAPIError && typeof e
 const isTooLarge = (err: unknown) => err instanceof DiscordAPIError && ((typeof err.code === 'number' && TOO_LARGE_CODES.has(err.code)) || err.status === 413);
 
 /** What the requester reads when Discord would not take a finished result: the images were made (and charged). */
-export function describeDiscordRefusal(err: DiscordAPIError | HTTPError): string {
-  const made = 'Your images were made, but';
+export function describeDiscordRefusal(err: DiscordAPIError | HTTPError): Message {
   const code = err instanceof DiscordAPIError && typeof err.code === 'number' ? err.code : 0;
   switch (code) {
     case 50013:
     case 50001:
-      return `${made} the bot is not allowed to post them here. Ask an admin to give it Send Messages, Attach Files and Embed Links in this channel.`;
+      return say('results.refusal.permissions');
     case 20009:
-      return `${made} Discord does not allow explicit content to be sent here. Use an age-restricted channel.`;
+      return say('results.refusal.explicit');
     case 200000:
-      return `${made} this server's AutoMod blocked the message. Ask a moderator, or change the prompt.`;
+      return say('results.refusal.autoMod');
     case 400001:
-      return `${made} uploads are temporarily limited in this server. Try again later.`;
+      return say('results.refusal.uploadsLimited');
     case 40005:
     case 50045:
-      return `${made} they are too large for this server's upload limit even after re-encoding. Try \`format: jpeg\` or a smaller size.`;
+      return say('results.refusal.tooLarge');
     default:
-      return `${made} Discord would not take them (HTTP ${err.status}${code > 0 ? `, code ${code}` : ''}). Try again in a moment.`;
+      return code > 0 ? say('results.refusal.otherCode', { status: err.status, code }) : say('results.refusal.other', { status: err.status });
   }
 }
 
@@ -84,10 +87,12 @@ async function packFiles(files: ResultMessage['files'], limit: number): Promise<
  * too large are re-encoded, and a message too large is split; nothing is dropped.
  */
 export async function deliverResult(target: DeliveryTarget, message: Outgoing, ctx: CommandContext): Promise<{ messageId: string; via: 'reply' | 'channel' }> {
+  // The result is public: its notes speak the channel's language.
+  const t = translator(target.publicLocale);
   let limit = target.interaction.attachmentSizeLimit ?? DEFAULT_FILE_LIMIT;
   for (let attempt = 0; ; attempt++) {
     const { groups, reencoded } = await packFiles(message.files, limit);
-    const note = reencoded > 0 ? `\n${reencoded === 1 ? 'One image was' : `${reencoded} images were`} re-encoded to fit Discord's file size limit.` : '';
+    const note = reencoded > 0 ? `\n${t.t('results.delivery.reencoded', { count: reencoded })}` : '';
     const content = `${message.content}${note}`.trim();
     const [first = [], ...rest] = groups;
     try {
@@ -102,9 +107,9 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
           ctx.log.info({ err }, 'interaction token no longer valid; posting in the channel');
         }
       } else if (!target.canPostInChannel) {
-        throw new UserError('Discord no longer accepts answers to this command (15 minutes passed), and the bot cannot post here. Run it again.');
+        throw new UserError('results.delivery.expired');
       }
-      const why = `your images are ready. Discord allows 15 minutes to answer a command and this one took longer, so they are posted here.`;
+      const why = t.t('results.delivery.late');
       const sent = await ctx.sendChannelMessage(target.channelId, {
         content: `<@${target.userId}> ${why}\n${content}`.slice(0, 2000),
         embeds: message.embeds,
@@ -114,7 +119,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         pingUser: target.userId,
       });
       for (const group of rest) await ctx.sendChannelMessage(target.channelId, { content: '', files: group.map((f) => ({ name: f.name, data: f.attachment })), replyTo: sent.id });
-      await clearPlaceholder(target, ctx, 'Done; the images are in the reply below.');
+      await clearPlaceholder(target, ctx, t.t('results.delivery.done'));
       return { messageId: sent.id, via: 'channel' };
     } catch (err) {
       // The server's real limit can be below what the interaction said: shrink and try once more.
@@ -125,7 +130,8 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
       }
       if (err instanceof DiscordAPIError || err instanceof HTTPError) {
         ctx.log.warn({ err }, 'Discord refused the result');
-        throw new UserError(describeDiscordRefusal(err));
+        const refusal = describeDiscordRefusal(err);
+        throw new UserError(refusal.key, refusal.params);
       }
       throw err;
     }
@@ -165,8 +171,6 @@ export async function tellUser(target: DeliveryTarget, text: string, ctx: Comman
   }
 }
 
-const seconds = (ms: number) => (ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`);
-
 /** The further back in the line, the less often the position is worth an edit (Discord rate-limits edits). */
 const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 25 ? 10_000 : 30_000);
 
@@ -177,6 +181,8 @@ const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 
  */
 export function createJobMessenger(target: DeliveryTarget, generationId: string, ctx: CommandContext): JobMessenger {
   const { interaction } = target;
+  // The reply being edited is public; only a failure is told to the requester alone.
+  const shown = translator(target.publicLocale);
   let lastShown: number | undefined;
   let lastEditAt = 0;
   let latest: { position: number; etaMs: number } | undefined;
@@ -194,7 +200,8 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
     const { position, etaMs } = latest;
     lastShown = position;
     lastEditAt = Date.now();
-    void edit(`⏳ In the queue: position ${position}, about ${seconds(etaMs)}.`, renderCancelRow(generationId));
+    const eta = shown.t('common.about', { duration: shown.duration(etaMs) });
+    void edit(shown.t('results.queue.position', { position: shown.number(position), eta }), renderCancelRow(shown, generationId));
   };
   const stop = () => {
     stopped = true;
@@ -214,25 +221,25 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
     started() {
       stop();
       // Only worth an edit when a queue position was shown; otherwise "thinking..." says it.
-      if (lastShown !== undefined && tokenAlive(target, ctx)) void edit('🎨 Generating…', renderCancelRow(generationId));
+      if (lastShown !== undefined && tokenAlive(target, ctx)) void edit(shown.t('results.queue.generating'), renderCancelRow(shown, generationId));
     },
     async cancelled() {
       stop();
-      if (tokenAlive(target, ctx)) await edit('Cancelled. Nothing was posted.', []);
+      if (tokenAlive(target, ctx)) await edit(shown.t('results.queue.cancelled'), []);
     },
     async interrupted(chargedUsd) {
       stop();
-      const charged = chargedUsd > 0 ? `Venice had already charged ${formatUsd(chargedUsd)} for images it finished; they were not posted.` : undefined;
-      const shown = renderInterrupted(generationId, 'The bot restarted before this request finished.', charged);
-      if (tokenAlive(target, ctx)) await edit(shown.content, shown.components);
+      const charged = chargedUsd > 0 ? shown.t('results.interrupted.charged', { amount: shown.usd(chargedUsd) }) : undefined;
+      const notice = renderInterrupted(shown, generationId, shown.t('results.interrupted.restarted'), charged);
+      if (tokenAlive(target, ctx)) await edit(notice.content, notice.components);
       else if (target.canPostInChannel) {
-        await ctx.sendChannelMessage(target.channelId, { content: `<@${target.userId}> ${shown.content}`, components: shown.components, replyTo: target.placeholderId, pingUser: target.userId });
-        await clearPlaceholder(target, ctx, 'Interrupted; see the reply below.');
+        await ctx.sendChannelMessage(target.channelId, { content: `<@${target.userId}> ${notice.content}`, components: notice.components, replyTo: target.placeholderId, pingUser: target.userId });
+        await clearPlaceholder(target, ctx, shown.t('results.interrupted.placeholder'));
       }
     },
-    async failed(text) {
+    async failed(said) {
       stop();
-      await tellUser(target, text, ctx, { replacesReply: true });
+      await tellUser(target, translator(target.locale).render(said), ctx, { replacesReply: true });
     },
   };
 }

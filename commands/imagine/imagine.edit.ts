@@ -1,12 +1,12 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
-import { checkImageBytes } from '../../src/jobs/input-image.js';
+import { message, translator, type Message } from '../../src/i18n/index.js';
+import { checkImageBytes, imageLabel } from '../../src/jobs/input-image.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import { upscaleScales } from '../../src/jobs/upscale-plan.js';
 import type { Generation, GenerationInput, StoredOptions } from '../../src/store/generations.js';
 import type { EditModel } from '../../src/venice/edit-models.js';
-import { formatUsd } from '../../src/venice/models.js';
 import { imageSize } from '../../src/venice/image-bytes.js';
 import type { ImageFormat } from '../../src/venice/types.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
@@ -29,8 +29,22 @@ export interface EditPlan {
   format: ImageFormat | undefined;
   safeMode: boolean;
   priceUsd: number | undefined;
-  /** Where it came from, for the result's first line ("Edited from image 2 of `abc` by @name"). */
-  lineage: string;
+  /**
+   * Where it came from, for the result's first line ("Edited from image 2 of `abc` by @name"),
+   * said in the channel's language when the result is posted: see `lineageFromImage` and
+   * `lineageFromUploads`. Undefined: nothing to say.
+   */
+  lineage: Message | undefined;
+}
+
+/** "from image 2 of `abc`", and "by @name" (never a ping) when someone else made it. */
+export function lineageFromImage(generationId: string, image: number, madeBy?: string): Message {
+  return madeBy === undefined ? message('results.edit.fromImage', { image, generationId }) : message('results.edit.fromImageBy', { image, generationId, userId: madeBy });
+}
+
+/** "from an uploaded image", "from 3 uploaded images". */
+export function lineageFromUploads(count: number): Message {
+  return message('results.edit.fromUpload', { count });
 }
 
 const EXTENSION: Record<ImageFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
@@ -55,6 +69,7 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
   const [base, ...more] = plan.inputs;
   if (!base) throw new Error('an edit needs an image');
   const options: StoredOptions = {
+    // i18n-exempt: a marker the history stores (the options need a prompt); Info leaves it out
     prompt: plan.prompt ?? '(remove background)',
     ...(plan.model ? { model: plan.model.id } : {}),
     ...(plan.aspectRatio ? { aspect_ratio: plan.aspectRatio } : {}),
@@ -86,11 +101,15 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
 
 async function runEdit(generation: Generation, plan: EditPlan, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
   // Downloaded only now, when the job runs: a long line holds links, not megabytes.
+  // A refusal is the requester's alone; the result is the channel's.
+  const requester = translator(target.locale);
+  const shown = translator(target.publicLocale);
   const images = [];
   for (const [i, input] of plan.inputs.entries()) {
-    const label = plan.inputs.length > 1 ? `Image ${i + 1}` : 'The image';
+    const label = imageLabel(requester, i, plan.inputs.length);
     const bytes = await ctx.downloadAttachment(input.attachmentUrl);
-    const { contentType, format } = await checkImageBytes(bytes, label);
+    const { contentType, format } = await checkImageBytes(requester, bytes, label);
+    // i18n-exempt: the file name Venice receives, not text anyone reads
     images.push({ data: bytes, name: `image-${i + 1}.${EXTENSION[format]}`, contentType });
   }
   const [first] = images;
@@ -113,25 +132,31 @@ async function runEdit(generation: Generation, plan: EditPlan, target: DeliveryT
   const requestIds = result.requestId ? [result.requestId] : [];
   if (result.contentViolation) {
     run.log.warn({ requestId: result.requestId }, 'Venice refused the content of an edit');
-    await tellUser(target, 'The edited image could not be posted: Venice refused the content as a violation of its usage policy. Change the instruction or the image and try again.', ctx, { replacesReply: true });
+    await tellUser(target, requester.t('results.violation.edit'), ctx, { replacesReply: true });
     return { outcome: 'refused', requestIds, messageId: null };
   }
   run.charge(plan.priceUsd ?? 0, 1);
   const meta = imageSize(result.image);
   const scales = meta?.width && meta.height ? upscaleScales(meta.width, meta.height) : [];
-  const what = plan.kind === 'background' ? 'Background removed' : plan.inputs.length > 1 ? `Blend of ${plan.inputs.length} images` : 'Edited';
+  const what =
+    plan.kind === 'background'
+      ? shown.t('results.edit.background')
+      : plan.inputs.length > 1
+        ? shown.t('results.edit.blend', { images: shown.number(plan.inputs.length) })
+        : shown.t('results.edit.edited');
+  const content = plan.lineage ? shown.t('results.edit.withLineage', { what, lineage: shown.render(plan.lineage) }) : shown.t('results.edit.alone', { what });
   const fields = [
-    { name: 'Model', value: plan.model?.name ?? 'Venice background remover', inline: true },
-    ...(meta?.width && meta.height ? [{ name: 'Size', value: `${meta.width}×${meta.height}`, inline: true }] : []),
-    ...(plan.priceUsd !== undefined ? [{ name: 'Price', value: formatUsd(plan.priceUsd), inline: true }] : []),
+    { name: shown.t('results.fields.model'), value: plan.model?.name ?? shown.t('results.edit.backgroundRemover'), inline: true },
+    ...(meta?.width && meta.height ? [{ name: shown.t('results.fields.size'), value: `${meta.width}×${meta.height}`, inline: true }] : []),
+    ...(plan.priceUsd !== undefined ? [{ name: shown.t('results.fields.price'), value: shown.usd(plan.priceUsd), inline: true }] : []),
   ];
   const delivered = await deliverResult(
     target,
     {
-      content: `${what}${plan.lineage ? ` ${plan.lineage}` : ''}.`,
+      content,
       embeds: [{ ...(plan.prompt ? { description: trimPrompt(plan.prompt) } : {}), color: 0xdd3b2c, fields }],
       files: [{ attachment: result.image, name: imageFileName(0, result.format, plan.spoiler || result.blurred) }],
-      components: renderResultComponents(generation.id, [1], new Map(scales.length > 0 ? [[1, scales]] : []), 'derived'),
+      components: renderResultComponents(shown, generation.id, [1], new Map(scales.length > 0 ? [[1, scales]] : []), 'derived'),
       allowedMentions: NO_MENTIONS,
     },
     ctx,

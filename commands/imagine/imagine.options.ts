@@ -1,6 +1,7 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { z } from 'zod';
 import { UserError } from '../../src/errors.js';
+import { translator } from '../../src/i18n/index.js';
 import type { ImagineOptions } from '../../src/venice/request-builder.js';
 
 const optionalText = z.string().optional();
@@ -25,6 +26,9 @@ export const imagineOptionsSchema = z.object({
   enhance_prompt: z.boolean().optional(),
   web_search: z.boolean().optional(),
 });
+
+type ImagineOption = keyof typeof imagineOptionsSchema.shape;
+const OPTION_NAMES = Object.keys(imagineOptionsSchema.shape) as ImagineOption[];
 
 export function readImagineOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
   const o = interaction.options;
@@ -52,6 +56,11 @@ export function readImagineOptions(interaction: ChatInputCommandInteraction): Im
   if (parsed.success) return parsed.data;
   // Discord checks choices and types before the bot sees them, but a stale client or an old
   // command definition can still send something else: name the option, never a zod dump.
-  const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? 'an option')))];
-  throw new UserError(`The bot cannot use the value given for ${names.map((n) => `\`${n}\``).join(', ')}. Pick one of the choices Discord offers and try again.`);
+  // Each option by the name the member's Discord shows them (the English identifier in English).
+  const t = translator(interaction.locale);
+  const invalid = OPTION_NAMES.filter((o) => parsed.error.issues.some((i) => i.path[0] === o));
+  const names = invalid.map((o) => `\`${t.t(`imagine.command.options.${o}.name`)}\``);
+  if (names.length === 0) throw new UserError('imagine.options.invalidAny');
+  throw new UserError('imagine.options.invalidValue', { options: names.join(', ') });
 }
+

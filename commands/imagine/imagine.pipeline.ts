@@ -2,6 +2,7 @@ import type { RepliableInteraction } from 'discord.js';
 import { isAgeRestricted } from '../../src/discord/channels.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { UserError } from '../../src/errors.js';
+import { publicLocaleOf, translator, type Translator } from '../../src/i18n/index.js';
 import { AdmissionRefused } from '../../src/jobs/admission.js';
 import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jobs/image-job.js';
 import { upscalableImages } from '../../src/jobs/upscale-plan.js';
@@ -10,6 +11,7 @@ import { checkBanned } from '../../src/jobs/policy.js';
 import type { Generation, NewGeneration, Outcome } from '../../src/store/generations.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
 import { VeniceError } from '../../src/venice/errors.js';
+import type { DeprecationNotice } from '../../src/venice/types.js';
 import { buildOpenAiJob } from '../../src/venice/openai-request-builder.js';
 import { pricePerImage } from '../../src/venice/models.js';
 import { buildImageJob, resolveModel, type ImagineOptions } from '../../src/venice/request-builder.js';
@@ -35,7 +37,7 @@ function withAdminNegative(user: string | undefined, admin: string | undefined):
 /** The model to use under the server's rules: the one asked for if allowed, else the server's default. */
 function pickModelId(options: ImagineOptions, settings: EffectiveSettings, ctx: CommandContext): string | undefined {
   const allowed = settings.allowedModels;
-  const refuse = () => new UserError(`This server allows only these models: ${allowed.map((m) => `\`${m}\``).join(', ')}. Pick one of them.`);
+  const refuse = () => new UserError('results.admission.modelsAllowed', { models: allowed.map((m) => `\`${m}\``).join(', ') });
   if (ctx.apiMode === 'openai') {
     // The endpoint takes any id (Venice falls back to its default for unknown ones), so the
     // list is enforced on the id as written, and with a list the model is always named.
@@ -63,10 +65,10 @@ function prepare(interaction: RepliableInteraction, requested: ImagineOptions, s
   const ageRestricted = isAgeRestricted(interaction);
   checkBanned(settings.bannedPatterns, [requested.prompt, requested.negative_prompt]);
   if (requested.safe_mode === false && ageRestricted && !settings.allowUnsafe) {
-    throw new UserError("This server's admins have not allowed safe mode to be turned off in this channel. Leave `safe_mode` on.");
+    throw new UserError('results.admission.unsafeNotAllowed');
   }
   if (requested.hide_watermark && !settings.allowHideWatermark) {
-    throw new UserError("This server's admins have not allowed hiding the watermark. Leave `hide_watermark` off.");
+    throw new UserError('results.admission.watermarkNotAllowed');
   }
   const modelId = pickModelId(requested, settings, ctx);
   const options: ImagineOptions = { ...requested, model: modelId, negative_prompt: withAdminNegative(requested.negative_prompt, settings.negativePrompt) };
@@ -101,10 +103,20 @@ function prepare(interaction: RepliableInteraction, requested: ImagineOptions, s
   };
 }
 
-
+/** Posts to the server's moderator log, if it has one; `text` is already said in the server's public language. */
 export async function notifyModerators(ctx: CommandContext, settings: EffectiveSettings, text: string): Promise<void> {
   if (!settings.modLogChannelId) return;
   await ctx.postToChannel(settings.modLogChannelId, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
+}
+
+/** The moderator log's line about a deprecated model, with its removal day and Venice's replacement when known. */
+function describeDeprecationForModerators(t: Translator, model: string, deprecation: DeprecationNotice): string {
+  const date = deprecation.date ? t.day(deprecation.date.slice(0, 10)) : undefined;
+  const { replacement } = deprecation;
+  if (date && replacement) return t.t('results.modLog.deprecatedOnInstead', { model, date, replacement });
+  if (date) return t.t('results.modLog.deprecatedOn', { model, date });
+  if (replacement) return t.t('results.modLog.deprecatedInstead', { model, replacement });
+  return t.t('results.modLog.deprecated', { model });
 }
 
 function outcomeOf(outcomes: readonly VariantOutcome[]): Outcome {
@@ -123,6 +135,8 @@ export function deliveryTarget(interaction: RepliableInteraction, scope: Request
     channelId: interaction.channelId ?? interaction.user.id,
     receivedAt: ctx.interactions.receivedAt(interaction),
     canPostInChannel: scope.canPostInChannel,
+    locale: interaction.locale,
+    publicLocale: publicLocaleOf(interaction, scope.settings.language),
   };
 }
 
@@ -143,12 +157,12 @@ export function admitAndEnqueue(
   work: (generation: Generation, target: DeliveryTarget, run: JobRun) => Promise<JobResult>,
   ctx: CommandContext,
 ): Promise<void> {
-  if (!ctx.queue.accepting) throw new UserError('The bot is restarting. Try again in a minute.');
+  if (!ctx.queue.accepting) throw new UserError('results.admission.restarting');
   const { scope } = admission;
   const { settings } = scope;
   const target = deliveryTarget(interaction, scope, ctx);
   if (admission.reserveUsd === undefined && budgetsApply(scope, ctx)) {
-    throw new UserError('Venice lists no price for this, so the bot cannot count it against the budgets that apply here. Pick another model, or ask the admins.');
+    throw new UserError('results.admission.noPrice');
   }
   let generation: Generation;
   try {
@@ -156,7 +170,14 @@ export function admitAndEnqueue(
       {
         // Outside a server that has the bot, usage counts as the member's own, under the operator's limits.
         generation: { ...admission.generation, guildId: scope.guildId, channelId: target.channelId, userId: target.userId },
-        interaction: { applicationId: interaction.applicationId, token: interaction.token, receivedAt: target.receivedAt, placeholderId: target.placeholderId },
+        interaction: {
+          applicationId: interaction.applicationId,
+          token: interaction.token,
+          receivedAt: target.receivedAt,
+          placeholderId: target.placeholderId,
+          locale: target.locale,
+          publicLocale: target.publicLocale,
+        },
         reserveUsd: admission.reserveUsd ?? 0,
         reserveImages: admission.reserveImages,
         inDm: interaction.guildId === null,
@@ -166,8 +187,9 @@ export function admitAndEnqueue(
     );
   } catch (err) {
     if (err instanceof AdmissionRefused && (err.scope === 'user' || err.scope === 'guild' || err.scope === 'operator' || err.scope === 'images')) {
-      const what = err.scope === 'images' ? 'the member’s daily image count is used up' : `${err.scope === 'user' ? "the member's" : err.scope === 'guild' ? "the server's" : "the operator's"} daily budget is spent`;
-      return notifyModerators(ctx, settings, `💸 <@${target.userId}> was refused in <#${target.channelId}>: ${what}.`).then(() => {
+      const key = ({ images: 'results.modLog.refusedImages', user: 'results.modLog.refusedUser', guild: 'results.modLog.refusedGuild', operator: 'results.modLog.refusedOperator' } as const)[err.scope];
+      const text = translator(target.publicLocale).t(key, { userId: target.userId, channelId: target.channelId });
+      return notifyModerators(ctx, settings, text).then(() => {
         throw err;
       });
     }
@@ -244,33 +266,38 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
   for (const o of refused) {
     if (o.ok) log.warn({ requestId: o.result.requestId, seed: o.seed, model: job.modelId }, 'Venice refused the content');
   }
+  // The moderator log and the result are read by the server; notices and errors by the requester alone.
+  const shown = translator(target.publicLocale);
+  const requester = translator(target.locale);
   if (refused.length > 0) {
+    const requests = requestIds.map((r) => `\`${r}\``).join(', ') || shown.t('results.modLog.unknownRequest');
     await notifyModerators(
       ctx,
       settings,
-      `🚫 Venice refused ${refused.length} image${refused.length > 1 ? 's' : ''} for <@${userId}> in <#${channelId}> (model \`${job.modelId}\`, generation \`${generationId}\`, request ${requestIds.map((r) => `\`${r}\``).join(', ') || 'unknown'}).\nPrompt: ${trimPrompt(requested.prompt, 500)}`,
+      shown.t('results.modLog.veniceRefused', { count: refused.length, userId, channelId, model: job.modelId, generationId, requests, prompt: trimPrompt(requested.prompt, 500) }),
     );
   }
   const deprecation = posted.find((o) => o.result.deprecation)?.result.deprecation;
   if (deprecation && !ctx.announcedDeprecations.has(job.modelId)) {
     ctx.announcedDeprecations.add(job.modelId);
-    await notifyModerators(ctx, settings, `⚠️ Model \`${job.modelId}\` is deprecated${deprecation.date ? ` (removal ${deprecation.date.slice(0, 10)})` : ''}${deprecation.replacement ? `; Venice suggests \`${deprecation.replacement}\`` : ''}.`);
+    await notifyModerators(ctx, settings, describeDeprecationForModerators(shown, job.modelId, deprecation));
   }
 
   if (posted.length === 0) {
     if (refused.length > 0) {
-      await tellUser(target, renderViolationNotice(refused.length, outcomes.length), ctx, { replacesReply: true });
+      await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx, { replacesReply: true });
       return { outcome: 'refused', requestIds, messageId: null };
     }
     const first = failed[0]?.error;
     if (!(first instanceof VeniceError)) throw first;
-    throw new UserError(describeFailure(first));
+    // Said now, in the requester's language: Venice's reason needs a translator to be put in words.
+    throw new UserError('results.failure.venice', { reason: describeFailure(requester, first) });
   }
 
-  const message = renderResult(job.summary, outcomes);
+  const message = renderResult(shown, job.summary, outcomes);
   const imageNumbers = posted.map((o) => o.index + 1);
   const upscalable = ctx.apiMode === 'native' ? upscalableImages(posted) : new Map<number, Array<2 | 4>>();
-  const delivered = await deliverResult(target, { ...message, components: renderResultComponents(generationId, imageNumbers, upscalable) }, ctx);
-  if (refused.length > 0) await tellUser(target, renderViolationNotice(refused.length, outcomes.length), ctx);
+  const delivered = await deliverResult(target, { ...message, components: renderResultComponents(shown, generationId, imageNumbers, upscalable) }, ctx);
+  if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
   return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };
 }

@@ -1,13 +1,13 @@
 import type { CommandContext } from '../../src/discord/command.js';
 import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
+import { translator, type MessageKey, type Translator } from '../../src/i18n/index.js';
 import type { JobRecord } from '../../src/store/jobs.js';
-import { formatUsd } from '../../src/venice/models.js';
 import { renderInterrupted } from './imagine.view.js';
 
 /** What the interrupted message says about money: only what the ledger recorded as charged. */
-function chargedNote(job: JobRecord, ctx: CommandContext): string | undefined {
+function chargedNote(t: Translator, job: JobRecord, ctx: CommandContext): string | undefined {
   const charged = ctx.store.generations.get(job.id)?.chargedUsd ?? 0;
-  return charged > 0 ? `Venice had already charged ${formatUsd(charged)} for images it finished; they were not posted.` : undefined;
+  return charged > 0 ? t.t('results.interrupted.charged', { amount: t.usd(charged) }) : undefined;
 }
 
 /**
@@ -16,8 +16,10 @@ function chargedNote(job: JobRecord, ctx: CommandContext): string | undefined {
  * job's row (and its reservation) goes only once this was tried, so a process that dies
  * first leaves the job for the next start to report.
  */
-export async function reportInterrupted(job: JobRecord, reason: string, ctx: CommandContext): Promise<void> {
-  const message = renderInterrupted(job.id, reason, chargedNote(job, ctx));
+export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx: CommandContext): Promise<void> {
+  // It replaces the job's public reply (or answers it in the channel): in the job's public language.
+  const t = translator(job.publicLocale);
+  const message = renderInterrupted(t, job.id, t.t(reason), chargedNote(t, job, ctx));
   try {
     if (ctx.now() - job.interactionAt < TOKEN_LIFETIME_MS) {
       await ctx.editOriginalByToken(job.applicationId, job.interactionToken, message);
@@ -45,7 +47,7 @@ export async function recoverJobs(ctx: CommandContext): Promise<void> {
   ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
   await Promise.all(
     left.map((job) =>
-      reportInterrupted(job, job.state === 'running' ? 'The bot restarted while making these images.' : 'The bot restarted before this request started.', ctx),
+      reportInterrupted(job, job.state === 'running' ? 'imagine.recovery.restartedRunning' : 'imagine.recovery.restartedQueued', ctx),
     ),
   );
 }
@@ -77,7 +79,7 @@ export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promis
   const told = Promise.all(
     pending.map((job) => {
       const record = records.get(job.id);
-      return record ? reportInterrupted(record, 'The bot is restarting, and this request had not started yet.', ctx) : Promise.resolve();
+      return record ? reportInterrupted(record, 'imagine.recovery.restarting', ctx) : Promise.resolve();
     }),
   );
   const runningBudget = Math.max(0, deadlineMs - ABORT_REPORT_MS);

@@ -43,10 +43,10 @@ export function requestScope(interaction: Interaction, ctx: CommandContext): Req
   const owners = interaction.authorizingIntegrationOwners;
   const viaUserInstall = owners.guildId === null && owners.userId !== null;
   if (viaUserInstall && !settings.allowUserInstall) {
-    throw new AdmissionRefused('user-install', 'This server’s admins do not allow the bot’s user-installed app here. Use the server’s own `/imagine`.');
+    throw new AdmissionRefused('user-install', 'imagine.scope.userInstallRefused');
   }
   if (isBlocked(settings, interaction.user.id, roleIds)) {
-    throw new AdmissionRefused('blocked', 'This server’s admins have blocked you from using the image bot here.');
+    throw new AdmissionRefused('blocked', 'imagine.scope.blocked');
   }
   const rules = memberRules(settings, roleIds);
   return {

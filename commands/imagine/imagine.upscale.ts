@@ -1,15 +1,15 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
+import { publicLocaleOf, translator } from '../../src/i18n/index.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation, GenerationSource } from '../../src/store/generations.js';
-
-/** An upscale's source always names its image and scale. */
-export type UpscaleSource = GenerationSource & { scale: 2 | 4; image: number };
-import { formatUsd } from '../../src/venice/models.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
 import { requestScope } from './imagine.scope.js';
+
+/** An upscale's source always names its image and scale. */
+export type UpscaleSource = GenerationSource & { scale: 2 | 4; image: number };
 
 /** Venice's price for an upscale, listed on the model that made the image. */
 function upscalePrice(source: Generation, scale: 2 | 4, ctx: CommandContext): number | undefined {
@@ -26,6 +26,8 @@ function upscalePrice(source: Generation, scale: 2 | 4, ctx: CommandContext): nu
  */
 export async function enqueueUpscale(interaction: RepliableInteraction, source: Generation, choice: UpscaleSource, ctx: CommandContext): Promise<void> {
   const price = upscalePrice(source, choice.scale, ctx);
+  const scope = requestScope(interaction, ctx);
+  const publicLocale = publicLocaleOf(interaction, scope.settings.language);
   await admitAndEnqueue(
     interaction,
     {
@@ -41,29 +43,41 @@ export async function enqueueUpscale(interaction: RepliableInteraction, source: 
       },
       reserveUsd: price,
       reserveImages: 1,
-      scope: requestScope(interaction, ctx),
+      scope,
     },
-    (generation, target, run) => runUpscale(generation, choice, price, target, run, ctx),
+    (generation, target, run) => runUpscale(generation, choice, price, publicLocale, target, run, ctx),
     ctx,
   );
 }
 
-async function runUpscale(generation: Generation, choice: UpscaleSource, price: number | undefined, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
+async function runUpscale(
+  generation: Generation,
+  choice: UpscaleSource,
+  price: number | undefined,
+  publicLocale: string,
+  target: DeliveryTarget,
+  run: JobRun,
+  ctx: CommandContext,
+): Promise<JobResult> {
   const original = await ctx.downloadAttachment(choice.attachmentUrl);
   const result = await ctx.venice.upscaleImage(original, choice.scale, run.signal);
   if (result.contentViolation) {
-    await tellUser(target, 'The upscaled image could not be posted: Venice refused the content as a violation of its usage policy.', ctx, { replacesReply: true });
+    // Only the requester reads the refusal: in their own language.
+    await tellUser(target, translator(target.interaction.locale).t('imagine.upscale.refused'), ctx, { replacesReply: true });
     return { outcome: 'refused', requestIds: result.requestId ? [result.requestId] : [], messageId: null };
   }
   run.charge(price ?? 0, 1);
   run.log.info({ image: choice.image, scale: choice.scale, bytes: result.image.length, requestId: result.requestId }, 'upscaled');
   const spoiler = choice.spoiler || result.blurred;
+  const t = translator(publicLocale);
+  const said = { image: choice.image, id: String(choice.generationId), scale: choice.scale };
   const delivered = await deliverResult(
     target,
     {
-      content: `Image ${choice.image} of \`${choice.generationId}\`, upscaled ×${choice.scale}${price !== undefined ? ` (${formatUsd(price)})` : ''}.`,
+      content: price !== undefined ? t.t('imagine.upscale.donePriced', { ...said, price: t.usd(price) }) : t.t('imagine.upscale.done', said),
       embeds: [],
       // Re-encoded by the delivery when over the server's file limit, like any result.
+      // i18n-exempt: a file name, which the spoiler and upscale buttons read back
       files: [{ attachment: result.image, name: `${spoiler ? 'SPOILER_' : ''}image-${choice.image}-x${choice.scale}.png` }],
       components: [],
       allowedMentions: NO_MENTIONS,

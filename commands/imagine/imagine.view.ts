@@ -1,10 +1,10 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed } from 'discord.js';
 import { encodeCustomId } from '../../src/discord/custom-id.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
+import type { Translator } from '../../src/i18n/index.js';
 import type { VariantOutcome } from '../../src/jobs/image-job.js';
 import type { GenerationInput, GenerationSource } from '../../src/store/generations.js';
 import { VeniceError } from '../../src/venice/errors.js';
-import { formatUsd } from '../../src/venice/models.js';
 import type { ImageFormat } from '../../src/venice/types.js';
 import { describeDeprecation, describeVeniceError } from '../../src/venice/user-messages.js';
 
@@ -41,8 +41,8 @@ export function trimPrompt(prompt: string, max = 1000): string {
 }
 
 /** What a failed variant tells its user: Venice's reason when it gave one, never a stack trace. */
-export function describeFailure(error: unknown): string {
-  return error instanceof VeniceError ? describeVeniceError(error) : 'It failed for a reason on our side.';
+export function describeFailure(t: Translator, error: unknown): string {
+  return error instanceof VeniceError ? describeVeniceError(t, error) : t.t('results.failure.internal');
 }
 
 /** Outcomes split by what the user sees: posted images, refused content, failures. */
@@ -56,8 +56,9 @@ export function partitionOutcomes(outcomes: readonly VariantOutcome[]) {
 /**
  * The public result: every posted image as an attachment (spoilered per its own response's
  * blur verdict), an embed with what produced it, and a line for each variant that failed.
+ * `t` is the channel's (public) language.
  */
-export function renderResult(summary: ResultSummary, outcomes: readonly VariantOutcome[]): ResultMessage {
+export function renderResult(t: Translator, summary: ResultSummary, outcomes: readonly VariantOutcome[]): ResultMessage {
   const { posted, refused, failed } = partitionOutcomes(outcomes);
   const files: FilePayload[] = [];
   for (const o of posted) {
@@ -67,23 +68,31 @@ export function renderResult(summary: ResultSummary, outcomes: readonly VariantO
     });
   }
   const seeds = posted.map((o) => o.seed).filter((s): s is number => s !== undefined);
-  const timings = posted.map((o) => o.result.timingMs).filter((t): t is number => t !== undefined);
+  const timings = posted.map((o) => o.result.timingMs).filter((ms): ms is number => ms !== undefined);
   const fields: APIEmbed['fields'] = [
-    { name: 'Model', value: summary.modelName, inline: true },
-    { name: seeds.length > 1 ? 'Seeds' : 'Seed', value: seeds.length > 0 ? seeds.join(', ') : 'random', inline: true },
-    { name: 'Size', value: summary.sizeLabel, inline: true },
+    { name: t.t('results.fields.model'), value: summary.modelName, inline: true },
+    // Seeds are identifiers to copy back into `seed:`, so they stay unformatted (no grouping).
+    { name: t.t('results.fields.seed', { count: Math.max(1, seeds.length) }), value: seeds.length > 0 ? seeds.join(', ') : t.t('results.fields.random'), inline: true },
+    { name: t.t('results.fields.size'), value: summary.sizeLabel, inline: true },
   ];
-  if (summary.style) fields.push({ name: 'Style', value: summary.style, inline: true });
+  if (summary.style) fields.push({ name: t.t('results.fields.style'), value: summary.style, inline: true });
   if (summary.pricePerImageUsd !== undefined) {
-    fields.push({ name: 'Price', value: `${formatUsd(summary.pricePerImageUsd * posted.length)} (${posted.length} × ${formatUsd(summary.pricePerImageUsd)})`, inline: true });
+    const value = t.t('results.fields.priceValue', { total: t.usd(summary.pricePerImageUsd * posted.length), images: t.number(posted.length), each: t.usd(summary.pricePerImageUsd) });
+    fields.push({ name: t.t('results.fields.price'), value, inline: true });
   }
-  if (timings.length > 0) fields.push({ name: 'Venice time', value: `${(Math.max(...timings) / 1000).toFixed(1)} s`, inline: true });
+  if (timings.length > 0) {
+    const seconds = t.number(Math.max(...timings) / 1000, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    fields.push({ name: t.t('results.fields.veniceTime'), value: t.t('results.fields.seconds', { seconds }), inline: true });
+  }
 
   const lines: string[] = [];
   const deprecation = posted.find((o) => o.result.deprecation)?.result.deprecation;
-  if (deprecation) lines.push(describeDeprecation(summary.modelName, deprecation));
-  if (refused.length > 0) lines.push(`${refused.length} image${refused.length > 1 ? 's were' : ' was'} withheld: Venice flagged ${refused.length > 1 ? 'them' : 'it'} as a content violation.`);
-  for (const f of failed) lines.push(`Image ${f.index + 1}${f.seed !== undefined ? ` (seed ${f.seed})` : ''} failed: ${describeFailure(f.error)}`);
+  if (deprecation) lines.push(describeDeprecation(t, summary.modelName, deprecation));
+  if (refused.length > 0) lines.push(t.t('results.withheld', { count: refused.length }));
+  for (const f of failed) {
+    const reason = describeFailure(t, f.error);
+    lines.push(f.seed !== undefined ? t.t('results.variantFailedSeed', { image: f.index + 1, seed: f.seed, reason }) : t.t('results.variantFailed', { image: f.index + 1, reason }));
+  }
 
   return {
     content: lines.join('\n'),
@@ -93,10 +102,10 @@ export function renderResult(summary: ResultSummary, outcomes: readonly VariantO
   };
 }
 
-/** The ephemeral notice for images Venice blocked; the images themselves are never posted. */
-export function renderViolationNotice(count: number, total: number): string {
-  const which = count === total ? (total === 1 ? 'The image' : 'All the images') : `${count} of the ${total} images`;
-  return `${which} could not be posted: Venice refused the content as a violation of its usage policy. Change the prompt and try again.`;
+/** The ephemeral notice for images Venice blocked, in the requester's language; the images themselves are never posted. */
+export function renderViolationNotice(t: Translator, count: number, total: number): string {
+  if (count !== total) return t.t('results.violation.some', { count, total });
+  return total === 1 ? t.t('results.violation.single') : t.t('results.violation.all');
 }
 
 /**
@@ -106,6 +115,8 @@ export function renderViolationNotice(count: number, total: number): string {
  * background, and upscaled as far as Venice delivers in full.
  */
 export function renderResultComponents(
+  /** The channel's (public) language: everyone sees the buttons. */
+  t: Translator,
   generationId: string,
   imageNumbers: readonly number[],
   /** Per image number, the upscale factors Venice can deliver in full (none: no menu entry). */
@@ -120,8 +131,13 @@ export function renderResultComponents(
   });
   const buttons =
     kind === 'generation'
-      ? [button('reroll', '🎲 Reroll', ButtonStyle.Primary), button('vary', '✏️ Vary', ButtonStyle.Secondary), button('info', 'ℹ️ Info', ButtonStyle.Secondary), button('delete', '🗑️ Delete', ButtonStyle.Danger)]
-      : [button('info', 'ℹ️ Info', ButtonStyle.Secondary), button('delete', '🗑️ Delete', ButtonStyle.Danger)];
+      ? [
+          button('reroll', t.t('results.buttons.reroll'), ButtonStyle.Primary),
+          button('vary', t.t('results.buttons.vary'), ButtonStyle.Secondary),
+          button('info', t.t('results.buttons.info'), ButtonStyle.Secondary),
+          button('delete', t.t('results.buttons.delete'), ButtonStyle.Danger),
+        ]
+      : [button('info', t.t('results.buttons.info'), ButtonStyle.Secondary), button('delete', t.t('results.buttons.delete'), ButtonStyle.Danger)];
   const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [{ type: ComponentType.ActionRow, components: buttons }];
   if (imageNumbers.length > 0) {
     rows.push({
@@ -130,16 +146,19 @@ export function renderResultComponents(
         {
           type: ComponentType.StringSelect,
           custom_id: encodeCustomId('imagine', 'retouch', generationId),
-          placeholder: 'Edit an image…',
+          placeholder: t.t('results.retouch.placeholder'),
           options: imageNumbers.flatMap((n) => [
-            { label: `Image ${n}: ✏️ Edit`, value: `e${n}`, description: 'Describe a change; charged to you' },
-            { label: `Image ${n}: Remove background`, value: `b${n}`, description: 'A PNG with a transparent background' },
+            // i18n-exempt: option values are ids the handler parses, never shown
+            { label: t.t('results.retouch.edit', { image: n }), value: `e${n}`, description: t.t('results.retouch.editDescription') },
+            // i18n-exempt: option values are ids the handler parses, never shown
+            { label: t.t('results.retouch.background', { image: n }), value: `b${n}`, description: t.t('results.retouch.backgroundDescription') },
           ]),
         },
       ],
     });
   }
-  const upscaleOptions = imageNumbers.flatMap((n) => (upscalable.get(n) ?? []).map((scale) => ({ label: `Image ${n} ×${scale}`, value: `${n}x${scale}` })));
+  // i18n-exempt: option values are ids the handler parses, never shown
+  const upscaleOptions = imageNumbers.flatMap((n) => (upscalable.get(n) ?? []).map((scale) => ({ label: t.t('results.upscale.option', { image: n, scale }), value: `${n}x${scale}` })));
   if (upscaleOptions.length > 0) {
     rows.push({
       type: ComponentType.ActionRow,
@@ -147,7 +166,7 @@ export function renderResultComponents(
         {
           type: ComponentType.StringSelect,
           custom_id: encodeCustomId('imagine', 'upscale', generationId),
-          placeholder: 'Upscale an image…',
+          placeholder: t.t('results.upscale.placeholder'),
           options: upscaleOptions,
         },
       ],
@@ -156,17 +175,19 @@ export function renderResultComponents(
   return rows;
 }
 
-/** Everything a generation was made with, for the Info button. */
 /** Where each image a job worked on came from: a result of ours, or an upload. */
-function describeLineage(kind: string, source: GenerationSource | null | undefined): string[] {
+function describeLineage(t: Translator, kind: string, source: GenerationSource | null | undefined): string[] {
   if (!source || kind === 'generate') return [];
-  const from = (i: GenerationInput) => (i.generationId && i.image ? `image ${i.image} of \`${i.generationId}\`` : 'an uploaded image');
+  const from = (i: GenerationInput) => (i.generationId && i.image ? t.t('results.info.sourceImage', { image: i.image, generationId: i.generationId }) : t.t('results.info.sourceUpload'));
   const inputs = [source, ...(source.more ?? [])];
-  const verb = kind === 'upscale' ? `Upscaled ×${source.scale ?? '?'}` : kind === 'background' ? 'Background removed' : inputs.length > 1 ? 'Blended' : 'Edited';
-  return [`${verb} from ${inputs.map(from).join(', then ')}`];
+  const sources = inputs.map(from).reduce((first, next) => t.t('results.info.then', { first, next }));
+  if (kind === 'upscale') return [t.t('results.info.upscaled', { scale: source.scale ?? '?', sources })];
+  if (kind === 'background') return [t.t('results.info.background', { sources })];
+  return [t.t(inputs.length > 1 ? 'results.info.blended' : 'results.info.edited', { sources })];
 }
 
-export function renderInfo(g: {
+/** Everything a generation was made with, for the Info button, in the presser's language (only they see it). */
+export function renderInfo(t: Translator, g: {
   id: string;
   kind?: string;
   source?: GenerationSource | null;
@@ -179,41 +200,52 @@ export function renderInfo(g: {
   createdAt: number;
   userId: string;
 }): string {
+  const heading = { id: g.id, userId: g.userId, time: Math.floor(g.createdAt / 1000) };
   const lines = [
-    `**${g.kind && g.kind !== 'generate' ? 'Image' : 'Generation'} \`${g.id}\`** by <@${g.userId}>, <t:${Math.floor(g.createdAt / 1000)}:f>`,
-    ...describeLineage(g.kind ?? 'generate', g.source),
-    `Model: \`${g.model}\`${g.mode === 'openai' ? ' (OpenAI-compatible endpoint)' : ''}`,
+    g.kind && g.kind !== 'generate' ? t.t('results.info.image', heading) : t.t('results.info.generation', heading),
+    ...describeLineage(t, g.kind ?? 'generate', g.source),
+    t.t(g.mode === 'openai' ? 'results.info.modelOpenAi' : 'results.info.model', { model: g.model }),
   ];
-  lines.push(`Seeds: ${g.seeds.length > 0 ? g.seeds.map((s) => (s === null ? 'random' : String(s))).join(', ') : 'none posted'}`);
+  lines.push(g.seeds.length > 0 ? t.t('results.info.seeds', { seeds: g.seeds.map((s) => (s === null ? t.t('results.fields.random') : String(s))).join(', ') }) : t.t('results.info.seedsNone'));
   for (const [key, value] of Object.entries(g.options)) {
-    if (value === undefined || key === 'seed') continue;
+    // A background removal's prompt is only the history's placeholder; the lineage line says what it was.
+    if (value === undefined || key === 'seed' || (key === 'prompt' && g.kind === 'background')) continue;
     const text = typeof value === 'string' ? trimPrompt(value, 300) : String(value);
     lines.push(`${key}: ${text}`);
   }
-  if (g.priceUsd !== null) lines.push(`Price: ${formatUsd(g.priceUsd)}`);
-  if (g.requestIds.length > 0) lines.push(`Venice request ids: ${g.requestIds.map((r) => `\`${r}\``).join(', ')}`);
+  if (g.priceUsd !== null) lines.push(t.t('results.info.price', { price: t.usd(g.priceUsd) }));
+  if (g.requestIds.length > 0) lines.push(t.t('results.info.requestIds', { ids: g.requestIds.map((r) => `\`${r}\``).join(', ') }));
   const text = lines.join('\n');
   return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
 }
 
-/** The Cancel button shown while a job waits or runs. */
-export function renderCancelRow(generationId: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+/** The Cancel button shown while a job waits or runs, in the channel's language. */
+export function renderCancelRow(t: Translator, generationId: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
   return [
     {
       type: ComponentType.ActionRow,
-      components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Cancel', custom_id: encodeCustomId('imagine', 'cancel', generationId) }],
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: t.t('results.buttons.cancel'), custom_id: encodeCustomId('imagine', 'cancel', generationId) }],
     },
   ];
 }
 
-/** The message left in place of a job the bot could not finish, with a button to run it again. */
-export function renderInterrupted(generationId: string, reason: string, chargedNote?: string): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
+/**
+ * The message left in place of a job the bot could not finish, with a button to run it again.
+ * It replaces the public reply, so `t` is the job's public language; `reason` and
+ * `chargedNote` come already said in it (`results.interrupted.charged` says what was charged).
+ */
+export function renderInterrupted(
+  t: Translator,
+  generationId: string,
+  reason: string,
+  chargedNote?: string,
+): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
   return {
-    content: `⚠️ ${reason} ${chargedNote ?? 'Nothing was charged.'} Press **Retry** to run the same request again.`,
+    content: t.t('results.interrupted.message', { reason, charged: chargedNote ?? t.t('results.interrupted.nothingCharged') }),
     components: [
       {
         type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Retry', custom_id: encodeCustomId('imagine', 'retry', generationId) }],
+        components: [{ type: ComponentType.Button, style: ButtonStyle.Primary, label: t.t('results.buttons.retry'), custom_id: encodeCustomId('imagine', 'retry', generationId) }],
       },
     ],
   };

@@ -3,24 +3,23 @@ import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
+import { LANGUAGES, languageOf, publicLocaleOf, translator, type Language, type Translator } from '../../src/i18n/index.js';
 import { describeBannedPatternProblem } from '../../src/jobs/policy.js';
 import type { Settings } from '../../src/store/settings.js';
 import { suggestModels } from '../imagine/imagine.autocomplete.js';
 import { settingsData } from './settings.data.js';
-import { renderBannedList, renderSettings } from './settings.view.js';
+import { languageName, renderBannedList, renderSettings } from './settings.view.js';
 
 function requireAdmin(interaction: ChatInputCommandInteraction): string {
-  if (!interaction.inGuild()) throw new UserError('Settings belong to a server: run `/settings` in one.');
-  if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) !== true) {
-    throw new UserError('Only members with the Manage Server permission can change the image bot’s settings.');
-  }
+  if (!interaction.inGuild()) throw new UserError('settings.errors.notInGuild');
+  if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) !== true) throw new UserError('settings.errors.notAdmin');
   return interaction.guildId;
 }
 
 function knownModel(ctx: CommandContext, id: string): string {
   const snapshot = ctx.catalog.current();
   const model = snapshot.byId.get(id) ?? snapshot.models.find((m) => m.name.toLowerCase() === id.toLowerCase());
-  if (!model) throw new UserError(`There is no image model called \`${id.slice(0, 60)}\`.`);
+  if (!model) throw new UserError('settings.errors.unknownModel', { model: id.slice(0, 60) });
   return model.id;
 }
 
@@ -35,16 +34,24 @@ function roleLimit<K extends string>(key: K, value: number | null): Partial<Reco
   return { [key]: value < 0 ? null : value } as Record<K, number | null>;
 }
 
-async function notifyModlog(ctx: CommandContext, guildId: string, text: string): Promise<void> {
-  const channel = ctx.store.settings.effective(guildId, []).modLogChannelId;
-  if (channel) await ctx.postToChannel(channel, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
+/** Tells the moderator log, which everyone in its channel reads: in the server's public language. */
+async function notifyModlog(ctx: CommandContext, interaction: ChatInputCommandInteraction, guildId: string, say: (t: Translator) => string): Promise<void> {
+  const settings = ctx.store.settings.effective(guildId, []);
+  if (!settings.modLogChannelId) return;
+  const text = say(translator(publicLocaleOf(interaction, settings.language)));
+  await ctx.postToChannel(settings.modLogChannelId, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
 }
+
+/** A `/settings language` choice as a language, or undefined for "server default". */
+const chosenLanguage = (value: string): Language | undefined => LANGUAGES.find((l) => l === value);
 
 /** A budget of -1 means "no limit" (Discord cannot send an empty number). */
 const budget = (v: number | null): number | undefined | null => (v === null ? null : v < 0 ? undefined : v);
 
 async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const guildId = requireAdmin(interaction);
+  // Every answer here is ephemeral: it speaks the member's own language.
+  const t = translator(interaction.locale);
   const o = interaction.options;
   const sub = o.getSubcommand(true);
   const channel = o.getChannel('channel');
@@ -55,13 +62,14 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   switch (sub) {
     case 'show': {
       const channelId = interaction.channelId;
-      await interaction.editReply({ embeds: [renderSettings(ctx.store.settings.effective(guildId, settingsChannels(interaction)), ctx.store.settings.channel(channelId), channelId, ctx.apiMode)], allowedMentions: NO_MENTIONS });
+      const embed = renderSettings(t, ctx.store.settings.effective(guildId, settingsChannels(interaction)), ctx.store.settings.channel(channelId), channelId, { apiMode: ctx.apiMode, guildLocale: interaction.guildLocale });
+      await interaction.editReply({ embeds: [embed], allowedMentions: NO_MENTIONS });
       return;
     }
     case 'models': {
       const def = o.getString('default');
       const allowed = o.getString('allowed');
-      if (def === null && allowed === null) throw new UserError('Give `default`, `allowed`, or both.');
+      if (def === null && allowed === null) throw new UserError('settings.errors.modelsNothingGiven');
       if (def !== null) patch.defaultModel = def.trim().toLowerCase() === 'none' ? undefined : knownModel(ctx, def.trim());
       if (allowed !== null) {
         const ids = allowed.trim().toLowerCase() === 'all' ? [] : allowed.split(',').map((s) => s.trim()).filter(Boolean).map((id) => knownModel(ctx, id));
@@ -75,9 +83,9 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const user = budget(o.getNumber('user_daily_budget'));
       const server = budget(o.getNumber('server_daily_budget'));
       const images = budget(o.getInteger('daily_images'));
-      if (maxVariants === null && cooldown === null && user === null && server === null && images === null) throw new UserError('Give at least one limit to change.');
+      if (maxVariants === null && cooldown === null && user === null && server === null && images === null) throw new UserError('settings.errors.limitsNothingGiven');
       if (images !== null) patch.userDailyImages = images;
-      if (server !== null && channel) throw new UserError('The server’s daily budget covers the whole server; set it without `channel`.');
+      if (server !== null && channel) throw new UserError('settings.errors.serverBudgetPerChannel');
       if (maxVariants !== null) patch.maxVariants = maxVariants;
       if (cooldown !== null) patch.cooldownSeconds = cooldown;
       if (user !== null) patch.userDailyBudgetUsd = user;
@@ -87,11 +95,11 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     case 'nsfw': {
       const allow = o.getBoolean('allow', true);
       const target = channel ?? interaction.channel;
-      if (!target) throw new UserError('Name the channel with the `channel` option.');
+      if (!target) throw new UserError('settings.errors.nsfwNoChannel');
       scope.channelId = target.id;
       patch.allowUnsafe = allow;
       const nsfw = 'nsfw' in target && target.nsfw === true;
-      if (allow && !nsfw) note = `\nNote: <#${target.id}> is not age-restricted, so safe mode stays on there until it is.`;
+      if (allow && !nsfw) note = t.t('settings.notes.notAgeRestricted', { channelId: target.id });
       break;
     }
     case 'banned': {
@@ -100,19 +108,19 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const current = ctx.store.settings.guild(guildId).bannedPatterns ?? [];
       scope.channelId = undefined;
       if (action === 'list') {
-        await interaction.editReply({ content: renderBannedList(current), allowedMentions: NO_MENTIONS });
+        await interaction.editReply({ content: renderBannedList(t, current), allowedMentions: NO_MENTIONS });
         return;
       }
       if (action === 'clear') patch.bannedPatterns = undefined;
       else {
-        if (!pattern) throw new UserError('Give the `pattern` to add or remove.');
+        if (!pattern) throw new UserError('settings.errors.patternMissing');
         if (action === 'add') {
-          const problem = describeBannedPatternProblem(pattern);
-          if (problem) throw new UserError(`That rule was not added. ${problem}`);
-          if (current.length >= 100) throw new UserError('The list holds at most 100 rules; remove some first.');
+          const problem = describeBannedPatternProblem(t, pattern);
+          if (problem) throw new UserError('settings.errors.patternRefused', { problem });
+          if (current.length >= 100) throw new UserError('settings.errors.bannedFull');
           patch.bannedPatterns = current.includes(pattern) ? current : [...current, pattern];
         } else {
-          if (!current.includes(pattern)) throw new UserError('That rule is not on the list (`/settings banned action:list` shows it).');
+          if (!current.includes(pattern)) throw new UserError('settings.errors.patternNotListed');
           const next = current.filter((p) => p !== pattern);
           patch.bannedPatterns = next.length > 0 ? next : undefined;
         }
@@ -145,7 +153,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
         ...(models === null || models.trim().toLowerCase() === 'all' ? {} : { allowedModels: models.split(',').map((m) => m.trim()).filter(Boolean).map((id) => knownModel(ctx, id)) }),
       };
       patch.roleRules = [...rules, rule];
-      note = `\nMembers with <@&${role.id}> now get this rule (the most generous of their roles counts).`;
+      note = t.t('settings.notes.roleRule', { roleId: role.id });
       break;
     }
     case 'block': {
@@ -163,8 +171,8 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       if (isRole) patch.blockedRoleIds = next;
       else patch.blockedUserIds = next;
       const name = isRole ? `<@&${id}>` : `<@${id}>`;
-      note = unblock ? `\n${name} may use the bot again.` : `\n${name} is blocked from the bot in this server.`;
-      if (!unblock) await notifyModlog(ctx, guildId, `⛔ ${name} was blocked from the image bot by <@${interaction.user.id}>.`);
+      note = unblock ? t.t('settings.notes.unblocked', { who: name }) : t.t('settings.notes.blocked', { who: name });
+      if (!unblock) await notifyModlog(ctx, interaction, guildId, (pt) => pt.t('settings.modlog.blocked', { who: name, moderatorId: interaction.user.id }));
       break;
     }
     case 'userinstall':
@@ -175,14 +183,24 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       scope.channelId = undefined;
       patch.modLogChannelId = channel?.id;
       break;
+    case 'language': {
+      // The language of what everyone reads is the server's; a member's own answers follow their Discord.
+      scope.channelId = undefined;
+      const language = chosenLanguage(o.getString('language', true));
+      patch.language = language;
+      note = language
+        ? t.t('settings.notes.languageSet', { language: languageName(t, language) })
+        : t.t('settings.notes.languageCleared', { language: languageName(t, languageOf(interaction.guildLocale)) });
+      break;
+    }
     default:
-      throw new UserError('Unknown settings subcommand.');
+      throw new UserError('settings.errors.unknownSubcommand');
   }
 
   ctx.store.settings.update(scope, patch);
   ctx.log.info({ sub, scope, keys: Object.keys(patch) }, 'settings changed');
-  const where = scope.channelId ? `<#${scope.channelId}>` : 'this server';
-  await interaction.editReply({ content: `Saved for ${where}.${note}`, allowedMentions: NO_MENTIONS });
+  const saved = scope.channelId ? t.t('settings.saved.channel', { channelId: scope.channelId }) : t.t('settings.saved.server');
+  await interaction.editReply({ content: note ? `${saved}\n${note}` : saved, allowedMentions: NO_MENTIONS });
 }
 
 export const settingsCommand: Command = {
@@ -190,7 +208,7 @@ export const settingsCommand: Command = {
   defer: { ephemeral: true },
   autocomplete(interaction, ctx) {
     const focused = interaction.options.getFocused(true);
-    return focused.name === 'default' ? suggestModels(ctx.catalog.current(), String(focused.value)) : [];
+    return focused.name === 'default' ? suggestModels(translator(interaction.locale), ctx.catalog.current(), String(focused.value)) : [];
   },
   execute,
 };

@@ -8,6 +8,10 @@ import {
   type APIApplicationCommandChannelOption,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { en } from '../../src/i18n/index.js';
+
+/** The value of the `/settings language` choice that clears the server's language. */
+export const SERVER_DEFAULT_LANGUAGE = 'default';
 
 const channelOption = (description: string): APIApplicationCommandChannelOption => ({
   type: ApplicationCommandOptionType.Channel,
@@ -15,116 +19,144 @@ const channelOption = (description: string): APIApplicationCommandChannelOption 
   description,
   channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.PrivateThread],
 });
-const forChannel = channelOption('Set it for this channel only (overrides the server setting)');
 
+const choice = <V extends string>(value: V, name: string) => ({ name, value });
+
+// The English text is the catalogue's; every other language is added by localizeCommand at registration.
 export const settingsData = {
   type: ApplicationCommandType.ChatInput,
   name: 'settings',
-  description: "Decide what the image bot may do in this server",
+  description: en.t('settings.command.description'),
   // Hidden from everyone but admins; the handler checks the permission again at run time.
   default_member_permissions: String(PermissionFlagsBits.ManageGuild),
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
-    { type: ApplicationCommandOptionType.Subcommand, name: 'show', description: 'Show the settings in effect in this channel' },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'show', description: en.t('settings.command.options.show.description') },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'models',
-      description: 'Default model and which models may be used',
+      description: en.t('settings.command.options.models.description'),
       options: [
-        { type: ApplicationCommandOptionType.String, name: 'default', description: 'Model used when none is chosen ("none" to clear)', autocomplete: true, max_length: 100 },
-        { type: ApplicationCommandOptionType.String, name: 'allowed', description: 'Comma-separated model ids, or "all"', max_length: 1000 },
-        forChannel,
+        { type: ApplicationCommandOptionType.String, name: 'default', description: en.t('settings.command.options.models.options.default.description'), autocomplete: true, max_length: 100 },
+        { type: ApplicationCommandOptionType.String, name: 'allowed', description: en.t('settings.command.options.models.options.allowed.description'), max_length: 1000 },
+        channelOption(en.t('settings.command.options.models.options.channel.description')),
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'limits',
-      description: 'Variants, cooldown and daily budgets',
+      description: en.t('settings.command.options.limits.description'),
       options: [
-        { type: ApplicationCommandOptionType.Integer, name: 'max_variants', description: 'Most images per request (1-4)', min_value: 1, max_value: 4 },
-        { type: ApplicationCommandOptionType.Integer, name: 'cooldown_seconds', description: 'Seconds a user waits between requests (0 = none)', min_value: 0, max_value: 86_400 },
-        { type: ApplicationCommandOptionType.Number, name: 'user_daily_budget', description: 'USD each user may spend a day (-1 = no limit)', min_value: -1, max_value: 10_000 },
-        { type: ApplicationCommandOptionType.Number, name: 'server_daily_budget', description: 'USD the whole server may spend a day (-1 = no limit)', min_value: -1, max_value: 100_000 },
-        { type: ApplicationCommandOptionType.Integer, name: 'daily_images', description: 'Images each member may make a day (-1 = no limit)', min_value: -1, max_value: 100_000 },
-        forChannel,
+        { type: ApplicationCommandOptionType.Integer, name: 'max_variants', description: en.t('settings.command.options.limits.options.max_variants.description'), min_value: 1, max_value: 4 },
+        { type: ApplicationCommandOptionType.Integer, name: 'cooldown_seconds', description: en.t('settings.command.options.limits.options.cooldown_seconds.description'), min_value: 0, max_value: 86_400 },
+        { type: ApplicationCommandOptionType.Number, name: 'user_daily_budget', description: en.t('settings.command.options.limits.options.user_daily_budget.description'), min_value: -1, max_value: 10_000 },
+        { type: ApplicationCommandOptionType.Number, name: 'server_daily_budget', description: en.t('settings.command.options.limits.options.server_daily_budget.description'), min_value: -1, max_value: 100_000 },
+        { type: ApplicationCommandOptionType.Integer, name: 'daily_images', description: en.t('settings.command.options.limits.options.daily_images.description'), min_value: -1, max_value: 100_000 },
+        channelOption(en.t('settings.command.options.limits.options.channel.description')),
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'nsfw',
-      description: 'Whether safe mode may be turned off (only ever in age-restricted channels)',
+      description: en.t('settings.command.options.nsfw.description'),
       options: [
-        { type: ApplicationCommandOptionType.Boolean, name: 'allow', description: 'Allow safe_mode:false here', required: true },
-        channelOption('The channel (default: this one)'),
+        { type: ApplicationCommandOptionType.Boolean, name: 'allow', description: en.t('settings.command.options.nsfw.options.allow.description'), required: true },
+        channelOption(en.t('settings.command.options.nsfw.options.channel.description')),
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'banned',
-      description: 'Words or /regular expressions/ refused in prompts',
+      description: en.t('settings.command.options.banned.description'),
       options: [
         {
           type: ApplicationCommandOptionType.String,
           name: 'action',
-          description: 'What to do',
+          description: en.t('settings.command.options.banned.options.action.description'),
           required: true,
           choices: [
-            { name: 'add', value: 'add' },
-            { name: 'remove', value: 'remove' },
-            { name: 'list', value: 'list' },
-            { name: 'clear', value: 'clear' },
+            choice('add', en.t('settings.command.options.banned.options.action.choices.add')),
+            choice('remove', en.t('settings.command.options.banned.options.action.choices.remove')),
+            choice('list', en.t('settings.command.options.banned.options.action.choices.list')),
+            choice('clear', en.t('settings.command.options.banned.options.action.choices.clear')),
           ],
         },
-        { type: ApplicationCommandOptionType.String, name: 'pattern', description: 'A word or phrase, or /regex/flags', max_length: 200 },
+        { type: ApplicationCommandOptionType.String, name: 'pattern', description: en.t('settings.command.options.banned.options.pattern.description'), max_length: 200 },
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'negative_prompt',
-      description: 'Text appended to every negative prompt',
-      options: [{ type: ApplicationCommandOptionType.String, name: 'text', description: 'Leave empty to clear', max_length: 1000 }, forChannel],
+      description: en.t('settings.command.options.negative_prompt.description'),
+      options: [
+        { type: ApplicationCommandOptionType.String, name: 'text', description: en.t('settings.command.options.negative_prompt.options.text.description'), max_length: 1000 },
+        channelOption(en.t('settings.command.options.negative_prompt.options.channel.description')),
+      ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'watermark',
-      description: 'Whether users may hide the Venice watermark',
-      options: [{ type: ApplicationCommandOptionType.Boolean, name: 'allow_hide', description: 'Allow hide_watermark', required: true }, forChannel],
+      description: en.t('settings.command.options.watermark.description'),
+      options: [
+        { type: ApplicationCommandOptionType.Boolean, name: 'allow_hide', description: en.t('settings.command.options.watermark.options.allow_hide.description'), required: true },
+        channelOption(en.t('settings.command.options.watermark.options.channel.description')),
+      ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'role',
-      description: 'Limits for members with a role (each member gets their most generous role)',
+      description: en.t('settings.command.options.role.description'),
       options: [
-        { type: ApplicationCommandOptionType.Role, name: 'role', description: 'The role', required: true },
-        { type: ApplicationCommandOptionType.Integer, name: 'daily_images', description: 'Images a day (-1 = no limit)', min_value: -1, max_value: 100_000 },
-        { type: ApplicationCommandOptionType.Number, name: 'daily_budget', description: 'USD a day (-1 = no limit)', min_value: -1, max_value: 10_000 },
-        { type: ApplicationCommandOptionType.Integer, name: 'max_variants', description: 'Most images per request (1-4)', min_value: 1, max_value: 4 },
-        { type: ApplicationCommandOptionType.Integer, name: 'cooldown_seconds', description: 'Seconds between requests', min_value: 0, max_value: 86_400 },
-        { type: ApplicationCommandOptionType.String, name: 'models', description: 'Comma-separated model ids, or "all"', max_length: 1000 },
-        { type: ApplicationCommandOptionType.Boolean, name: 'remove', description: 'Remove this role’s rule' },
+        { type: ApplicationCommandOptionType.Role, name: 'role', description: en.t('settings.command.options.role.options.role.description'), required: true },
+        { type: ApplicationCommandOptionType.Integer, name: 'daily_images', description: en.t('settings.command.options.role.options.daily_images.description'), min_value: -1, max_value: 100_000 },
+        { type: ApplicationCommandOptionType.Number, name: 'daily_budget', description: en.t('settings.command.options.role.options.daily_budget.description'), min_value: -1, max_value: 10_000 },
+        { type: ApplicationCommandOptionType.Integer, name: 'max_variants', description: en.t('settings.command.options.role.options.max_variants.description'), min_value: 1, max_value: 4 },
+        { type: ApplicationCommandOptionType.Integer, name: 'cooldown_seconds', description: en.t('settings.command.options.role.options.cooldown_seconds.description'), min_value: 0, max_value: 86_400 },
+        { type: ApplicationCommandOptionType.String, name: 'models', description: en.t('settings.command.options.role.options.models.description'), max_length: 1000 },
+        { type: ApplicationCommandOptionType.Boolean, name: 'remove', description: en.t('settings.command.options.role.options.remove.description') },
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'block',
-      description: 'Block a member or a role from the bot, or unblock',
+      description: en.t('settings.command.options.block.description'),
       options: [
-        { type: ApplicationCommandOptionType.Mentionable, name: 'who', description: 'A member or a role', required: true },
-        { type: ApplicationCommandOptionType.Boolean, name: 'unblock', description: 'Lift the block instead' },
+        { type: ApplicationCommandOptionType.Mentionable, name: 'who', description: en.t('settings.command.options.block.options.who.description'), required: true },
+        { type: ApplicationCommandOptionType.Boolean, name: 'unblock', description: en.t('settings.command.options.block.options.unblock.description') },
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'userinstall',
-      description: 'Whether members may use their own installed copy of the bot here',
-      options: [{ type: ApplicationCommandOptionType.Boolean, name: 'allow', description: 'Allow user-installed use in this server', required: true }],
+      description: en.t('settings.command.options.userinstall.description'),
+      options: [{ type: ApplicationCommandOptionType.Boolean, name: 'allow', description: en.t('settings.command.options.userinstall.options.allow.description'), required: true }],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'modlog',
-      description: 'Channel that receives content violations, budget refusals and deprecations',
-      options: [channelOption('Leave empty to turn the log off')],
+      description: en.t('settings.command.options.modlog.description'),
+      options: [channelOption(en.t('settings.command.options.modlog.options.channel.description'))],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'language',
+      description: en.t('settings.command.options.language.description'),
+      options: [
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'language',
+          description: en.t('settings.command.options.language.options.language.description'),
+          required: true,
+          choices: [
+            choice('en-US', en.t('settings.command.options.language.options.language.choices.en-US')),
+            choice('zh-CN', en.t('settings.command.options.language.options.language.choices.zh-CN')),
+            choice('es-ES', en.t('settings.command.options.language.options.language.choices.es-ES')),
+            choice('es-419', en.t('settings.command.options.language.options.language.choices.es-419')),
+            choice(SERVER_DEFAULT_LANGUAGE, en.t('settings.command.options.language.options.language.choices.default')),
+          ],
+        },
+      ],
     },
   ],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;

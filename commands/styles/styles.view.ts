@@ -1,6 +1,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed } from 'discord.js';
 import { encodeCustomId } from '../../src/discord/custom-id.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
+import type { Translator } from '../../src/i18n/index.js';
 
 export const PAGE_SIZE = 25;
 
@@ -22,18 +23,19 @@ export function filterStyles(styles: readonly string[], query: string): string[]
   return q === '' ? [...styles] : styles.filter((s) => s.toLowerCase().includes(q));
 }
 
-/** One page of styles, with back/forward buttons and a menu to pick one and see how to use it. */
-export function renderStylesPage(all: readonly string[], query: string, requestedPage: number): StylesPage {
+/**
+ * One page of styles, with back/forward buttons and a menu to pick one and see how to use it,
+ * in the language of `t` (the page is private: the member's own). Style names stay Venice's.
+ */
+export function renderStylesPage(t: Translator, all: readonly string[], query: string, requestedPage: number): StylesPage {
   const matches = filterStyles(all, query);
   const pages = Math.max(1, Math.ceil(matches.length / PAGE_SIZE));
   const page = Math.min(Math.max(0, requestedPage), pages - 1);
   const shown = matches.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
   const q = encodeQuery(query);
-  const title = query ? `Styles matching “${query.slice(0, 40)}”` : 'Style presets';
+  const title = query ? t.t('styles.page.titleMatching', { query: query.slice(0, 40) }) : t.t('styles.page.title');
   const description =
-    shown.length === 0
-      ? `No style matches “${query.slice(0, 40)}”. Try a shorter search, or run \`/styles\` with no search to see them all.`
-      : shown.map((s, i) => `${page * PAGE_SIZE + i + 1}. ${s}`).join('\n');
+    shown.length === 0 ? t.t('styles.page.noMatch', { query: query.slice(0, 40) }) : shown.map((s, i) => `${page * PAGE_SIZE + i + 1}. ${s}`).join('\n');
   const components: StylesPage['components'] = [];
   if (shown.length > 0) {
     components.push({
@@ -42,7 +44,7 @@ export function renderStylesPage(all: readonly string[], query: string, requeste
         {
           type: ComponentType.StringSelect,
           custom_id: encodeCustomId('styles', 'pick'),
-          placeholder: 'Pick a style to see how to use it',
+          placeholder: t.t('styles.page.pick'),
           options: shown.map((s) => ({ label: s.slice(0, 100), value: s.slice(0, 100) })),
         },
       ],
@@ -51,17 +53,18 @@ export function renderStylesPage(all: readonly string[], query: string, requeste
   components.push({
     type: ComponentType.ActionRow,
     components: [
-      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: '◀ Back', custom_id: encodeCustomId('styles', 'page', page - 1, q), disabled: page === 0 },
-      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Forward ▶', custom_id: encodeCustomId('styles', 'page', page + 1, q), disabled: page >= pages - 1 },
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: t.t('styles.page.back'), custom_id: encodeCustomId('styles', 'page', page - 1, q), disabled: page === 0 },
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: t.t('styles.page.forward'), custom_id: encodeCustomId('styles', 'page', page + 1, q), disabled: page >= pages - 1 },
     ],
   });
   return {
-    embeds: [{ title, description, footer: { text: `Page ${page + 1} of ${pages} · ${matches.length} style${matches.length === 1 ? '' : 's'}` } }],
+    embeds: [{ title, description, footer: { text: t.t('styles.page.footer', { count: matches.length, page: t.number(page + 1), pages: t.number(pages), styles: t.number(matches.length) }) } }],
     components,
     allowedMentions: NO_MENTIONS,
   };
 }
 
-export function renderStyleUsage(style: string): string {
-  return `**${style}**\nUse it with: \`/imagine prompt:<your prompt> style:${style}\`\nThe \`style\` option autocompletes, so typing the first letters is enough.`;
+/** How to use a style with `/imagine`, naming the command and its options as the reader's Discord shows them. */
+export function renderStyleUsage(t: Translator, style: string): string {
+  return t.t('styles.howTo', { style });
 }

@@ -1,36 +1,43 @@
 import { PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
-import { describeReset } from '../../src/jobs/admission.js';
 import { lastThirtyDays, renderSpendChart } from '../../src/charts/spend-chart.js';
-import { dayOf } from '../../src/store/usage.js';
-import { formatUsd } from '../../src/venice/models.js';
+import { translator, type Translator } from '../../src/i18n/index.js';
+import { dayOf, nextUtcMidnight } from '../../src/store/usage.js';
 import { requestScope } from '../imagine/imagine.scope.js';
 import { usageData } from './usage.data.js';
 
 const DAY_MS = 24 * 3600_000;
 const CHART = { width: 800, height: 400 };
 
-const left = (limit: number | undefined, used: number, format: (n: number) => string) => (limit === undefined ? 'no limit' : `${format(Math.max(0, limit - used))} of ${format(limit)} left`);
+const left = (t: Translator, limit: number | undefined, used: number, format: (n: number) => string) =>
+  limit === undefined ? t.t('usage.own.noLimit') : t.t('usage.own.left', { left: format(Math.max(0, limit - used)), limit: format(limit) });
 
 /** The member's own day: what they used, what is left under their rule, their last jobs. */
-function renderOwnUsage(interaction: ChatInputCommandInteraction, ctx: CommandContext): string {
+function renderOwnUsage(t: Translator, interaction: ChatInputCommandInteraction, ctx: CommandContext): string {
   const now = ctx.now();
   const scope = requestScope(interaction, ctx);
   const { settings, guildId } = scope;
   const userId = interaction.user.id;
   const usd = ctx.store.usage.userSpent(guildId, userId, now) + ctx.store.jobs.reservedByUser(guildId, userId);
   const images = ctx.store.usage.userImages(guildId, userId, now) + ctx.store.jobs.reservedImagesByUser(guildId, userId);
-  const where = guildId ? 'in this server' : 'outside any server';
   const budget = guildId ? settings.userDailyBudgetUsd : ctx.operator.dmDailyBudgetUsd;
+  const count = (n: number) => t.number(n);
   const lines = [
-    `**Today ${where}:** ${images} image${images === 1 ? '' : 's'}, ${formatUsd(usd)} (jobs still running included).`,
-    `Images: ${left(guildId ? settings.userDailyImages : undefined, images, String)} · Budget: ${left(budget, usd, formatUsd)}. ${describeReset(now)}.`,
+    t.t(guildId ? 'usage.own.todayServer' : 'usage.own.todayDm', { count: images, images: count(images), usd: t.usd(usd) }),
+    t.t('usage.own.limits', {
+      images: left(t, guildId ? settings.userDailyImages : undefined, images, count),
+      budget: left(t, budget, usd, t.usd),
+      resetAt: Math.floor(nextUtcMidnight(now) / 1000),
+    }),
   ];
   const recent = ctx.store.generations.recent(guildId, userId, 5);
   if (recent.length > 0) {
-    lines.push('**Your last jobs:**');
-    for (const g of recent) lines.push(`\`${g.id}\` ${g.kind} · ${g.model} · ${g.outcome} · ${formatUsd(g.chargedUsd)} · <t:${Math.floor(g.createdAt / 1000)}:R>`);
+    lines.push(t.t('usage.own.recent'));
+    for (const g of recent) {
+      const at = Math.floor(g.createdAt / 1000);
+      lines.push(t.t('usage.own.job', { id: g.id, kind: t.t(`usage.kind.${g.kind}`), model: g.model, outcome: t.t(`usage.outcome.${g.outcome}`), usd: t.usd(g.chargedUsd), at }));
+    }
   }
   return lines.join('\n');
 }
@@ -41,7 +48,9 @@ function renderOwnUsage(interaction: ChatInputCommandInteraction, ctx: CommandCo
  * screen readers.
  */
 async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const own = renderOwnUsage(interaction, ctx);
+  // The answer is private: the member's own language.
+  const t = translator(interaction.locale);
+  const own = renderOwnUsage(t, interaction, ctx);
   const guildId = interaction.guildId;
   const admin = guildId !== null && ctx.isBotInGuild(guildId) && interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true;
   if (!admin) {
@@ -55,19 +64,25 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   const totalImages = days.reduce((sum, d) => sum + d.images, 0);
   const users = ctx.store.usage.topUsers(guildId, from, 5);
   const models = ctx.store.generations.topModels(guildId, Date.parse(`${from}T00:00:00Z`), 5);
-  const chart = await renderSpendChart(days, { ...CHART, title: 'Image spending, last 30 days', locale: interaction.locale });
+  const chart = await renderSpendChart(days, {
+    ...CHART,
+    title: t.t('usage.chart.title'),
+    locale: t.language,
+    totalLine: (sum) => t.t('usage.chart.total', { count: sum.imageCount, usd: sum.usd, images: sum.images }),
+  });
   const busiest = days.filter((d) => d.usd > 0);
+  const listed = (items: string[]) => (items.length > 0 ? items.join(t.t('usage.server.separator')) : t.t('usage.server.none'));
   const text = [
     own,
     '',
-    `**This server, last 30 days:** ${formatUsd(total)} for ${totalImages} image${totalImages === 1 ? '' : 's'}.`,
-    `Days with spending: ${busiest.length > 0 ? busiest.map((d) => `${d.day.slice(5)} ${formatUsd(d.usd)}`).join(', ') : 'none'}.`,
-    `Top members: ${users.length > 0 ? users.map((u) => `<@${u.userId}> ${formatUsd(u.usd)} (${u.images})`).join(', ') : 'none'}.`,
-    `Top models: ${models.length > 0 ? models.map((m) => `\`${m.model}\` ${formatUsd(m.usd)} (${m.jobs} job${m.jobs === 1 ? '' : 's'})`).join(', ') : 'none'}.`,
+    t.t('usage.server.total', { count: totalImages, usd: t.usd(total), images: t.number(totalImages) }),
+    t.t('usage.server.days', { days: listed(busiest.map((d) => t.t('usage.server.day', { day: t.day(d.day), usd: t.usd(d.usd) }))) }),
+    t.t('usage.server.members', { members: listed(users.map((u) => t.t('usage.server.member', { userId: u.userId, usd: t.usd(u.usd), images: t.number(u.images) }))) }),
+    t.t('usage.server.models', { models: listed(models.map((m) => t.t('usage.server.model', { count: m.jobs, model: m.model, usd: t.usd(m.usd), jobs: t.number(m.jobs) }))) }),
   ].join('\n');
   await interaction.editReply({
     content: text.length > 2000 ? `${text.slice(0, 1999)}…` : text,
-    files: [{ attachment: chart, name: 'spending.png', description: `Bar chart of this server's spending per day over the last 30 days; ${formatUsd(total)} in all.` }],
+    files: [{ attachment: chart, name: 'spending.png', description: t.t('usage.chart.description', { usd: t.usd(total) }) }],
     allowedMentions: NO_MENTIONS,
   });
 }

@@ -1,9 +1,10 @@
 import { ApplicationCommandType, ApplicationIntegrationType, InteractionContextType, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { en } from '../../src/i18n/index.js';
 
 export const usageData = {
   type: ApplicationCommandType.ChatInput,
   name: 'usage',
-  description: 'What you used today and what is left; for admins, the server’s spending',
+  description: en.t('usage.command.description'),
   contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
   integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;

@@ -1,3 +1,4 @@
+import { en } from '../i18n/index.js';
 import { loadSharp } from '../images/sharp.js';
 
 export interface DailySpend {
@@ -12,16 +13,28 @@ export interface ChartOptions {
   width?: number;
   /** Pixels; default 400. */
   height?: number;
+  /** The caller's words, in the reader's language; default English. */
   title?: string;
-  /** For Intl number and date formatting; default 'en-US'. */
+  /** For Intl number and date formatting; default 'en-US'. Pass the language the words are in. */
   locale?: string;
+  /** The line under the title, from the period's total (already formatted in `locale`); default English. */
+  totalLine?: (total: ChartTotal) => string;
+}
+
+export interface ChartTotal {
+  /** The spend, formatted as money in the chart's locale. */
+  usd: string;
+  /** The image count, formatted in the chart's locale. */
+  images: string;
+  /** The same count as a number, to choose a plural form. */
+  imageCount: number;
 }
 
 const DAY_MS = 86_400_000;
 const WINDOW_DAYS = 30;
 const MIN_SIDE = 160;
 const MAX_SIDE = 4096;
-const DEFAULT_TITLE = 'Spend per day, last 30 days';
+const defaultTotalLine = (total: ChartTotal): string => en.t('usage.chart.total', { count: total.imageCount, usd: total.usd, images: total.images });
 
 const COLOURS = {
   background: '#ffffff',
@@ -113,10 +126,10 @@ export function spendChartSvg(days: readonly DailySpend[], options: ChartOptions
     `<rect width="${width}" height="${height}" fill="${COLOURS.background}"/>`,
   );
 
-  const title = fitText(cleanText(options.title ?? DEFAULT_TITLE), width - 2 * pad, titleSize * 1.08);
+  const title = fitText(cleanText(options.title ?? en.t('usage.chart.defaultTitle')), width - 2 * pad, titleSize * 1.08);
   parts.push(`<text x="${pad}" y="${titleY}" font-size="${titleSize}" font-weight="bold" fill="${COLOURS.text}">${escapeXml(title)}</text>`);
-  const imagesWord = totalImages === 1 ? 'image' : 'images';
-  const total = `Total ${totalFormat.format(totalUsd)} · ${countFormat.format(totalImages)} ${imagesWord}`;
+  const totalText = (options.totalLine ?? defaultTotalLine)({ usd: totalFormat.format(totalUsd), images: countFormat.format(totalImages), imageCount: totalImages });
+  const total = fitText(cleanText(totalText), width - 2 * pad, textSize);
   parts.push(`<text x="${pad}" y="${totalY}" font-size="${textSize}" fill="${COLOURS.muted}">${escapeXml(total)}</text>`);
 
   for (const tick of ticks) {

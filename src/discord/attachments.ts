@@ -29,11 +29,11 @@ export function attachmentHostsFor(apiUrl: string | undefined): string[] {
   }
 }
 
-const notAnAttachment = () => new UserError('The image must be a Discord attachment (from cdn.discordapp.com or media.discordapp.net). Use an image posted in Discord.');
+const notAnAttachment = () => new UserError('discord.attachment.notAttachment');
 
 const withCause = (error: UserError, cause: unknown): UserError => Object.assign(error, { cause });
 
-const megabytes = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
+const megabytes = (bytes: number) => Math.round(bytes / (1024 * 1024));
 
 /**
  * Refuses what is not an attachment before any request: the URL comes from a message, and an
@@ -68,18 +68,19 @@ export function isAllowedAttachmentUrl(url: string, extraHosts: readonly string[
 /**
  * Downloads an attachment from Discord's CDN (or a host the caller allows), streaming it and
  * stopping as soon as it passes `maxBytes`: a Content-Length can lie or be missing. A message
- * older than the CDN link's signature may have expired.
+ * older than the CDN link's signature may have expired. Its refusals carry only small whole
+ * numbers (megabytes, seconds, an HTTP status), rendered in the reader's language where shown.
  */
 export async function downloadAttachment(url: string, options: DownloadOptions = {}): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = checkAttachmentUrl(url, options.extraHosts ?? []);
-  const tooLarge = () => new UserError(`That image is larger than ${megabytes(maxBytes)}, more than the bot downloads. Use a smaller image.`);
+  const tooLarge = () => new UserError('discord.attachment.tooLarge', { megabytes: megabytes(maxBytes) });
   const timeout = AbortSignal.timeout(timeoutMs);
   const failed = (cause: unknown) =>
     timeout.aborted
-      ? withCause(new UserError(`Discord took longer than ${Math.max(1, Math.ceil(timeoutMs / 1000))} s to send the image. Try again in a minute.`), cause)
-      : withCause(new UserError('The image could not be downloaded from Discord. Try again in a minute.'), cause);
+      ? withCause(new UserError('discord.attachment.timeout', { seconds: Math.max(1, Math.ceil(timeoutMs / 1000)) }), cause)
+      : withCause(new UserError('discord.attachment.failed'), cause);
 
   let res: Awaited<ReturnType<typeof request>>;
   try {
@@ -90,9 +91,9 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
   if (res.statusCode !== 200) {
     await res.body.dump().catch(() => undefined);
     if (res.statusCode === 404 || res.statusCode === 403 || res.statusCode === 410) {
-      throw new UserError('The image is no longer on Discord (its link has expired or the message was deleted). Post the image again and use that one.');
+      throw new UserError('discord.attachment.gone');
     }
-    throw new UserError(`Discord answered ${res.statusCode} when the bot downloaded the image. Try again in a minute.`);
+    throw new UserError('discord.attachment.status', { status: res.statusCode });
   }
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {

@@ -1,5 +1,6 @@
 import { MessageFlags, type MessageMentionOptions, type RepliableInteraction } from 'discord.js';
 import { UserError, internalErrorText, newErrorId } from '../errors.js';
+import { translator } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 
 /** Nothing the bot posts may ping anyone: prompts are user text and may hold @everyone. */
@@ -46,15 +47,17 @@ export const TOO_LARGE_CODES: ReadonlySet<number> = new Set([40005, 50045]);
 export const TOKEN_LIFETIME_MS = 14.5 * 60 * 1000;
 
 /**
- * The one place that turns an error into what the user reads: a `UserError` speaks for
- * itself; anything else shows a short id while the log keeps the whole error.
+ * The one place that turns an error into what the user reads, in the member's own language
+ * (the answer is private): a `UserError` speaks for itself; anything else shows a short id
+ * while the log keeps the whole error.
  */
 export async function replyError(interaction: RepliableInteraction, err: unknown, log: Logger): Promise<void> {
+  const t = translator(interaction.locale);
   if (err instanceof UserError) {
-    await replyEphemeral(interaction, err.message, log);
+    await replyEphemeral(interaction, t.render(err.said), log);
     return;
   }
   const errorId = newErrorId();
   log.error({ err, errorId }, 'command failed');
-  await replyEphemeral(interaction, internalErrorText(errorId), log);
+  await replyEphemeral(interaction, internalErrorText(t, errorId), log);
 }

@@ -1,4 +1,5 @@
 import type { Interaction } from 'discord.js';
+import { translator } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import type { Command, CommandContext } from './command.js';
 import { decodeCustomId } from './custom-id.js';
@@ -50,7 +51,7 @@ export function createRouter(commands: readonly Command[], ctx: CommandContext):
       const command = byName.get(interaction.commandName);
       const clog = log.child({ command: interaction.commandName });
       if (!command) {
-        await replyEphemeral(interaction, 'This command is not known to this version of the bot. It may have been removed; try again in a minute.', clog);
+        await replyEphemeral(interaction, translator(interaction.locale).t('discord.router.unknownCommand'), clog);
         return;
       }
       if (command.defer) {
@@ -77,7 +78,7 @@ export function createRouter(commands: readonly Command[], ctx: CommandContext):
       const handler = interaction.isMessageComponent() ? command?.components?.[id.action] : command?.modals?.[id.action];
       const clog = log.child({ command: id.command, action: id.action });
       if (!handler) {
-        await replyEphemeral(interaction, 'This button belongs to an older version of the bot and no longer works. Run the command again.', clog);
+        await replyEphemeral(interaction, translator(interaction.locale).t('discord.router.oldButton'), clog);
         return;
       }
       try {

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
+import type { MessageKey, MessageParams, Translator } from '../i18n/index.js';
 import { nextUtcMidnight } from '../store/usage.js';
-import { formatUsd } from '../venice/models.js';
 
 /**
  * Whose money a budget protects: a member's share in a server, the server's, a member's
@@ -20,62 +20,71 @@ export interface BudgetLine {
 export class AdmissionRefused extends UserError {
   constructor(
     readonly scope: BudgetScope | 'cooldown' | 'dms' | 'images' | 'blocked' | 'user-install',
-    message: string,
+    key: MessageKey,
+    params?: MessageParams,
   ) {
-    super(message);
+    super(key, params);
     this.name = 'AdmissionRefused';
   }
 }
 
-/** "at 00:00 UTC (in 5 hours)": Discord renders the relative part in each reader's own terms. */
-export function describeReset(now: number): string {
-  return `It resets at 00:00 UTC (<t:${Math.floor(nextUtcMidnight(now) / 1000)}:R>)`;
+/** When the day's counts start again, as a Discord timestamp: each reader's client renders the relative part. */
+const resetAt = (now: number): number => Math.floor(nextUtcMidnight(now) / 1000);
+
+/** "It resets at 00:00 UTC (in 5 hours)": Discord renders the relative part in each reader's own terms. */
+export function describeReset(t: Translator, now: number): string {
+  return t.t('jobs.refusal.reset', { resetAt: resetAt(now) });
 }
 
 const EPSILON = 1e-9;
 
-function budgetMessage(scope: BudgetScope, price: number, left: number, budget: number, now: number): string {
-  const cost = `This would cost ${formatUsd(price)}, but`;
-  const reset = describeReset(now);
-  switch (scope) {
-    case 'user':
-      return `${cost} you have ${formatUsd(left)} left of your ${formatUsd(budget)} daily budget in this server. ${reset}. Ask for fewer variants or a cheaper model, or try again then.`;
-    case 'guild':
-      return `${cost} this server has ${formatUsd(left)} left of its ${formatUsd(budget)} daily budget. ${reset}. Try fewer variants or a cheaper model, or try again then.`;
-    case 'dm':
-      return `${cost} you have ${formatUsd(left)} left of your ${formatUsd(budget)} daily budget for using the bot outside a server. ${reset}. Try fewer variants or a cheaper model, or use the bot in a server.`;
-    case 'operator':
-      return `${cost} the bot has ${formatUsd(left)} left of the ${formatUsd(budget)} its operator allows it to spend per day across every server. ${reset}; try again then.`;
-  }
-}
+const BUDGET_KEY = {
+  user: 'jobs.refusal.budget.user',
+  guild: 'jobs.refusal.budget.guild',
+  dm: 'jobs.refusal.budget.dm',
+  operator: 'jobs.refusal.budget.operator',
+} as const satisfies Record<BudgetScope, MessageKey>;
 
-/** The first budget the price would overrun, as the refusal the member reads; undefined when every budget has room. */
-export function findBudgetRefusal(priceUsd: number, lines: readonly BudgetLine[], now: number): AdmissionRefused | undefined {
+/**
+ * The first budget the price would overrun, as the refusal the member reads; undefined when
+ * every budget has room. Amounts are written for `t`, the language of the member who asked.
+ */
+export function findBudgetRefusal(t: Translator, priceUsd: number, lines: readonly BudgetLine[], now: number): AdmissionRefused | undefined {
   for (const line of lines) {
     if (line.budgetUsd === undefined) continue;
     if (line.spentUsd + priceUsd > line.budgetUsd + EPSILON) {
-      return new AdmissionRefused(line.scope, budgetMessage(line.scope, priceUsd, Math.max(0, line.budgetUsd - line.spentUsd), line.budgetUsd, now));
+      return new AdmissionRefused(line.scope, BUDGET_KEY[line.scope], {
+        price: t.usd(priceUsd),
+        left: t.usd(Math.max(0, line.budgetUsd - line.spentUsd)),
+        budget: t.usd(line.budgetUsd),
+        resetAt: resetAt(now),
+      });
     }
   }
   return undefined;
 }
 
 /** A member's daily image count that the request would pass, as its refusal. */
-export function findImageQuotaRefusal(dailyImages: number | undefined, used: number, asked: number, now: number): AdmissionRefused | undefined {
+export function findImageQuotaRefusal(t: Translator, dailyImages: number | undefined, used: number, asked: number, now: number): AdmissionRefused | undefined {
   if (dailyImages === undefined || used + asked <= dailyImages) return undefined;
   const left = Math.max(0, dailyImages - used);
-  const want = asked === 1 ? 'one more image' : `${asked} more images`;
-  return new AdmissionRefused(
-    'images',
-    `You have ${left} of your ${dailyImages} image${dailyImages === 1 ? '' : 's'} a day left in this server, and this asks for ${want}. ${describeReset(now)}.${left > 0 ? ' Ask for fewer variants, or try again then.' : ''}`,
-  );
+  const want = asked === 1 ? t.t('jobs.refusal.images.wantOne') : t.t('jobs.refusal.images.wantMore', { asked: t.number(asked) });
+  return new AdmissionRefused('images', left > 0 ? 'jobs.refusal.images.some' : 'jobs.refusal.images.used', {
+    count: dailyImages,
+    left: t.number(left),
+    daily: t.number(dailyImages),
+    want,
+    resetAt: resetAt(now),
+  });
 }
 
 /** A cooldown still running, as its refusal; `where` names who set it. */
-export function findCooldownRefusal(cooldownSeconds: number, lastStartedAt: number | undefined, now: number, where: 'server' | 'operator'): AdmissionRefused | undefined {
+export function findCooldownRefusal(t: Translator, cooldownSeconds: number, lastStartedAt: number | undefined, now: number, where: 'server' | 'operator'): AdmissionRefused | undefined {
   if (cooldownSeconds <= 0 || lastStartedAt === undefined) return undefined;
   const readyAt = lastStartedAt + cooldownSeconds * 1000;
   if (now >= readyAt) return undefined;
-  const who = where === 'server' ? 'This server has' : 'Outside a server the bot has';
-  return new AdmissionRefused('cooldown', `${who} a ${cooldownSeconds} s cooldown between requests. Try again in ${Math.ceil((readyAt - now) / 1000)} s.`);
+  return new AdmissionRefused('cooldown', where === 'server' ? 'jobs.refusal.cooldown.server' : 'jobs.refusal.cooldown.operator', {
+    cooldown: t.number(cooldownSeconds),
+    wait: t.number(Math.ceil((readyAt - now) / 1000)),
+  });
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import type { Translator } from '../i18n/index.js';
 import { imageSize, sniffImageFormat } from '../venice/image-bytes.js';
 import type { ImageFormat } from '../venice/types.js';
 
@@ -17,35 +18,45 @@ export interface AttachmentFacts {
   height: number | null;
 }
 
-const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
-const pixels = (w: number, h: number) => `${w}×${h} (${(w * h).toLocaleString('en-US')} pixels)`;
+/**
+ * How a refusal names the image: "The image" alone, "Image 2" among several. Pass it, in the
+ * same language as `t`, as the `label` of the checks below.
+ */
+export function imageLabel(t: Translator, index: number, count: number): string {
+  return count > 1 ? t.t('jobs.input.label.numbered', { number: t.number(index + 1) }) : t.t('jobs.input.label.single');
+}
 
-function checkPixels(label: string, width: number, height: number): void {
+const megabytes = (t: Translator, bytes: number) => t.number(bytes / 1_000_000, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const pixels = (t: Translator, w: number, h: number) => t.t('jobs.input.size', { width: w, height: h, pixels: t.number(w * h) });
+
+function checkPixels(t: Translator, label: string, width: number, height: number): void {
   const n = width * height;
-  if (n < INPUT_MIN_PIXELS) throw new UserError(`${label} is ${pixels(width, height)}; Venice needs at least ${INPUT_MIN_PIXELS.toLocaleString('en-US')} pixels (256×256). Use a larger image.`);
-  if (n > INPUT_MAX_PIXELS) throw new UserError(`${label} is ${pixels(width, height)}; Venice takes at most ${INPUT_MAX_PIXELS.toLocaleString('en-US')} pixels. Use a smaller image.`);
+  if (n < INPUT_MIN_PIXELS) throw new UserError('jobs.input.tooFewPixels', { label, size: pixels(t, width, height), min: t.number(INPUT_MIN_PIXELS) });
+  if (n > INPUT_MAX_PIXELS) throw new UserError('jobs.input.tooManyPixels', { label, size: pixels(t, width, height), max: t.number(INPUT_MAX_PIXELS) });
 }
 
 /**
  * Refuses, from Discord's own description of the upload, an image Venice would refuse: the
- * type, the size and the pixel count. Nothing is downloaded and nothing is spent.
+ * type, the size and the pixel count. Nothing is downloaded and nothing is spent. The refusal
+ * is written for `t`, the language of whoever reads it; `label` (see {@link imageLabel}) too.
  */
-export function checkAttachmentFacts(facts: AttachmentFacts, label: string): void {
+export function checkAttachmentFacts(t: Translator, facts: AttachmentFacts, label: string): void {
   const type = facts.contentType?.split(';')[0]?.trim().toLowerCase();
   if (!type || ACCEPTED_TYPES[type] === undefined) {
-    throw new UserError(`${label} (\`${facts.name.slice(0, 80)}\`) is ${type ? `\`${type}\`` : 'not an image'}; Venice edits PNG, JPEG and WebP images only. Convert it and try again.`);
+    const name = facts.name.slice(0, 80);
+    throw type ? new UserError('jobs.input.wrongType', { label, name, type }) : new UserError('jobs.input.notAnImage', { label, name });
   }
-  if (facts.size >= INPUT_MAX_BYTES) throw new UserError(`${label} is ${mb(facts.size)}; Venice takes images under 25 MB. Use a smaller file.`);
-  if (facts.width !== null && facts.height !== null) checkPixels(label, facts.width, facts.height);
+  if (facts.size >= INPUT_MAX_BYTES) throw new UserError('jobs.input.tooLarge', { label, megabytes: megabytes(t, facts.size) });
+  if (facts.width !== null && facts.height !== null) checkPixels(t, label, facts.width, facts.height);
 }
 
 /** The same checks on the bytes themselves, which may not be what the attachment claimed. */
-export async function checkImageBytes(bytes: Buffer, label: string): Promise<{ format: ImageFormat; contentType: string }> {
-  if (bytes.length >= INPUT_MAX_BYTES) throw new UserError(`${label} is ${mb(bytes.length)}; Venice takes images under 25 MB. Use a smaller file.`);
+export async function checkImageBytes(t: Translator, bytes: Buffer, label: string): Promise<{ format: ImageFormat; contentType: string }> {
+  if (bytes.length >= INPUT_MAX_BYTES) throw new UserError('jobs.input.tooLarge', { label, megabytes: megabytes(t, bytes.length) });
   const format = sniffImageFormat(bytes);
-  if (!format) throw new UserError(`${label} is not a PNG, JPEG or WebP image. Convert it and try again.`);
+  if (!format) throw new UserError('jobs.input.notSupported', { label });
   const meta = imageSize(bytes);
-  if (!meta) throw new UserError(`${label} could not be read as an image. Upload it again.`);
-  checkPixels(label, meta.width, meta.height);
+  if (!meta) throw new UserError('jobs.input.unreadable', { label });
+  checkPixels(t, label, meta.width, meta.height);
   return { format, contentType: `image/${format}` };
 }

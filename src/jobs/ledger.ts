@@ -1,3 +1,4 @@
+import { translator } from '../i18n/index.js';
 import type { Store } from '../store/index.js';
 import type { Generation, NewGeneration, Outcome } from '../store/generations.js';
 import { AdmissionRefused, findBudgetRefusal, findCooldownRefusal, findImageQuotaRefusal, type BudgetLine } from './admission.js';
@@ -23,7 +24,15 @@ export interface ServerRules {
 
 export interface AdmissionRequest {
   generation: NewGeneration;
-  interaction: { applicationId: string; token: string; receivedAt: number; placeholderId: string | undefined };
+  interaction: {
+    applicationId: string;
+    token: string;
+    receivedAt: number;
+    placeholderId: string | undefined;
+    /** The requester's Discord locale, and the language of the job's public messages. */
+    locale: string;
+    publicLocale: string;
+  };
   /** The most this job can cost: held against every budget until Venice's answers say what it cost. */
   reserveUsd: number;
   /** How many images the job may deliver, held against the member's daily count. */
@@ -55,19 +64,22 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
 
   function refusalFor(request: AdmissionRequest, now: number): AdmissionRefused | undefined {
     const { guildId, userId } = request.generation;
+    // A refusal is read privately by the member who asked, in their own language.
+    const t = translator(request.interaction.locale);
     const operator: BudgetLine = { scope: 'operator', budgetUsd: limits.dailyBudgetUsd, spentUsd: usage.allSpent(now) + jobs.reservedByAll() };
     const userSpent = usage.userSpent(guildId, userId, now) + jobs.reservedByUser(guildId, userId);
     if (guildId === null) {
-      if (!limits.allowDms && request.inDm !== false) return new AdmissionRefused('dms', 'This bot does not take requests in direct messages. Use it in a server it is in.');
-      const cooldown = findCooldownRefusal(limits.dmCooldownSeconds, generations.lastStartedAt(null, userId), now, 'operator');
+      if (!limits.allowDms && request.inDm !== false) return new AdmissionRefused('dms', 'jobs.refusal.dms');
+      const cooldown = findCooldownRefusal(t, limits.dmCooldownSeconds, generations.lastStartedAt(null, userId), now, 'operator');
       if (cooldown) return cooldown;
-      return findBudgetRefusal(request.reserveUsd, [{ scope: 'dm', budgetUsd: limits.dmDailyBudgetUsd, spentUsd: userSpent }, operator], now);
+      return findBudgetRefusal(t, request.reserveUsd, [{ scope: 'dm', budgetUsd: limits.dmDailyBudgetUsd, spentUsd: userSpent }, operator], now);
     }
-    const cooldown = findCooldownRefusal(request.rules.cooldownSeconds, generations.lastStartedAt(guildId, userId), now, 'server');
+    const cooldown = findCooldownRefusal(t, request.rules.cooldownSeconds, generations.lastStartedAt(guildId, userId), now, 'server');
     if (cooldown) return cooldown;
-    const quota = findImageQuotaRefusal(request.rules.dailyImages, usage.userImages(guildId, userId, now) + jobs.reservedImagesByUser(guildId, userId), request.reserveImages ?? 1, now);
+    const quota = findImageQuotaRefusal(t, request.rules.dailyImages, usage.userImages(guildId, userId, now) + jobs.reservedImagesByUser(guildId, userId), request.reserveImages ?? 1, now);
     if (quota) return quota;
     return findBudgetRefusal(
+      t,
       request.reserveUsd,
       [
         { scope: 'user', budgetUsd: request.rules.userDailyBudgetUsd, spentUsd: userSpent },
@@ -95,6 +107,8 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
       state: 'queued',
       reservedUsd: request.reserveUsd,
       reservedImages: request.reserveImages ?? 1,
+      locale: request.interaction.locale,
+      publicLocale: request.interaction.publicLocale,
       createdAt: now,
     });
     return generation;

@@ -1,4 +1,5 @@
-import { UserError, internalErrorText, newErrorId } from '../errors.js';
+import { UserError, newErrorId } from '../errors.js';
+import { message, type Message } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import type { Generation, Outcome } from '../store/generations.js';
 import type { JobStore } from '../store/jobs.js';
@@ -34,7 +35,7 @@ export interface JobMessenger {
   /** Stopped by a shutdown; `chargedUsd` is what Venice had already billed. */
   interrupted(chargedUsd: number): Promise<void>;
   /** The job failed: tell the requester privately and take down its public placeholder. */
-  failed(text: string): Promise<void>;
+  failed(said: Message): Promise<void>;
 }
 
 export interface LifecycleDeps {
@@ -110,14 +111,14 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
       if (result !== undefined && finish(() => ledger.settle(id, result))) return;
       if (result !== undefined) return; // delivered: the user has their images; the log keeps the rest
       finish(() => ledger.abandon(id, 'failed'));
-      let text: string;
-      if (failure instanceof UserError) text = failure.message;
+      let said: Message;
+      if (failure instanceof UserError) said = failure.said;
       else {
         const errorId = newErrorId();
         log.error({ err: failure, errorId }, 'job failed');
-        text = internalErrorText(errorId);
+        said = message('common.internalError', { errorId });
       }
-      await messenger.failed(text).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
+      await messenger.failed(said).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
     },
   });
 }

@@ -1,5 +1,6 @@
 import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { UserError } from '../errors.js';
+import { message, type Message, type Translator } from '../i18n/index.js';
 
 /**
  * RE2 runs in time linear in the prompt, but the constant grows with the compiled program:
@@ -15,7 +16,7 @@ const NOT_WORD = '[^\\p{L}\\p{N}]';
 
 const REGEX_FORM = /^\/(.+)\/([a-z]*)$/s;
 
-type Compiled = { ok: true; re: RE2JS } | { ok: false; problem: string };
+type Compiled = { ok: true; re: RE2JS } | { ok: false; problem: Message };
 
 /**
  * Look-arounds and back-references are what make a backtracking engine take exponential time;
@@ -42,7 +43,7 @@ function usesLookaroundOrBackreference(source: string): boolean {
   return false;
 }
 
-function flagsOf(letters: string): number | string {
+function flagsOf(letters: string): number | Message {
   // Every rule ignores case, as word rules always have.
   let flags = RE2JS.CASE_INSENSITIVE;
   for (const letter of letters) {
@@ -50,7 +51,7 @@ function flagsOf(letters: string): number | string {
     else if (letter === 'm') flags |= RE2JS.MULTILINE;
     // `u`: RE2 always reads Unicode. `g` and `d` change nothing about whether a prompt matches.
     else if (letter !== 'i' && letter !== 'u' && letter !== 'g' && letter !== 'd') {
-      return `The flag \`${letter}\` is not supported: use only i, s, m or u after the closing slash.`;
+      return message('jobs.banned.flag', { flag: letter });
     }
   }
   return flags;
@@ -63,20 +64,16 @@ function compileBanned(pattern: string): Compiled {
   if (regex) {
     const body = regex[1]!;
     const parsed = flagsOf(regex[2]!);
-    if (typeof parsed === 'string') return { ok: false, problem: parsed };
+    if (typeof parsed !== 'number') return { ok: false, problem: parsed };
     if (usesLookaroundOrBackreference(body)) {
-      return {
-        ok: false,
-        problem:
-          'This regular expression uses a look-around or back-reference, which the bot does not support because such patterns can freeze it. Write it without `(?=`, `(?!`, `(?<=`, `(?<!`, `\\1` or `\\k<name>`.',
-      };
+      return { ok: false, problem: message('jobs.banned.lookaround') };
     }
     // Admins write JavaScript regexes: translate `\uXXXX`, `\cX` and `(?<name>` to RE2's spelling.
     source = RE2JS.translateRegExp(body);
     flags = parsed;
   } else {
     const words = pattern.trim().split(/\s+/).filter(Boolean);
-    if (words.length === 0) return { ok: false, problem: 'The pattern is empty.' };
+    if (words.length === 0) return { ok: false, problem: message('jobs.banned.empty') };
     // RE2 has no look-behind, so the neighbours are matched instead: for a yes/no test that is the same.
     source = `(?:^|${NOT_WORD})${words.map((w) => RE2JS.quote(w)).join(SPACE_RUN)}(?:$|${NOT_WORD})`;
     flags = RE2JS.CASE_INSENSITIVE;
@@ -85,14 +82,11 @@ function compileBanned(pattern: string): Compiled {
   try {
     re = RE2JS.compile(source, flags);
   } catch (err) {
-    const reason = err instanceof RE2JSSyntaxException ? err.getDescription() : 'it could not be compiled';
-    return { ok: false, problem: `This is not a valid regular expression (${reason}). Check it and try again.` };
+    // RE2's own description of the fault is quoted as it wrote it, like Venice's.
+    return { ok: false, problem: err instanceof RE2JSSyntaxException ? message('jobs.banned.invalid', { reason: err.getDescription() }) : message('jobs.banned.notCompiled') };
   }
   if (re.programSize() > MAX_PROGRAM_SIZE) {
-    return {
-      ok: false,
-      problem: 'This regular expression is too complex to check quickly on every prompt. Use smaller repeat counts such as `{50}`, or fewer alternatives.',
-    };
+    return { ok: false, problem: message('jobs.banned.tooComplex') };
   }
   return { ok: true, re };
 }
@@ -102,9 +96,9 @@ function compileBanned(pattern: string): Compiled {
  * can. Patterns that could stall the bot (look-arounds, back-references, huge programs) are
  * refused here rather than run.
  */
-export function describeBannedPatternProblem(pattern: string): string | undefined {
+export function describeBannedPatternProblem(t: Translator, pattern: string): string | undefined {
   const compiled = compileBanned(pattern);
-  return compiled.ok ? undefined : compiled.problem;
+  return compiled.ok ? undefined : t.render(compiled.problem);
 }
 
 /**
@@ -130,6 +124,6 @@ export function findBannedRule(patterns: readonly string[], texts: ReadonlyArray
 export function checkBanned(patterns: readonly string[], texts: ReadonlyArray<string | undefined>): void {
   const rule = findBannedRule(patterns, texts);
   if (rule !== undefined) {
-    throw new UserError(`Your prompt matches rule #${rule} of this server's banned-words list, so it was not sent. Rephrase it and try again.`);
+    throw new UserError('jobs.banned.matched', { rule });
   }
 }

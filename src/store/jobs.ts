@@ -15,6 +15,8 @@ const rowSchema = z.object({
   state: z.enum(['queued', 'running']),
   reserved_usd: z.number(),
   reserved_images: z.number().int(),
+  locale: z.string(),
+  public_locale: z.string(),
   created_at: z.number(),
 });
 
@@ -34,6 +36,10 @@ export interface JobRecord {
   reservedUsd: number;
   /** Images promised to this job and not yet delivered by Venice (daily image counts). */
   reservedImages: number;
+  /** The requester's Discord locale, for what only they read. */
+  locale: string;
+  /** The language of the job's public messages (the server's, or the one its admins set). */
+  publicLocale: string;
   createdAt: number;
 }
 
@@ -70,14 +76,16 @@ function fromRow(raw: unknown): JobRecord {
     state: r.state,
     reservedUsd: r.reserved_usd,
     reservedImages: r.reserved_images,
+    locale: r.locale,
+    publicLocale: r.public_locale,
     createdAt: r.created_at,
   };
 }
 
 export function createJobStore(db: Db): JobStore {
   const insert = db.prepare(
-    `INSERT INTO jobs (id, kind, application_id, interaction_token, interaction_at, placeholder_id, channel_id, guild_id, user_id, state, reserved_usd, reserved_images, created_at)
-     VALUES (@id, @kind, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @guildId, @userId, @state, @reservedUsd, @reservedImages, @createdAt)`,
+    `INSERT INTO jobs (id, kind, application_id, interaction_token, interaction_at, placeholder_id, channel_id, guild_id, user_id, state, reserved_usd, reserved_images, locale, public_locale, created_at)
+     VALUES (@id, @kind, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @guildId, @userId, @state, @reservedUsd, @reservedImages, @locale, @publicLocale, @createdAt)`,
   );
   const select = db.prepare<[string]>('SELECT * FROM jobs WHERE id = ?');
   const setState = db.prepare('UPDATE jobs SET state = ? WHERE id = ?');

@@ -82,6 +82,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN reserved_images INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: the languages a job speaks after a restart: the requester's (private messages) and the
+  // one its public messages use. Jobs of older versions spoke English.
+  `
+  ALTER TABLE jobs ADD COLUMN locale TEXT NOT NULL DEFAULT 'en-US';
+  ALTER TABLE jobs ADD COLUMN public_locale TEXT NOT NULL DEFAULT 'en-US';
+  `,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

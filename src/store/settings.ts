@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
   blockedUserIds: z.array(snowflake).max(1000).optional(),
   /** Whether members may use their own (user-installed) copy of the app in this server. */
   allowUserInstall: z.boolean().optional(),
+  /** The language of this server's public results; unset: the server's own (guild_locale). */
+  language: z.enum(['en-US', 'zh-CN', 'es-ES', 'es-419']).optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -65,6 +67,7 @@ export interface EffectiveSettings {
   blockedRoleIds: string[];
   blockedUserIds: string[];
   allowUserInstall: boolean;
+  language: Settings['language'];
 }
 
 export const DEFAULT_SETTINGS: EffectiveSettings = {
@@ -85,6 +88,7 @@ export const DEFAULT_SETTINGS: EffectiveSettings = {
   blockedRoleIds: [],
   blockedUserIds: [],
   allowUserInstall: true,
+  language: undefined,
 };
 
 /** Merges defaults, then the server's settings, then each channel's (a thread's parent first), field by field. */

@@ -39,20 +39,20 @@ export interface OpenAiJobPlan {
 export function buildOpenAiJob(options: ImagineOptions, ctx: { ageRestricted: boolean; maxVariants?: number }): OpenAiJobPlan {
   const used = UNSUPPORTED.filter(([key]) => options[key] !== undefined && options[key] !== false && options[key] !== '').map(([, name]) => `\`${name}\``);
   if (used.length > 0) {
-    throw new UserError(`This bot talks to an OpenAI-style image endpoint, which cannot take ${used.join(', ')}. Leave ${used.length === 1 ? 'it' : 'them'} out and try again.`);
+    throw new UserError('venice.openai.unsupported', { count: used.length, options: used.join(', ') });
   }
   const prompt = options.prompt.trim();
-  if (prompt === '') throw new UserError('The prompt is empty. Describe the image you want.');
-  if (prompt.length > OPENAI_PROMPT_LIMIT) throw new UserError(`The prompt is ${prompt.length} characters; this endpoint takes at most ${OPENAI_PROMPT_LIMIT}.`);
+  if (prompt === '') throw new UserError('venice.request.emptyPrompt');
+  if (prompt.length > OPENAI_PROMPT_LIMIT) throw new UserError('venice.openai.promptTooLong', { length: prompt.length, max: OPENAI_PROMPT_LIMIT });
   if (options.safe_mode === false && !ctx.ageRestricted) {
-    throw new UserError('Safe mode can be turned off only in an age-restricted channel. Run the command there, or leave `safe_mode` on.');
+    throw new UserError('venice.request.safeMode');
   }
   const wanted = options.aspect_ratio?.trim().replace(/\s+/g, '').toLowerCase();
   const size = wanted ? (RATIO_TO_SIZE[wanted] ?? (OPENAI_SIZES as readonly string[]).find((s) => s === wanted)) : '1024x1024';
-  if (!size) throw new UserError(`This endpoint takes one of these sizes: ${[...Object.keys(RATIO_TO_SIZE), ...OPENAI_SIZES].map((s) => `\`${s}\``).join(', ')}.`);
+  if (!size) throw new UserError('venice.openai.sizes', { choices: [...Object.keys(RATIO_TO_SIZE), ...OPENAI_SIZES].map((s) => `\`${s}\``).join(', ') });
   const maxVariants = Math.min(4, ctx.maxVariants ?? 4);
   const variants = options.variants ?? 1;
-  if (!Number.isInteger(variants) || variants < 1 || variants > maxVariants) throw new UserError(`\`variants\` must be between 1 and ${maxVariants}.`);
+  if (!Number.isInteger(variants) || variants < 1 || variants > maxVariants) throw new UserError('venice.request.variants', { max: maxVariants });
 
   const body: OpenAiImageBody = {
     prompt,

@@ -78,59 +78,62 @@ function pickSize(model: ImageModel, input: string | undefined): { width: number
   if (ratio) {
     const w = Number(ratio[1]);
     const h = Number(ratio[2]);
-    if (w === 0 || h === 0 || Math.max(w / h, h / w) > 4) throw new UserError(`The aspect ratio \`${text}\` is too extreme: use something between 1:4 and 4:1.`);
+    if (w === 0 || h === 0 || Math.max(w / h, h / w) > 4) throw new UserError('venice.request.ratioTooExtreme', { ratio: text });
     return sizeForRatio(w, h, model.divisor);
   }
   const size = SIZE.exec(text);
-  if (!size) throw new UserError(`\`${text}\` is not a size. Use a ratio such as \`16:9\` or a size such as \`1024x768\`.`);
+  if (!size) throw new UserError('venice.request.notASize', { text });
   const width = Number(size[1]);
   const height = Number(size[2]);
   if (width < model.divisor || height < model.divisor || width > MAX_SIDE || height > MAX_SIDE) {
-    throw new UserError(`Each side must be between ${model.divisor} and ${MAX_SIDE} pixels; \`${text}\` is not.`);
+    throw new UserError('venice.request.sideOutOfRange', { min: model.divisor, max: MAX_SIDE, text });
   }
   const snapped = { width: snapDown(width, model.divisor), height: snapDown(height, model.divisor) };
   return snapped;
 }
 
+/** Option values as the member types them: code, the same in every language. */
 function listOf(values: readonly string[]): string {
   return values.map((v) => `\`${v}\``).join(', ');
 }
 
-function checkLength(label: string, text: string, model: ImageModel): void {
+function checkLength(key: 'venice.request.promptTooLong' | 'venice.request.negativePromptTooLong', text: string, model: ImageModel): void {
   if (text.length > model.promptLimit) {
-    throw new UserError(`The ${label} is ${text.length} characters; ${model.name} takes at most ${model.promptLimit}. Shorten it and try again.`);
+    throw new UserError(key, { length: text.length, model: model.name, max: model.promptLimit });
   }
 }
 
 /** Finds the model the user named (id or display name, any case), or the default. */
 export function resolveModel(catalog: CatalogSnapshot, requested: string | undefined, defaultModelId: string | undefined): ImageModel {
-  if (catalog.models.length === 0) throw new UserError('The model list from Venice is not loaded yet. Try again in a minute.');
+  if (catalog.models.length === 0) throw new UserError('venice.request.catalogNotLoaded');
   if (requested !== undefined && requested.trim() !== '') {
     const wanted = requested.trim().toLowerCase();
     const found = catalog.byId.get(requested.trim()) ?? catalog.models.find((m) => m.id.toLowerCase() === wanted || m.name.toLowerCase() === wanted);
-    if (!found) throw new UserError(`There is no image model called \`${requested.trim().slice(0, 60)}\`. Pick one from the list the \`model\` option offers.`);
+    if (!found) throw new UserError('venice.request.unknownModel', { name: requested.trim().slice(0, 60) });
     return found;
   }
   const fallback = (defaultModelId ? catalog.byId.get(defaultModelId) : undefined) ?? catalog.models[0];
-  if (!fallback) throw new UserError('No image model is available right now. Try again in a minute.');
+  if (!fallback) throw new UserError('venice.request.noModel');
   return fallback;
 }
 
 /**
  * Turns what the user asked for into the requests Venice will accept for the chosen model,
  * or throws a `UserError` that says what to change. Pure: no I/O, no clock, no randomness.
+ * Its refusals carry only values the member typed or can type (sizes, counts, seeds, model
+ * names), left unformatted, so the reader's language is chosen where the refusal is shown.
  */
 export function buildImageJob(options: ImagineOptions, catalog: CatalogSnapshot, ctx: RequestContext): ImageJobPlan {
   const model = resolveModel(catalog, options.model, ctx.defaultModelId);
   const prompt = options.prompt.trim();
-  if (prompt === '') throw new UserError('The prompt is empty. Describe the image you want.');
-  checkLength('prompt', prompt, model);
+  if (prompt === '') throw new UserError('venice.request.emptyPrompt');
+  checkLength('venice.request.promptTooLong', prompt, model);
 
   const body: GenerateImageBody = { model: model.id, prompt };
 
   const negative = options.negative_prompt?.trim();
   if (negative) {
-    checkLength('negative prompt', negative, model);
+    checkLength('venice.request.negativePromptTooLong', negative, model);
     body.negative_prompt = negative;
   }
 
@@ -139,7 +142,7 @@ export function buildImageJob(options: ImagineOptions, catalog: CatalogSnapshot,
     const wanted = options.aspect_ratio?.trim().replace(/\s+/g, '');
     const ratio = wanted === undefined || wanted === '' ? model.defaultAspectRatio : wanted;
     if (ratio === undefined || !model.aspectRatios.includes(ratio)) {
-      throw new UserError(`${model.name} takes one of these aspect ratios: ${listOf(model.aspectRatios)}.`);
+      throw new UserError('venice.request.aspectRatios', { model: model.name, choices: listOf(model.aspectRatios) });
     }
     body.aspect_ratio = ratio;
     sizeLabel = ratio;
@@ -153,52 +156,52 @@ export function buildImageJob(options: ImagineOptions, catalog: CatalogSnapshot,
   if (model.resolutions.length > 0) {
     const resolution = options.resolution?.trim().toUpperCase() || model.defaultResolution;
     if (resolution === undefined || !model.resolutions.includes(resolution)) {
-      throw new UserError(`${model.name} takes one of these resolutions: ${listOf(model.resolutions)}.`);
+      throw new UserError('venice.request.resolutions', { model: model.name, choices: listOf(model.resolutions) });
     }
     body.resolution = resolution;
     sizeLabel += ` ${resolution}`;
   } else if (options.resolution) {
-    throw new UserError(`${model.name} has no resolution choice; leave \`resolution\` empty or pick a model that offers it.`);
+    throw new UserError('venice.request.noResolution', { model: model.name });
   }
 
   if (model.qualities.length > 0) {
     const quality = (options.quality?.trim().toLowerCase() || model.defaultQuality) as Quality | undefined;
     if (quality === undefined || !model.qualities.includes(quality)) {
-      throw new UserError(`${model.name} takes one of these qualities: ${listOf(model.qualities)}.`);
+      throw new UserError('venice.request.qualities', { model: model.name, choices: listOf(model.qualities) });
     }
     body.quality = quality;
   } else if (options.quality) {
-    throw new UserError(`${model.name} has no quality choice; leave \`quality\` empty or pick a model that offers ${listOf(QUALITIES)}.`);
+    throw new UserError('venice.request.noQuality', { model: model.name, choices: listOf(QUALITIES) });
   }
 
   if (options.steps !== undefined) {
-    if (!model.steps) throw new UserError(`${model.name} does not take a step count; leave \`steps\` empty.`);
+    if (!model.steps) throw new UserError('venice.request.noSteps', { model: model.name });
     if (!Number.isInteger(options.steps) || options.steps < 1 || options.steps > model.steps.max) {
-      throw new UserError(`${model.name} takes between 1 and ${model.steps.max} steps.`);
+      throw new UserError('venice.request.steps', { model: model.name, max: model.steps.max });
     }
     body.steps = options.steps;
   }
 
   if (options.cfg_scale !== undefined) {
-    if (!(options.cfg_scale > 0 && options.cfg_scale <= 20)) throw new UserError('`cfg_scale` must be above 0 and at most 20.');
+    if (!(options.cfg_scale > 0 && options.cfg_scale <= 20)) throw new UserError('venice.request.cfgScale');
     body.cfg_scale = options.cfg_scale;
   }
 
   let style: string | undefined;
   if (options.style !== undefined && options.style.trim() !== '') {
     style = catalog.styleByLower.get(options.style.trim().toLowerCase());
-    if (!style) throw new UserError(`There is no style called \`${options.style.trim().slice(0, 60)}\`. Pick one from the list, or browse them with \`/styles\`.`);
+    if (!style) throw new UserError('venice.request.unknownStyle', { name: options.style.trim().slice(0, 60) });
     body.style_preset = style;
   }
 
   if (options.safe_mode === false && !ctx.ageRestricted) {
-    throw new UserError('Safe mode can be turned off only in an age-restricted channel. Run the command there, or leave `safe_mode` on.');
+    throw new UserError('venice.request.safeMode');
   }
   // Venice defaults to safe mode; we send it explicitly so the choice is ours, not a default that may change.
   body.safe_mode = ctx.ageRestricted ? options.safe_mode !== false : true;
 
   if (options.web_search) {
-    if (!model.supportsWebSearch) throw new UserError(`${model.name} cannot search the web; leave \`web_search\` off or pick a model that can.`);
+    if (!model.supportsWebSearch) throw new UserError('venice.request.webSearch', { model: model.name });
     body.enable_web_search = true;
   }
   if (options.hide_watermark) body.hide_watermark = true;
@@ -208,13 +211,13 @@ export function buildImageJob(options: ImagineOptions, catalog: CatalogSnapshot,
   const maxVariants = Math.min(4, ctx.maxVariants ?? 4);
   const variants = options.variants ?? 1;
   if (!Number.isInteger(variants) || variants < 1 || variants > maxVariants) {
-    throw new UserError(`\`variants\` must be between 1 and ${maxVariants}.`);
+    throw new UserError('venice.request.variants', { max: maxVariants });
   }
 
   let seed = ctx.randomSeed;
   if (options.seed !== undefined) {
     if (!Number.isInteger(options.seed) || options.seed < SEED_MIN || options.seed > SEED_MAX) {
-      throw new UserError(`\`seed\` must be a whole number between ${SEED_MIN} and ${SEED_MAX}.`);
+      throw new UserError('venice.request.seed', { min: SEED_MIN, max: SEED_MAX });
     }
     seed = options.seed;
   }

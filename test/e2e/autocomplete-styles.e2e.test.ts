@@ -15,8 +15,8 @@ interface Choice {
   name: string;
   value: string;
 }
-async function choicesFor(options: Record<string, string>, focused: string): Promise<Choice[]> {
-  const i = await h.discord.autocomplete('imagine', { prompt: 'x', ...options }, focused);
+async function choicesFor(options: Record<string, string>, focused: string, locale?: string): Promise<Choice[]> {
+  const i = await h.discord.autocomplete('imagine', { prompt: 'x', ...options }, focused, locale !== undefined ? { locale } : {});
   const callback = await i.callback();
   const body = callback.json as { type: number; data: { choices: Choice[] } };
   expect(body.type).toBe(8);
@@ -39,6 +39,16 @@ describe('/imagine autocomplete', () => {
     expect(banana.find((c) => c.value === 'nano-banana-2')?.name).toMatch(/\$0\.10/);
     // Autocomplete answers from memory: Venice hears nothing of it.
     expect(h.venice.requests.length).toBe(veniceCallsBefore);
+  });
+
+  it('speaks the language of the member typing, keeping Venice’s names and values', async () => {
+    const [zh] = await choicesFor({ model: 'z-image-turbo' }, 'model', 'zh-CN');
+    expect(zh).toEqual({ name: 'Z-Image Turbo · US$0.01/张 · ⚡ 快速', value: 'z-image-turbo' });
+    const sizes = await choicesFor({ model: 'venice-sd35', aspect_ratio: '16:9' }, 'aspect_ratio', 'es-ES');
+    expect(sizes.map((c) => c.name)).toEqual(['1024x576 · 16:9 panorámico']);
+    // Other locales read English.
+    const [fr] = await choicesFor({ model: 'z-image-turbo' }, 'model', 'fr');
+    expect(fr?.name).toBe('Z-Image Turbo · $0.01/image · ⚡ fast');
   });
 
   it('offers a pixel model sizes on its own grid', async () => {

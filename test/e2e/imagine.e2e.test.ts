@@ -143,7 +143,7 @@ describe('/imagine end to end', () => {
     h.venice.script({ kind: 'ok', deprecation: { warning: 'This model is deprecated', date: '2026-12-31T00:00:00.000Z', replacement: 'z-image-turbo' } });
     const i = await h.discord.slashCommand('imagine', { prompt: 'an owl' });
     const edit = await resultOf(i);
-    expect(json(edit).content).toMatch(/deprecated.*2026-12-31.*`z-image-turbo`/);
+    expect(json(edit).content).toMatch(/deprecated.*Dec 31, 2026.*`z-image-turbo`/);
   });
 
   it('posts the images that succeeded and says which one failed', async () => {
@@ -151,7 +151,7 @@ describe('/imagine end to end', () => {
     const i = await h.discord.slashCommand('imagine', { prompt: 'two dogs', variants: 2, seed: 70 });
     const edit = await resultOf(i);
     expect(edit.files.map((f) => f.filename)).toEqual(['image-1.webp']);
-    expect(json(edit).content).toMatch(/Image 2 \(seed 71\) failed: Venice refused the request: Prompt rejected/);
+    expect(json(edit).content).toMatch(/Image 2 \(seed 71\) failed: Venice refused the request\. Change the options and try again\. Venice said: “Prompt rejected”/);
   });
 
   it('retries a 429 after its Retry-After and then succeeds', async () => {
@@ -173,7 +173,7 @@ describe('/imagine errors from Venice', () => {
   });
 
   const cases: Array<[string, Parameters<Harness['venice']['script']>[0], RegExp]> = [
-    ['400 with Venice text', { kind: 'error', status: 400, body: { error: 'Invalid request parameters', details: { _errors: [], width: { _errors: ['Number must be less than or equal to 1280'] } } } }, /Venice refused the request: Invalid request parameters \(width: Number must be less than or equal to 1280\)/],
+    ['400 with Venice text', { kind: 'error', status: 400, body: { error: 'Invalid request parameters', details: { _errors: [], width: { _errors: ['Number must be less than or equal to 1280'] } } } }, /Venice refused the request\. Change the options and try again\. Venice said: “Invalid request parameters \(width: Number must be less than or equal to 1280\)”/],
     ['401', { kind: 'error', status: 401 }, /VENICE_API_KEY/],
     ['401 Pro only', { kind: 'error', status: 401, body: { error: 'This model is only available to Pro users' } }, /Pro accounts/],
     ['402', { kind: 'error', status: 402 }, /out of credit/],

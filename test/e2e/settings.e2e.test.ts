@@ -16,8 +16,8 @@ afterEach(async () => {
 });
 
 /** Runs a /settings subcommand and returns the text of its (ephemeral) answer. */
-async function settings(subcommand: string, options: Record<string, string | number | boolean>, user: 'admin' | 'alice' = 'admin'): Promise<MessageJson> {
-  const i = await h.discord.slashCommand('settings', options, { user, subcommand });
+async function settings(subcommand: string, options: Record<string, string | number | boolean>, user: 'admin' | 'alice' = 'admin', locale?: string): Promise<MessageJson> {
+  const i = await h.discord.slashCommand('settings', options, { user, subcommand, ...(locale !== undefined ? { locale } : {}) });
   const defer = (await i.callback()).json as { type: number; data?: { flags?: number } };
   expect(defer.type).toBe(5);
   expect((defer.data?.flags ?? 0) & EPHEMERAL).toBe(EPHEMERAL);
@@ -123,5 +123,75 @@ describe('/settings', () => {
     expect(shown.embeds?.[0]?.description).toMatch(/Max variants:\*\* 1/);
     const i = await h.discord.slashCommand('imagine', { prompt: 'owls', variants: 3 }, { channel: 'nsfw' });
     expect((await i.originalEdit()).files).toHaveLength(3);
+  });
+});
+
+interface RegisteredOption {
+  name: string;
+  name_localizations?: Record<string, string> | null;
+  description_localizations?: Record<string, string> | null;
+  options?: RegisteredOption[];
+  choices?: Array<{ name: string; value: string; name_localizations?: Record<string, string> | null }>;
+}
+
+describe('/settings language', () => {
+  const registeredSettings = () => (h.discord.commands({ guildId: h.discord.ids.guild }) as RegisteredOption[]).find((c) => c.name === 'settings');
+  const shown = async (locale?: string) => (await settings('show', {}, 'admin', locale)).embeds?.[0]?.description ?? '';
+
+  it('is registered as a sub-command whose choices are the bot’s languages and the server default, named in Chinese and Spanish too', async () => {
+    const command = registeredSettings();
+    expect(command?.name_localizations).toMatchObject({ 'zh-CN': '设置', 'es-ES': 'ajustes', 'es-419': 'ajustes' });
+    const sub = command?.options?.find((o) => o.name === 'language');
+    expect(sub?.name_localizations).toMatchObject({ 'zh-CN': '语言', 'es-ES': 'idioma' });
+    const option = sub?.options?.find((o) => o.name === 'language');
+    expect(option?.choices?.map((c) => [c.value, c.name])).toEqual([
+      ['en-US', 'English'],
+      ['zh-CN', '简体中文'],
+      ['es-ES', 'Español (España)'],
+      ['es-419', 'Español (Latinoamérica)'],
+      ['default', 'server default'],
+    ]);
+    expect(option?.choices?.find((c) => c.value === 'default')?.name_localizations).toMatchObject({ 'zh-CN': '服务器默认', 'es-419': 'predeterminado del servidor' });
+  });
+
+  it('sets the language of public results, shows it, and clears it back to the server’s own', async () => {
+    const set = await settings('language', { language: 'zh-CN' });
+    expect(set.content).toBe('Saved for this server.\nResults the bot posts for everyone in this server are now in Simplified Chinese. What only one member sees stays in their own Discord language.');
+    expect(h.bot.store.settings.guild(h.discord.ids.guild).language).toBe('zh-CN');
+    expect(await shown()).toContain('**Language of public results:** Simplified Chinese');
+
+    const cleared = await settings('language', { language: 'default' });
+    expect(cleared.content).toBe('Saved for this server.\nResults the bot posts for everyone in this server now follow the server’s own language (English).');
+    expect(h.bot.store.settings.guild(h.discord.ids.guild).language).toBeUndefined();
+    expect(await shown()).toContain('**Language of public results:** server default (English)');
+  });
+
+  it('names the server’s own language when none is chosen', async () => {
+    h.discord.setGuildLocale('es-ES');
+    expect(await shown()).toContain('**Language of public results:** server default (Spanish (Spain))');
+  });
+
+  it('answers each admin in their own Discord language', async () => {
+    const zh = await settings('language', { language: 'es-419' }, 'admin', 'zh-CN');
+    expect(zh.content).toBe('已为本服务器保存。\n机器人在本服务器公开发布的结果现在使用西班牙语（拉丁美洲）。只有你自己能看到的消息仍使用你的 Discord 语言。');
+    const es = await shown('es-ES');
+    expect(es).toContain('**Idioma de los resultados públicos:** español (Latinoamérica)');
+    expect(es).toContain('**Máximo de variantes:** 4');
+    expect((await settings('show', {}, 'admin', 'zh-CN')).embeds?.[0]).toMatchObject({ title: '图片机器人设置' });
+  });
+
+  it('is refused to a member without Manage Server, like every other /settings sub-command', async () => {
+    const answer = await settings('language', { language: 'zh-CN' }, 'alice');
+    expect(answer.content).toMatch(/Only members with the Manage Server permission/);
+    expect(h.bot.store.settings.guild(h.discord.ids.guild).language).toBeUndefined();
+  });
+
+  it('writes the moderator log in the chosen language, whatever the moderator’s own', async () => {
+    await settings('modlog', { channel: 'text' });
+    await settings('language', { language: 'es-ES' });
+    await settings('block', { who: 'muted' }, 'admin', 'zh-CN');
+    const log = await wait(() => h.discord.channelMessages('text').find((r) => (json(r).content ?? '').startsWith('⛔')));
+    expect(json(log).content).toMatch(/^⛔ <@\d+> bloqueó a <@&\d+> el acceso al bot de imágenes\.$/);
+    expect(json(log).allowed_mentions?.parse).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderResult, renderViolationNotice, type ResultSummary } from '../../../commands/imagine/imagine.view.js';
 import type { VariantOutcome } from '../../../src/jobs/image-job.js';
+import { en } from '../../../src/i18n/index.js';
 import { VeniceError } from '../../../src/venice/errors.js';
 import type { GeneratedImages } from '../../../src/venice/types.js';
 
@@ -29,7 +30,7 @@ describe('the posted result of an image job', () => {
     posted(2, 102, { contentViolation: true, images: [image('blacked out')] }),
     failed(3, 103, new VeniceError('bad_request', 'Venice answered 400 to /image/generate', { status: 400, veniceMessage: 'Invalid style_preset' })),
   ];
-  const message = renderResult(summary, outcomes);
+  const message = renderResult(en, summary, outcomes);
 
   it('attaches each posted image under its variant number', () => {
     expect(message.files.map((f) => f.name)).toEqual(['image-1.webp', 'SPOILER_image-2.webp']);
@@ -49,12 +50,12 @@ describe('the posted result of an image job', () => {
 
   it("describes a failed variant with its seed and Venice's reason", () => {
     expect(message.content).toContain(
-      'Image 4 (seed 103) failed: Venice refused the request: Invalid style_preset. Change the options and try again.',
+      'Image 4 (seed 103) failed: Venice refused the request. Change the options and try again. Venice said: “Invalid style_preset”',
     );
   });
 
   it('warns that the model is deprecated', () => {
-    expect(message.content.split('\n')[0]).toBe('⚠️ HiDream is deprecated and will be removed on 2026-09-30; use `z-image-turbo` instead.');
+    expect(message.content.split('\n')[0]).toBe('⚠️ HiDream is deprecated and will be removed on Sep 30, 2026; use `z-image-turbo` instead.');
   });
 
   it('lists model, seeds, size, style, price and time in the embed', () => {
@@ -77,56 +78,56 @@ describe('the posted result of an image job', () => {
 
 describe('edge cases of the result', () => {
   it('shortens a long prompt in the embed to 1,000 characters', () => {
-    const message = renderResult({ ...summary, prompt: 'p'.repeat(5000) }, [posted(0, 1)]);
+    const message = renderResult(en, { ...summary, prompt: 'p'.repeat(5000) }, [posted(0, 1)]);
     const description = message.embeds[0]?.description ?? '';
     expect(description).toHaveLength(1000);
     expect(description.endsWith('…')).toBe(true);
   });
 
   it('names files by format, jpeg as .jpg', () => {
-    const message = renderResult(summary, [posted(0, 1, { format: 'jpeg' }), posted(1, 2, { format: 'png', blurred: true })]);
+    const message = renderResult(en, summary, [posted(0, 1, { format: 'jpeg' }), posted(1, 2, { format: 'png', blurred: true })]);
     expect(message.files.map((f) => f.name)).toEqual(['image-1.jpg', 'SPOILER_image-2.png']);
   });
 
   it('says "Seed" for one image, "random" for none, and leaves out what is unknown', () => {
-    const one = renderResult({ ...summary, style: undefined, pricePerImageUsd: undefined }, [posted(0, 42)]);
+    const one = renderResult(en, { ...summary, style: undefined, pricePerImageUsd: undefined }, [posted(0, 42)]);
     expect(one.embeds[0]?.fields).toEqual([
       { name: 'Model', value: 'HiDream', inline: true },
       { name: 'Seed', value: '42', inline: true },
       { name: 'Size', value: '1024x576', inline: true },
     ]);
     expect(one.content).toBe('');
-    const unseeded = renderResult(summary, [{ index: 0, seed: undefined, ok: true, result: { images: [image('x')], format: 'png', blurred: false, contentViolation: false } }]);
+    const unseeded = renderResult(en, summary, [{ index: 0, seed: undefined, ok: true, result: { images: [image('x')], format: 'png', blurred: false, contentViolation: false } }]);
     expect(unseeded.embeds[0]?.fields?.[1]).toEqual({ name: 'Seed', value: 'random', inline: true });
   });
 
   it('hides the details of a failure on our side', () => {
-    const message = renderResult(summary, [posted(0, 1), failed(1, undefined, new TypeError('Cannot read properties of undefined (reading "x")'))]);
+    const message = renderResult(en, summary, [posted(0, 1), failed(1, undefined, new TypeError('Cannot read properties of undefined (reading "x")'))]);
     expect(message.content).toBe('Image 2 failed: It failed for a reason on our side.');
     expect(message.content).not.toContain('Cannot read');
   });
 
   it('counts several withheld images in the plural', () => {
-    const message = renderResult(summary, [posted(0, 1), posted(1, 2, { contentViolation: true }), posted(2, 3, { contentViolation: true })]);
+    const message = renderResult(en, summary, [posted(0, 1), posted(1, 2, { contentViolation: true }), posted(2, 3, { contentViolation: true })]);
     expect(message.content).toBe('2 images were withheld: Venice flagged them as a content violation.');
     expect(message.files.map((f) => f.name)).toEqual(['image-1.webp']);
   });
 
   it('tells how long to wait when a variant was rate-limited', () => {
-    const message = renderResult(summary, [posted(0, 1), failed(1, 2, new VeniceError('rate_limited', 'Venice answered 429', { retryAfterMs: 20_000 }))]);
+    const message = renderResult(en, summary, [posted(0, 1), failed(1, 2, new VeniceError('rate_limited', 'Venice answered 429', { retryAfterMs: 20_000 }))]);
     expect(message.content).toBe('Image 2 (seed 2) failed: Venice is rate-limiting the bot right now. Try again in 20 s.');
   });
 });
 
 describe('the notice for images Venice refused', () => {
   it('speaks of the one image', () => {
-    expect(renderViolationNotice(1, 1)).toBe(
+    expect(renderViolationNotice(en, 1, 1)).toBe(
       'The image could not be posted: Venice refused the content as a violation of its usage policy. Change the prompt and try again.',
     );
   });
 
   it('speaks of all the images, or of how many of them', () => {
-    expect(renderViolationNotice(3, 3)).toMatch(/^All the images could not be posted/);
-    expect(renderViolationNotice(1, 3)).toMatch(/^1 of the 3 images could not be posted: .* Change the prompt and try again\.$/);
+    expect(renderViolationNotice(en, 3, 3)).toMatch(/^All the images could not be posted/);
+    expect(renderViolationNotice(en, 1, 3)).toMatch(/^1 of the 3 images could not be posted: .* Change the prompt and try again\.$/);
   });
 });

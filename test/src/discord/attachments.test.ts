@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attachmentHostsFor, downloadAttachment } from '../../../src/discord/attachments.js';
 import { UserError } from '../../../src/errors.js';
+import { translator } from '../../../src/i18n/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -99,6 +100,7 @@ describe('downloading an attachment', () => {
     };
     const err = await refusal(downloadAttachment(urlOf('/gone.png'), { extraHosts: [host] }));
     expect(err.message).toBe('The image is no longer on Discord (its link has expired or the message was deleted). Post the image again and use that one.');
+    expect(translator('zh-CN').render(err.said)).toBe('这张图片已不在 Discord 上（链接已过期或消息已被删除）。请重新发布图片，再使用新发布的那张。');
   });
 
   it('reports a server error as something to try again', async () => {
@@ -115,5 +117,6 @@ describe('downloading an attachment', () => {
     handler = () => undefined;
     const err = await refusal(downloadAttachment(urlOf('/slow.png'), { extraHosts: [host], timeoutMs: 200 }));
     expect(err.message).toBe('Discord took longer than 1 s to send the image. Try again in a minute.');
+    expect(translator('es-ES').render(err.said)).toBe('Discord tardó más de 1 s en enviar la imagen. Vuelve a intentarlo en un minuto.');
   });
 });

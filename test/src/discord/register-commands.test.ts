@@ -2,8 +2,9 @@ import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../../commands/index.js';
 import { normalizeCommand, sameCommands } from '../../../src/discord/register-commands.js';
+import { localizeCommand } from '../../../src/i18n/commands.js';
 
-const ours: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data);
+const ours: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => localizeCommand(c.data));
 
 type Json = Record<string, unknown>;
 
@@ -18,18 +19,18 @@ function asDiscordReturnsIt(command: RESTPostAPIApplicationCommandsJSONBody, i: 
     default_member_permissions: c['default_member_permissions'] ?? null,
     type: 1,
     name: c['name'],
-    name_localizations: null,
+    name_localizations: c['name_localizations'] ?? null,
     description: c['description'],
-    description_localizations: null,
+    description_localizations: c['description_localizations'] ?? null,
     dm_permission: true,
     contexts: c['contexts'] ?? null,
     integration_types: c['integration_types'] ?? [0],
     nsfw: false,
     options: options.map((o) => ({
-      name_localizations: null,
-      description_localizations: null,
       required: false,
       ...o,
+      name_localizations: o['name_localizations'] ?? null,
+      description_localizations: o['description_localizations'] ?? null,
       ...(o['choices'] ? { choices: (o['choices'] as Json[]).map((ch) => ({ name_localizations: null, ...ch })) } : {}),
     })),
   };
@@ -51,6 +52,18 @@ describe('deciding whether to register the slash commands', () => {
     for (const [i, command] of ours.entries()) {
       expect(normalizeCommand(registered[i] as Json)).toEqual(normalizeCommand(command as unknown as Json));
     }
+  });
+
+  it('sees a change when one translation changes, and none when Discord returns the maps in another order', () => {
+    const imagine = registered.find((c) => c['name'] === 'imagine') as Json;
+    const zh = (imagine['description_localizations'] as Record<string, string> | null)?.['zh-CN'];
+    expect(zh, 'the /imagine description has a Chinese translation').toBeTruthy();
+    const changed = registered.map((c) => (c === imagine ? { ...c, description_localizations: { ...(c['description_localizations'] as object), 'zh-CN': `${zh}！` } } : c));
+    expect(sameCommands(changed, ours)).toBe(false);
+    const reordered = registered.map((c) =>
+      c === imagine ? { ...c, description_localizations: Object.fromEntries(Object.entries(c['description_localizations'] as object).reverse()) } : c,
+    );
+    expect(sameCommands(reordered, ours)).toBe(true);
   });
 
   it('sees a change when a command description changes', () => {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { translator } from '../../../src/i18n/index.js';
 import { AdmissionRefused } from '../../../src/jobs/admission.js';
 import { createLedger, type AdmissionRequest, type OperatorLimits } from '../../../src/jobs/ledger.js';
 import { openStore, type Store } from '../../../src/store/index.js';
@@ -40,7 +41,7 @@ function request(over: { guildId?: string | null; userId?: string; reserveUsd?: 
       seeds: [1],
       priceUsd: over.reserveUsd ?? 0.01,
     },
-    interaction: { applicationId: '555555555555555555', token: 'interaction-token', receivedAt: NOON, placeholderId: undefined },
+    interaction: { applicationId: '555555555555555555', token: 'interaction-token', receivedAt: NOON, placeholderId: undefined, locale: 'en-US', publicLocale: 'en-US' },
     reserveUsd: over.reserveUsd ?? 0.01,
     rules: { cooldownSeconds: over.cooldown ?? 0, userDailyBudgetUsd: over.userBudget, guildDailyBudgetUsd: over.guildBudget },
   };
@@ -120,5 +121,20 @@ describe('the ledger', () => {
     expect(refusal.message).toMatch(/\$0\.00 left of the \$0\.05 its operator allows/);
     // A new UTC day starts with a clean slate, reservations aside.
     ledger.admit(request({ userId: BOB, reserveUsd: 0.03 }), NOON + 24 * 3600_000);
+  });
+
+  it('writes a refusal for the member who asked, in their own language', () => {
+    const { ledger } = open({ allowDms: false });
+    const asking = (locale: string, over: Parameters<typeof request>[0]) => {
+      const r = request(over);
+      return { ...r, interaction: { ...r.interaction, locale, publicLocale: 'en-US' } };
+    };
+    ledger.admit(asking('zh-CN', { reserveUsd: 0.04, userBudget: 0.05 }), NOON);
+    const zh = refusalOf(() => ledger.admit(asking('zh-CN', { reserveUsd: 0.04, userBudget: 0.05 }), NOON));
+    expect(translator('zh-CN').render(zh.said)).toMatch(/^这次需要 US\$0\.04，但你在本服务器的每日预算 US\$0\.05 只剩 US\$0\.01。/);
+    const dms = refusalOf(() => ledger.admit(asking('es-419', { guildId: null }), NOON));
+    expect(translator('es-419').render(dms.said)).toBe('Este bot no acepta solicitudes por mensaje directo. Úsalo en un servidor donde esté.');
+    // Its English text stays for the log.
+    expect(dms.message).toBe('This bot does not take requests in direct messages. Use it in a server it is in.');
   });
 });

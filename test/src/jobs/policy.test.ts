@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
-import { findBudgetRefusal, findCooldownRefusal } from '../../../src/jobs/admission.js';
+import { en, translator } from '../../../src/i18n/index.js';
+import { describeReset, findBudgetRefusal, findCooldownRefusal, findImageQuotaRefusal } from '../../../src/jobs/admission.js';
 import { checkBanned, compilePattern, describeBannedPatternProblem, findBannedRule } from '../../../src/jobs/policy.js';
 
 describe('banned patterns', () => {
@@ -24,6 +25,7 @@ describe('banned patterns', () => {
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(/rule #2/);
       expect((err as Error).message).not.toMatch(/slur/);
+      expect(translator('zh-CN').render((err as UserError).said)).toBe('你的提示词命中了本服务器违禁词列表中的第 2 条规则，因此没有发送。请换个说法再试。');
     }
   });
 
@@ -78,25 +80,28 @@ describe('banned patterns an admin could use to stall the bot', () => {
   it('refuse look-arounds and back-references, saying why', () => {
     for (const pattern of ['/(?=cat)c/', '/(?!dog)d/', '/(?<=a)b/', '/(?<!a)b/', '/(a)\\1/', '/(?<x>a)\\k<x>/']) {
       expect(compilePattern(pattern), pattern).toBeUndefined();
-      expect(describeBannedPatternProblem(pattern), pattern).toMatch(
+      expect(describeBannedPatternProblem(en, pattern), pattern).toMatch(
         /uses a look-around or back-reference, which the bot does not support because such patterns can freeze it/,
       );
     }
     // The same characters inside a class or escaped are ordinary text.
-    expect(describeBannedPatternProblem('/[(?=]x/')).toBeUndefined();
-    expect(describeBannedPatternProblem('/\\(?=/')).toBeUndefined();
+    expect(describeBannedPatternProblem(en, '/[(?=]x/')).toBeUndefined();
+    expect(describeBannedPatternProblem(en, '/\\(?=/')).toBeUndefined();
   });
 
   it('refuse a program too large to run on every prompt', () => {
-    expect(describeBannedPatternProblem('/(a|b|ab|ba){999}z/')).toMatch(/too complex to check quickly/);
-    expect(describeBannedPatternProblem('/[ab]{50}z/')).toBeUndefined();
+    expect(describeBannedPatternProblem(en, '/(a|b|ab|ba){999}z/')).toMatch(/too complex to check quickly/);
+    expect(describeBannedPatternProblem(en, '/[ab]{50}z/')).toBeUndefined();
   });
 
   it('explain a broken regular expression and an unknown flag', () => {
-    expect(describeBannedPatternProblem('/(unclosed/')).toMatch(/not a valid regular expression \(missing closing \)\)/);
-    expect(describeBannedPatternProblem('/cat/y')).toMatch(/flag `y` is not supported: use only i, s, m or u/);
-    expect(describeBannedPatternProblem('/cat/gi')).toBeUndefined();
-    expect(describeBannedPatternProblem('red panda')).toBeUndefined();
+    expect(describeBannedPatternProblem(en, '/(unclosed/')).toMatch(/not a valid regular expression \(missing closing \)\)/);
+    expect(describeBannedPatternProblem(en, '/cat/y')).toMatch(/flag `y` is not supported: use only i, s, m or u/);
+    expect(describeBannedPatternProblem(en, '/cat/gi')).toBeUndefined();
+    expect(describeBannedPatternProblem(en, 'red panda')).toBeUndefined();
+    // RE2's own description is quoted as it wrote it, inside the admin's language.
+    expect(describeBannedPatternProblem(translator('es-ES'), '/(unclosed/')).toBe('No es una expresión regular válida (missing closing )). Revísala y vuelve a intentarlo.');
+    expect(describeBannedPatternProblem(translator('zh-CN'), '/cat/y')).toBe('不支持标志 `y`：结尾斜杠后只能使用 i、s、m 或 u。');
   });
 
   it('never runs a rule it refused: later rules still apply', () => {
@@ -106,24 +111,26 @@ describe('banned patterns an admin could use to stall the bot', () => {
 
 describe('cooldown', () => {
   it('says how long to wait, and who set it', () => {
-    expect(findCooldownRefusal(30, 1_000_000, 1_010_000, 'server')?.message).toMatch(/This server has a 30 s cooldown.*Try again in 20 s/);
-    expect(findCooldownRefusal(30, 1_000_000, 1_030_000, 'server')).toBeUndefined();
-    expect(findCooldownRefusal(0, 1_000_000, 1_000_001, 'server')).toBeUndefined();
-    expect(findCooldownRefusal(10, 1_000_000, 1_001_000, 'operator')?.message).toMatch(/Outside a server the bot has a 10 s cooldown/);
+    expect(findCooldownRefusal(en, 30, 1_000_000, 1_010_000, 'server')?.message).toMatch(/This server has a 30 s cooldown.*Try again in 20 s/);
+    expect(findCooldownRefusal(en, 30, 1_000_000, 1_030_000, 'server')).toBeUndefined();
+    expect(findCooldownRefusal(en, 0, 1_000_000, 1_000_001, 'server')).toBeUndefined();
+    expect(findCooldownRefusal(en, 10, 1_000_000, 1_001_000, 'operator')?.message).toMatch(/Outside a server the bot has a 10 s cooldown/);
+    const zh = translator('zh-CN');
+    expect(zh.render(findCooldownRefusal(zh, 30, 1_000_000, 1_010_000, 'server')!.said)).toBe('本服务器设置了 30 秒的请求冷却时间。请在 20 秒后再试。');
   });
 });
 
 describe('budgets', () => {
   const NOW = Date.parse('2026-12-01T18:30:00Z');
   it('refuse what would exceed the user budget, stating what is left and when it resets', () => {
-    const r = findBudgetRefusal(0.04, [{ scope: 'user', budgetUsd: 0.1, spentUsd: 0.08 }], NOW);
+    const r = findBudgetRefusal(en, 0.04, [{ scope: 'user', budgetUsd: 0.1, spentUsd: 0.08 }], NOW);
     expect(r?.scope).toBe('user');
     expect(r?.message).toMatch(/cost \$0\.04, but you have \$0\.02 left of your \$0\.10 daily budget/);
     expect(r?.message).toContain(`It resets at 00:00 UTC (<t:${Date.parse('2026-12-02T00:00:00Z') / 1000}:R>)`);
   });
 
   it('allow spending exactly up to the budget', () => {
-    expect(findBudgetRefusal(0.02, [{ scope: 'user', budgetUsd: 0.1, spentUsd: 0.08 }], NOW)).toBeUndefined();
+    expect(findBudgetRefusal(en, 0.02, [{ scope: 'user', budgetUsd: 0.1, spentUsd: 0.08 }], NOW)).toBeUndefined();
   });
 
   it('name the first budget that would be exceeded, skipping those without a limit', () => {
@@ -132,6 +139,47 @@ describe('budgets', () => {
       { scope: 'guild' as const, budgetUsd: 10, spentUsd: 9.8 },
       { scope: 'operator' as const, budgetUsd: 5, spentUsd: 9.8 },
     ];
-    expect(findBudgetRefusal(0.5, lines, NOW)?.scope).toBe('guild');
+    expect(findBudgetRefusal(en, 0.5, lines, NOW)?.scope).toBe('guild');
+  });
+
+  it('write the amounts for the member who asked, and keep the reset time a Discord timestamp', () => {
+    const reset = `<t:${Date.parse('2026-12-02T00:00:00Z') / 1000}:R>`;
+    const es = translator('es-ES');
+    // Intl writes Spanish amounts as 0,04 US$ (with a no-break space).
+    expect(es.usd(0.04)).toMatch(/^0,04\sUS\$$/);
+    const r = findBudgetRefusal(es, 0.04, [{ scope: 'user', budgetUsd: 0.1, spentUsd: 0.08 }], NOW);
+    expect(es.render(r!.said)).toBe(
+      `Esto costaría ${es.usd(0.04)}, pero te quedan ${es.usd(0.02)} de tu presupuesto diario de ${es.usd(0.1)} en este servidor. Se restablece a las 00:00 UTC (${reset}). Pide menos variantes o un modelo más barato, o vuelve a intentarlo entonces.`,
+    );
+    const zh = translator('zh-CN');
+    expect(zh.render(findBudgetRefusal(zh, 0.5, [{ scope: 'guild', budgetUsd: 10, spentUsd: 9.8 }], NOW)!.said)).toContain(`预算将于 UTC 时间 00:00 重置（${reset}）`);
+  });
+});
+
+describe('the daily image count', () => {
+  const NOW = Date.parse('2026-12-01T18:30:00Z');
+  it('counts in the singular and the plural, and suggests fewer variants only while some are left', () => {
+    expect(findImageQuotaRefusal(en, 3, 3, 1, NOW)?.message).toMatch(/^You have 0 of your 3 images a day left in this server, and this asks for one more image\. It resets at 00:00 UTC \(<t:\d+:R>\)\.$/);
+    expect(findImageQuotaRefusal(en, 1, 1, 1, NOW)?.message).toMatch(/0 of your 1 image a day left/);
+    expect(findImageQuotaRefusal(en, 3, 1, 4, NOW)?.message).toMatch(/this asks for 4 more images\. .*Ask for fewer variants, or try again then\.$/);
+    expect(findImageQuotaRefusal(en, 3, 1, 2, NOW)).toBeUndefined();
+    expect(findImageQuotaRefusal(en, undefined, 100, 4, NOW)).toBeUndefined();
+  });
+
+  it('speaks Chinese and Spanish', () => {
+    const zh = translator('zh-CN');
+    expect(zh.render(findImageQuotaRefusal(zh, 3, 3, 2, NOW)!.said)).toMatch(/^你在本服务器每天最多可生成 3 张图片，还剩 0 张，而这次请求要再生成 2 张。/);
+    const es = translator('es-419');
+    expect(es.render(findImageQuotaRefusal(es, 1, 1, 1, NOW)!.said)).toMatch(/^Tu límite en este servidor es de 1 imagen al día y te quedan 0; esto pide una imagen más\./);
+    expect(es.render(findImageQuotaRefusal(es, 5, 3, 4, NOW)!.said)).toMatch(/5 imágenes al día y te quedan 2; esto pide 4 imágenes más\. .*Pide menos variantes/);
+  });
+});
+
+describe('the reset time', () => {
+  it('is a Discord timestamp in every language', () => {
+    const now = Date.parse('2026-12-01T18:30:00Z');
+    const at = Date.parse('2026-12-02T00:00:00Z') / 1000;
+    expect(describeReset(en, now)).toBe(`It resets at 00:00 UTC (<t:${at}:R>)`);
+    expect(describeReset(translator('zh-CN'), now)).toBe(`将于 UTC 时间 00:00 重置（<t:${at}:R>）`);
   });
 });

@@ -7,6 +7,7 @@ import { createCatalog } from '../../../src/venice/catalog.js';
 import { errors as undiciErrors } from 'undici';
 import { cleanVeniceMessage, createVeniceClient, isConnectFailure, type VeniceClient, type VeniceClientOptions } from '../../../src/venice/client.js';
 import { VeniceError } from '../../../src/venice/errors.js';
+import { en } from '../../../src/i18n/index.js';
 import { describeVeniceError } from '../../../src/venice/user-messages.js';
 import { startVeniceSimulator, type VeniceSimulator } from '../../support/venice/simulator.js';
 
@@ -109,7 +110,7 @@ describe('the Venice client over the wire', () => {
     sim.script({ kind: 'drop-connection' }, { times: Infinity });
     const err = await failure(venice.generateImage(body));
     expect(err.kind).toBe('connection_lost');
-    expect(describeVeniceError(err)).toBe(
+    expect(describeVeniceError(en, err)).toBe(
       'The connection to Venice dropped after the request was sent, so the bot did not retry it (it may already have been charged). Try again.',
     );
     expect(sim.generateRequests()).toHaveLength(1);
@@ -128,7 +129,7 @@ describe('the Venice client over the wire', () => {
     const { venice, retries } = client({ baseUrl: `http://127.0.0.1:${await closedPort()}/api/v1`, retry: { ...retry, maxAttempts: 3 } });
     const err = await failure(venice.generateImage(body));
     expect(err.kind).toBe('network');
-    expect(describeVeniceError(err)).toMatch(/could not reach Venice/);
+    expect(describeVeniceError(en, err)).toMatch(/could not reach Venice/);
     expect(retries()).toBe(2);
   });
 

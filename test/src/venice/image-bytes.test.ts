@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase64Image, imageSize, isCompleteImage, sniffImageFormat } from '../../../src/venice/image-bytes.js';
 import type { ImageFormat } from '../../../src/venice/types.js';
@@ -61,7 +62,7 @@ describe('bytes that are not an image', () => {
 });
 
 describe('imageSize reads the size from the header as sharp does', () => {
-  const cases: Array<[string, (s: sharp.Sharp) => sharp.Sharp]> = [
+  const cases: Array<[string, (s: Sharp) => Sharp]> = [
     ['png', (s) => s.png()],
     ['jpeg', (s) => s.jpeg()],
     ['progressive jpeg', (s) => s.jpeg({ progressive: true })],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
+import { translator } from '../../../src/i18n/index.js';
 import { buildOpenAiJob, OPENAI_SIZES, type OpenAiJobPlan } from '../../../src/venice/openai-request-builder.js';
 import type { ImagineOptions } from '../../../src/venice/request-builder.js';
 import { checkSimpleGenerateRequest } from '../../support/venice/checks.js';
@@ -62,6 +63,21 @@ describe('the OpenAI-compatible request', () => {
       expect(message).toContain(`\`${name}\``);
     }
     expect(message).toMatch(/Leave them out/);
+  });
+
+  it('says "it" for one option and "them" for several, in each language', () => {
+    const said = (options: Partial<ImagineOptions>, locale: string) => {
+      try {
+        buildOpenAiJob({ prompt: 'a lighthouse at dusk', ...options }, publicChannel);
+      } catch (err) {
+        return translator(locale).render((err as UserError).said);
+      }
+      throw new Error('expected the builder to refuse');
+    };
+    expect(said({ seed: 1 }, 'en-US')).toBe('This bot talks to an OpenAI-style image endpoint, which cannot take `seed`. Leave it out and try again.');
+    expect(said({ seed: 1 }, 'es-ES')).toMatch(/no admite `seed`\. Quita esa opción/);
+    expect(said({ seed: 1, steps: 4 }, 'es-419')).toMatch(/no admite `seed`, `steps`\. Quita esas opciones/);
+    expect(said({ seed: 1, steps: 4 }, 'zh-CN')).toBe('本机器人连接的是 OpenAI 风格的图片接口，无法使用 `seed`, `steps`。请去掉后重试。');
   });
 
   it('lets switched-off flags and empty text through', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
+import { translator } from '../../../src/i18n/index.js';
 import { buildSnapshot } from '../../../src/venice/catalog.js';
 import { pricePerImage } from '../../../src/venice/models.js';
 import {
@@ -287,5 +288,28 @@ describe('price', () => {
     expect(pricePerImage(grok2, {})).toBe(0.07);
     expect(pricePerImage({ ...grok2, pricing: {} }, {})).toBeUndefined();
     expect(plan({ model: 'z-image-turbo' }).totalPriceUsd).toBe(0.01);
+  });
+});
+
+describe('a refusal in the reader’s language', () => {
+  /** What a member with this Discord locale reads when the builder refuses. */
+  function readAs(locale: string, options: Partial<ImagineOptions>): string {
+    try {
+      buildImageJob({ prompt: 'a lighthouse at dusk', ...options }, catalog, publicChannel);
+    } catch (err) {
+      return translator(locale).render((err as UserError).said);
+    }
+    throw new Error('expected the builder to refuse');
+  }
+
+  it('keeps what the member typed and the values they can type as they are', () => {
+    expect(readAs('zh-CN', { seed: 1.5 })).toBe(`种子必须是 ${SEED_MIN} 到 ${SEED_MAX} 之间的整数。`);
+    expect(readAs('es-ES', { model: 'z-image-turbo', aspect_ratio: 'landscape' })).toBe('`landscape` no es un tamaño. Usa una relación como `16:9` o un tamaño como `1024x768`.');
+    expect(readAs('es-419', { safe_mode: false })).toMatch(/^El modo seguro solo se puede desactivar en un canal con restricción de edad/);
+    expect(readAs('zh-CN', { model: 'qwen-image-2', aspect_ratio: '1024x768' })).toMatch(/^Qwen Image 2 支持以下宽高比：`1:1`, `3:2`, `16:9`/);
+  });
+
+  it('falls back to English for a locale the bot does not speak', () => {
+    expect(readAs('fr', { prompt: '  ' })).toBe('The prompt is empty. Describe the image you want.');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { en, translator } from '../../../src/i18n/index.js';
 import { VeniceError, type VeniceErrorKind } from '../../../src/venice/errors.js';
 import { describeDeprecation, describeVeniceError } from '../../../src/venice/user-messages.js';
 
@@ -24,42 +25,60 @@ describe('what the user reads when Venice fails', () => {
   ];
 
   it.each(cases)('explains %s and what to do', (kind, what, todo) => {
-    const text = describeVeniceError(failure(kind));
+    const text = describeVeniceError(en, failure(kind));
     expect(text).toMatch(what);
     expect(text).toMatch(todo);
     expect(text).not.toContain(`internal ${kind}`);
   });
 
-  it("quotes Venice's reason for a refused request", () => {
-    const text = describeVeniceError(failure('bad_request', { status: 400, veniceMessage: 'width must be divisible by 16' }));
-    expect(text).toBe('Venice refused the request: width must be divisible by 16. Change the options and try again.');
+  it("quotes Venice's reason for a refused request after our sentence, as Venice wrote it", () => {
+    const text = describeVeniceError(en, failure('bad_request', { status: 400, veniceMessage: 'width must be divisible by 16' }));
+    expect(text).toBe('Venice refused the request. Change the options and try again. Venice said: “width must be divisible by 16”');
+    expect(describeVeniceError(en, failure('bad_request', { status: 400, veniceMessage: 'Model not found.' }))).toBe(
+      'Venice refused the request. Change the options and try again. Venice said: “Model not found.”',
+    );
+    expect(describeVeniceError(en, failure('bad_request', { status: 400 }))).toBe('Venice refused the request. Change the options and try again.');
   });
 
-  it('does not double the full stop after a reason that ends in one', () => {
-    const text = describeVeniceError(failure('bad_request', { status: 400, veniceMessage: 'Model not found.' }));
-    expect(text).toBe('Venice refused the request: Model not found. Change the options and try again.');
+  it("explains in the reader's language and never translates Venice's own words", () => {
+    const err = failure('bad_request', { status: 400, veniceMessage: 'width must be divisible by 16' });
+    expect(describeVeniceError(translator('zh-CN'), err)).toBe('Venice 拒绝了这次请求。请修改选项后重试。Venice 的原话：“width must be divisible by 16”');
+    expect(describeVeniceError(translator('es-ES'), err)).toBe('Venice rechazó la solicitud. Cambia las opciones y vuelve a intentarlo. Venice dijo: “width must be divisible by 16”');
+    expect(describeVeniceError(translator('es-419'), failure('rate_limited', { retryAfterMs: 12_300 }))).toBe(
+      'Venice está limitando las solicitudes del bot en este momento. Vuelve a intentarlo en 13 s.',
+    );
+    expect(describeVeniceError(translator('zh-CN'), failure('network'))).toBe('机器人无法连接到 Venice。请过一分钟再试。');
   });
 
   it('tells the user a model is for Pro accounts only', () => {
-    expect(describeVeniceError(failure('unauthorized', { veniceMessage: 'This model is only available to Pro users' }))).toBe(
+    expect(describeVeniceError(en, failure('unauthorized', { veniceMessage: 'This model is only available to Pro users' }))).toBe(
       'This model is only available to Venice Pro accounts. Pick another model.',
     );
   });
 
   it('says how many seconds to wait when Venice said so', () => {
-    expect(describeVeniceError(failure('rate_limited', { retryAfterMs: 12_300 }))).toBe('Venice is rate-limiting the bot right now. Try again in 13 s.');
-    expect(describeVeniceError(failure('rate_limited', { retryAfterMs: 0 }))).toMatch(/in 1 s\.$/);
+    expect(describeVeniceError(en, failure('rate_limited', { retryAfterMs: 12_300 }))).toBe('Venice is rate-limiting the bot right now. Try again in 13 s.');
+    expect(describeVeniceError(en, failure('rate_limited', { retryAfterMs: 0 }))).toMatch(/in 1 s\.$/);
   });
 });
 
 describe('the deprecation line', () => {
   it('names the model, the date and the replacement', () => {
-    expect(describeDeprecation('HiDream', { date: '2026-09-30T00:00:00.000Z', replacement: 'z-image-turbo' })).toBe(
-      '⚠️ HiDream is deprecated and will be removed on 2026-09-30; use `z-image-turbo` instead.',
+    expect(describeDeprecation(en, 'HiDream', { date: '2026-09-30T00:00:00.000Z', replacement: 'z-image-turbo' })).toBe(
+      '⚠️ HiDream is deprecated and will be removed on Sep 30, 2026; use `z-image-turbo` instead.',
     );
+    expect(describeDeprecation(en, 'HiDream', { date: '2026-09-30' })).toBe('⚠️ HiDream is deprecated and will be removed on Sep 30, 2026.');
+  });
+
+  it('writes the date as the reader’s language does', () => {
+    const notice = { date: '2026-09-30T00:00:00.000Z', replacement: 'z-image-turbo' };
+    expect(describeDeprecation(translator('zh-CN'), 'HiDream', notice)).toBe('⚠️ HiDream 已弃用，将于 2026年9月30日 移除；请改用 `z-image-turbo`。');
+    expect(describeDeprecation(translator('es-ES'), 'HiDream', { replacement: 'z-image-turbo' })).toBe('⚠️ HiDream está obsoleto y se retirará pronto; usa `z-image-turbo` en su lugar.');
+    // A date Venice wrote in some other form is shown as it came.
+    expect(describeDeprecation(en, 'HiDream', { date: 'next week' })).toBe('⚠️ HiDream is deprecated and will be removed on next week.');
   });
 
   it('says "soon" without a date', () => {
-    expect(describeDeprecation('HiDream', {})).toBe('⚠️ HiDream is deprecated and will be removed soon.');
+    expect(describeDeprecation(en, 'HiDream', {})).toBe('⚠️ HiDream is deprecated and will be removed soon.');
   });
 });
