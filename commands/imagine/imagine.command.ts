@@ -27,6 +27,8 @@ import { isAgeRestricted } from '../../src/discord/channels.js';
 import { editPrice } from '../../src/venice/edit-models.js';
 import { checkBanned } from '../../src/jobs/policy.js';
 import { renderInfo } from './imagine.view.js';
+import { removeFromGallery, star, unlist } from './imagine.gallery.js';
+import { approve, reject, rejectSubmitted, withdrawReview } from './imagine.review.js';
 
 function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
   const focused = interaction.options.getFocused(true);
@@ -136,6 +138,9 @@ async function remove(interaction: MessageComponentInteraction, [id]: string[], 
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   await interaction.message.delete();
   ctx.store.generations.markDeleted(g.id, ctx.now());
+  // A deleted result leaves the gallery too.
+  const listed = ctx.store.gallery.get(g.id);
+  if (listed?.state === 'posted') await removeFromGallery(interaction.client, listed, ctx).catch((err: unknown) => ctx.log.warn({ err, generationId: g.id }, 'could not remove from the gallery'));
   await interaction.editReply({ content: translator(interaction.locale).t('imagine.delete.done'), allowedMentions: NO_MENTIONS });
 }
 
@@ -254,6 +259,8 @@ async function editSubmitted(interaction: ModalSubmitInteraction, [id, n]: strin
 async function retry(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
   const g = loadGeneration(ctx, id);
+  // A describe's answer was private and its upload may be gone: the member runs /describe again.
+  if (g.kind === 'describe') throw new UserError('describe.retry.unsupported');
   await ctx.interactions.defer(interaction, false);
   const source = g.source;
   if (g.kind === 'upscale' && source?.scale !== undefined && source.image !== null && source.generationId !== null) {
@@ -293,6 +300,8 @@ async function cancel(interaction: MessageComponentInteraction, [id]: string[], 
   if (interaction.user.id !== g.userId && !mayManage) throw new UserError('imagine.cancel.notAllowed');
   // The reply being replaced is public: it keeps the language the job was started in.
   const t = translator(ctx.store.jobs.get(g.id)?.publicLocale ?? publicLocaleOf(interaction, undefined));
+  // Waiting for a moderator: the job is over (and charged), the review is withdrawn.
+  if (await withdrawReview(interaction, g.id, ctx)) return;
   const result = ctx.queue.cancel(g.id);
   if (result === 'unknown') throw new UserError('imagine.cancel.alreadyFinished');
   ctx.log.info({ generationId: g.id, result }, 'job cancelled');
@@ -307,7 +316,20 @@ export const imagineCommand: Command = {
   defer: { ephemeral: false },
   autocomplete,
   execute: (interaction, ctx) => generateAndPost(interaction, readImagineOptions(interaction), ctx),
-  components: { reroll, vary, info, delete: remove, upscale, retouch, retry, cancel },
-  modals: { vary: varySubmitted, edit: editSubmitted },
+  components: {
+    reroll,
+    vary,
+    info,
+    delete: remove,
+    upscale,
+    retouch,
+    retry,
+    cancel,
+    approve,
+    reject,
+    star: (interaction, [id], ctx) => star(interaction, loadGeneration(ctx, id), ctx),
+    unlist: (interaction, [id], ctx) => unlist(interaction, loadGeneration(ctx, id), ctx),
+  },
+  modals: { vary: varySubmitted, edit: editSubmitted, reject: rejectSubmitted },
   onShutdown: drainJobs,
 };

@@ -7,7 +7,7 @@ import { fitAttachment } from '../../src/jobs/fit-attachment.js';
 import type { JobMessenger } from '../../src/jobs/lifecycle.js';
 import { renderCancelRow, renderInterrupted, type ResultMessage } from './imagine.view.js';
 
-const DEFAULT_FILE_LIMIT = 10 * 1024 * 1024;
+export const DEFAULT_FILE_LIMIT = 10 * 1024 * 1024;
 /** Discord refuses request bodies over 25 MiB; leave room for the JSON part. */
 const MESSAGE_BYTES = 24 * 1024 * 1024;
 const FILES_PER_MESSAGE = 10;
@@ -27,7 +27,7 @@ export interface DeliveryTarget {
   publicLocale: string;
 }
 
-const tokenAlive = (target: DeliveryTarget, ctx: CommandContext) => ctx.now() - target.receivedAt < TOKEN_LIFETIME_MS;
+export const tokenAlive = (target: { receivedAt: number }, ctx: CommandContext): boolean => ctx.now() - target.receivedAt < TOKEN_LIFETIME_MS;
 
 export type Outgoing = ResultMessage & { components: APIActionRowComponent<APIComponentInMessageActionRow>[] };
 
@@ -56,7 +56,7 @@ export function describeDiscordRefusal(err: DiscordAPIError | HTTPError): Messag
 }
 
 /** Every file within the per-file limit (re-encoded where needed), grouped so no message exceeds Discord's caps. */
-async function packFiles(files: ResultMessage['files'], limit: number): Promise<{ groups: ResultMessage['files'][]; reencoded: number }> {
+export async function packFiles(files: ResultMessage['files'], limit: number): Promise<{ groups: ResultMessage['files'][]; reencoded: number }> {
   let reencoded = 0;
   const fitted: ResultMessage['files'] = [];
   for (const f of files) {

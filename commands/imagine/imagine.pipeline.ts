@@ -16,6 +16,7 @@ import { buildOpenAiJob } from '../../src/venice/openai-request-builder.js';
 import { pricePerImage } from '../../src/venice/models.js';
 import { buildImageJob, resolveModel, type ImagineOptions } from '../../src/venice/request-builder.js';
 import { createJobMessenger, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { reviewApplies, submitForReview } from './imagine.review.js';
 import { budgetsApply, requestScope, type RequestScope } from './imagine.scope.js';
 import { describeFailure, partitionOutcomes, renderResult, renderResultComponents, renderViolationNotice, trimPrompt, type ResultSummary } from './imagine.view.js';
 
@@ -297,7 +298,26 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
   const message = renderResult(shown, job.summary, outcomes);
   const imageNumbers = posted.map((o) => o.index + 1);
   const upscalable = ctx.apiMode === 'native' ? upscalableImages(posted) : new Map<number, Array<2 | 4>>();
-  const delivered = await deliverResult(target, { ...message, components: renderResultComponents(shown, generationId, imageNumbers, upscalable) }, ctx);
+  const guildId = target.interaction.guildId;
+  if (guildId !== null && reviewApplies(settings, target, guildId)) {
+    // Made and charged like any result; it reaches the channel only once a moderator approves it.
+    await submitForReview(
+      {
+        generationId,
+        target,
+        guildId,
+        settings,
+        message,
+        images: imageNumbers.map((image) => ({ image, upscale: [...(upscalable.get(image) ?? [])] })),
+        blurred: posted.some((o) => o.result.blurred),
+      },
+      ctx,
+    );
+    if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
+    return { outcome: outcomeOf(outcomes), requestIds, messageId: null };
+  }
+  const star = guildId !== null && target.canPostInChannel && settings.galleryChannelId !== undefined;
+  const delivered = await deliverResult(target, { ...message, components: renderResultComponents(shown, generationId, imageNumbers, upscalable, 'generation', { star }) }, ctx);
   if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
   return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };
 }

@@ -2,6 +2,7 @@ import type { CommandContext } from '../../src/discord/command.js';
 import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
 import { translator, type MessageKey, type Translator } from '../../src/i18n/index.js';
 import type { JobRecord } from '../../src/store/jobs.js';
+import { startReviewSweeper } from './imagine.review.js';
 import { renderInterrupted } from './imagine.view.js';
 
 /** What the interrupted message says about money: only what the ledger recorded as charged. */
@@ -43,13 +44,16 @@ export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx:
  */
 export async function recoverJobs(ctx: CommandContext): Promise<void> {
   const left = ctx.store.jobs.all();
-  if (left.length === 0) return;
-  ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
-  await Promise.all(
-    left.map((job) =>
-      reportInterrupted(job, job.state === 'running' ? 'imagine.recovery.restartedRunning' : 'imagine.recovery.restartedQueued', ctx),
-    ),
-  );
+  if (left.length > 0) {
+    ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
+    await Promise.all(
+      left.map((job) =>
+        reportInterrupted(job, job.state === 'running' ? 'imagine.recovery.restartedRunning' : 'imagine.recovery.restartedQueued', ctx),
+      ),
+    );
+  }
+  // Reviews still pending wait on (their images are on the review message); overdue ones are rejected now.
+  await startReviewSweeper(ctx);
 }
 
 const within = (promise: Promise<unknown>, ms: number): Promise<void> =>

@@ -122,6 +122,8 @@ export function renderResultComponents(
   /** Per image number, the upscale factors Venice can deliver in full (none: no menu entry). */
   upscalable: ReadonlyMap<number, ReadonlyArray<2 | 4>>,
   kind: 'generation' | 'derived' = 'generation',
+  /** Whether the server has a gallery: a ⭐ button lets members send the result there. */
+  options: { star?: boolean } = {},
 ): APIActionRowComponent<APIComponentInMessageActionRow>[] {
   const button = (action: string, label: string, style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger): APIComponentInMessageActionRow => ({
     type: ComponentType.Button,
@@ -138,6 +140,7 @@ export function renderResultComponents(
           button('delete', t.t('results.buttons.delete'), ButtonStyle.Danger),
         ]
       : [button('info', t.t('results.buttons.info'), ButtonStyle.Secondary), button('delete', t.t('results.buttons.delete'), ButtonStyle.Danger)];
+  if (options.star === true) buttons.push(button('star', t.t('review.buttons.star'), ButtonStyle.Secondary));
   const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [{ type: ComponentType.ActionRow, components: buttons }];
   if (imageNumbers.length > 0) {
     rows.push({
@@ -250,3 +253,29 @@ export function renderInterrupted(
     ],
   };
 }
+
+/** Approve and Reject under a result held for review, in the server's language (the review channel reads them). */
+export function renderReviewButtons(t: Translator, generationId: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        { type: ComponentType.Button, style: ButtonStyle.Success, label: t.t('review.buttons.approve'), custom_id: encodeCustomId('imagine', 'approve', generationId) },
+        { type: ComponentType.Button, style: ButtonStyle.Danger, label: t.t('review.buttons.reject'), custom_id: encodeCustomId('imagine', 'reject', generationId) },
+      ],
+    },
+  ];
+}
+
+/** The button on a gallery post: everyone sees it, only the image's author may use it. */
+export function renderGalleryButtons(t: Translator, generationId: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: t.t('review.buttons.remove'), custom_id: encodeCustomId('imagine', 'unlist', generationId) }],
+    },
+  ];
+}
+
+/** A link to a message, as Discord's clients open it. */
+export const messageLink = (guildId: string, channelId: string, messageId: string): string => `https://discord.com/channels/${guildId}/${channelId}/${messageId}`;

@@ -1,4 +1,4 @@
-import { PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
+import { ChannelType, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import { settingsChannels } from '../../src/discord/channels.js';
 import type { Command, CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
@@ -183,6 +183,31 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       scope.channelId = undefined;
       patch.modLogChannelId = channel?.id;
       break;
+    case 'review': {
+      // Whether results wait is per server or per channel; where they wait, and how long, is the server's.
+      const enabled = o.getBoolean('enabled', true);
+      const reviewChannel = o.getChannel('review_channel');
+      const hours = o.getInteger('timeout_hours');
+      if (reviewChannel && reviewChannel.type !== ChannelType.GuildText) throw new UserError('review.settings.reviewChannelNotText');
+      const server: Partial<Record<keyof Settings, unknown>> = {};
+      if (reviewChannel) server.reviewChannelId = reviewChannel.id;
+      if (hours !== null) server.reviewTimeoutHours = hours;
+      const current = ctx.store.settings.guild(guildId);
+      if (enabled && !reviewChannel && !current.reviewChannelId) throw new UserError('review.errors.noReviewChannel');
+      if (channel) {
+        if (Object.keys(server).length > 0) ctx.store.settings.update({ guildId }, server);
+        patch.reviewEnabled = enabled;
+      } else Object.assign(patch, server, { reviewEnabled: enabled });
+      break;
+    }
+    case 'gallery': {
+      scope.channelId = undefined;
+      const stars = o.getInteger('stars');
+      if (channel && channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildForum) throw new UserError('review.settings.galleryNotTextOrForum');
+      patch.galleryChannelId = channel?.id;
+      if (stars !== null) patch.galleryStars = stars;
+      break;
+    }
     case 'language': {
       // The language of what everyone reads is the server's; a member's own answers follow their Discord.
       scope.channelId = undefined;

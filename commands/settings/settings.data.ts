@@ -140,6 +140,36 @@ export const settingsData = {
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
+      name: 'review',
+      description: en.t('settings.command.options.review.description'),
+      options: [
+        { type: ApplicationCommandOptionType.Boolean, name: 'enabled', description: en.t('settings.command.options.review.options.enabled.description'), required: true },
+        channelOption(en.t('settings.command.options.review.options.channel.description')),
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: 'review_channel',
+          description: en.t('settings.command.options.review.options.review_channel.description'),
+          channel_types: [ChannelType.GuildText],
+        },
+        { type: ApplicationCommandOptionType.Integer, name: 'timeout_hours', description: en.t('settings.command.options.review.options.timeout_hours.description'), min_value: 1, max_value: 720 },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'gallery',
+      description: en.t('settings.command.options.gallery.description'),
+      options: [
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: 'channel',
+          description: en.t('settings.command.options.gallery.options.channel.description'),
+          channel_types: [ChannelType.GuildText, ChannelType.GuildForum],
+        },
+        { type: ApplicationCommandOptionType.Integer, name: 'stars', description: en.t('settings.command.options.gallery.options.stars.description'), min_value: 1, max_value: 100 },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
       name: 'language',
       description: en.t('settings.command.options.language.description'),
       options: [

@@ -55,6 +55,10 @@ export function renderSettings(t: Translator, effective: EffectiveSettings, chan
     t.t('settings.show.lines.blocked', { value: [...effective.blockedRoleIds.map((id) => `<@&${id}>`), ...effective.blockedUserIds.map((id) => `<@${id}>`)].join(sep) || v('nobody') }),
     t.t('settings.show.lines.userInstall', { value: effective.allowUserInstall ? v('installAllowed') : v('installRefused') }),
     t.t('settings.show.lines.language', { value: language }),
+    effective.reviewEnabled && effective.reviewChannelId
+      ? t.t('review.settings.reviewOn', { channel: `<#${effective.reviewChannelId}>`, hours: t.number(effective.reviewTimeoutHours), mark: mark('reviewEnabled') })
+      : t.t('review.settings.reviewOff', { mark: mark('reviewEnabled') }),
+    effective.galleryChannelId ? t.t('review.settings.galleryOn', { channel: `<#${effective.galleryChannelId}>`, count: t.number(effective.galleryStars) }) : t.t('review.settings.galleryOff'),
   ];
   // What the OpenAI-compatible endpoint cannot be made to honour, said where the rules are shown.
   const caveat = options.apiMode === 'openai' ? `\n\n${t.t('settings.show.openaiLimits')}` : '';

@@ -24,10 +24,12 @@ export const storedOptionsSchema = z.object({
   safe_mode: z.boolean().optional(),
   enhance_prompt: z.boolean().optional(),
   web_search: z.boolean().optional(),
+  /** A describe's prompts, in the order shown, so its Imagine buttons carry only an index. */
+  prompts: z.array(z.string()).max(4).optional(),
 });
 export type StoredOptions = z.infer<typeof storedOptionsSchema>;
 
-export const JOB_KINDS = ['generate', 'upscale', 'edit', 'background'] as const;
+export const JOB_KINDS = ['generate', 'upscale', 'edit', 'background', 'describe'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** One image a job worked on: a result of ours (generation and image number) or a member's upload. */
@@ -141,6 +143,8 @@ export interface GenerationStore {
   get(id: string): Generation | undefined;
   finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): void;
   setOutcome(id: string, outcome: Outcome): void;
+  /** Replaces the stored options (a describe records its prompts once Venice has answered). */
+  setOptions(id: string, options: StoredOptions): void;
   /** Adds what Venice charged for one answer (the price of the generation follows it). */
   addCharge(id: string, usd: number): void;
   markDeleted(id: string, now: number): void;
@@ -159,6 +163,7 @@ export function createGenerationStore(db: Db): GenerationStore {
   const finish = db.prepare('UPDATE generations SET outcome = @outcome, request_ids = @request_ids, message_id = @message_id, price_usd = charged_usd WHERE id = @id');
   const addCharge = db.prepare('UPDATE generations SET charged_usd = charged_usd + ? WHERE id = ?');
   const setOutcome = db.prepare('UPDATE generations SET outcome = ? WHERE id = ?');
+  const setOptions = db.prepare('UPDATE generations SET options_json = ? WHERE id = ?');
   const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
   const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
   const recent = db.prepare<[string | null, string, number]>('SELECT * FROM generations WHERE guild_id IS ? AND user_id = ? ORDER BY created_at DESC LIMIT ?');
@@ -202,6 +207,9 @@ export function createGenerationStore(db: Db): GenerationStore {
     },
     setOutcome(id, outcome) {
       setOutcome.run(outcome, id);
+    },
+    setOptions(id, options) {
+      setOptions.run(JSON.stringify(storedOptionsSchema.parse(options)), id);
     },
     markDeleted(id, now) {
       markDeleted.run(now, id);

@@ -1,6 +1,8 @@
 import { openDatabase, type Db } from './db.js';
+import { createGalleryStore, type GalleryStore } from './gallery.js';
 import { createGenerationStore, type GenerationStore } from './generations.js';
 import { createJobStore, type JobStore } from './jobs.js';
+import { createReviewStore, type ReviewStore } from './reviews.js';
 import { createSettingsStore, type SettingsStore } from './settings.js';
 import { createUsageStore, type UsageStore } from './usage.js';
 
@@ -10,6 +12,10 @@ export interface Store {
   generations: GenerationStore;
   usage: UsageStore;
   jobs: JobStore;
+  /** Results waiting for (or decided by) a moderator. */
+  reviews: ReviewStore;
+  /** Gallery cross-posts and the ⭐ votes behind them. */
+  gallery: GalleryStore;
   close(): void;
 }
 
@@ -22,6 +28,8 @@ export function openStore(path: string): Store {
     generations: createGenerationStore(db),
     usage: createUsageStore(db),
     jobs: createJobStore(db),
+    reviews: createReviewStore(db),
+    gallery: createGalleryStore(db),
     close: () => db.close(),
   };
 }

@@ -4,6 +4,7 @@
  */
 export const MIGRATIONS: readonly string[] = [
   // 1: what was generated, and what it cost.
+  // i18n-exempt: SQL, read by SQLite alone
   `
   CREATE TABLE generations (
     id            TEXT PRIMARY KEY,
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   // 2: what admins decided, per server and per channel.
+  // i18n-exempt: SQL, read by SQLite alone
   `
   CREATE TABLE guild_settings (
     guild_id       TEXT PRIMARY KEY,
@@ -49,6 +51,7 @@ export const MIGRATIONS: readonly string[] = [
   // 3: jobs queued or running, so a restart can tell each requester what became of theirs.
   // The interaction token lets the bot edit the "thinking..." reply for 15 minutes; the row
   // is deleted as soon as the job ends.
+  // i18n-exempt: SQL, read by SQLite alone
   `
   CREATE TABLE jobs (
     id                  TEXT PRIMARY KEY REFERENCES generations (id),
@@ -68,6 +71,7 @@ export const MIGRATIONS: readonly string[] = [
   // its answers arrive, before delivery, so a failed upload cannot lose a charge.
   // `interaction_at` now holds the local receipt time (a skewed host clock cannot make
   // a live token look expired).
+  // i18n-exempt: SQL, read by SQLite alone
   `
   ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'generate';
   ALTER TABLE jobs ADD COLUMN guild_id TEXT;
@@ -79,14 +83,67 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX usage_by_user ON usage (day, user_id);
   `,
   // 5: daily image counts per member (role rules), held like money for unfinished jobs.
+  // i18n-exempt: SQL, read by SQLite alone
   `
   ALTER TABLE jobs ADD COLUMN reserved_images INTEGER NOT NULL DEFAULT 0;
   `,
   // 6: the languages a job speaks after a restart: the requester's (private messages) and the
   // one its public messages use. Jobs of older versions spoke English.
+  // i18n-exempt: SQL, read by SQLite alone
   `
   ALTER TABLE jobs ADD COLUMN locale TEXT NOT NULL DEFAULT 'en-US';
   ALTER TABLE jobs ADD COLUMN public_locale TEXT NOT NULL DEFAULT 'en-US';
+  `,
+  // 7: review mode and the gallery. A result waiting for a moderator is a row in `reviews`
+  // from the moment Venice answered (its job already settled and charged) until it is
+  // decided; its images live on the review channel's message, so a restart loses nothing.
+  // `gallery_posts` holds one row per image ever cross-posted (a removed one is not posted
+  // again), `gallery_votes` one ⭐ per member per result.
+  // i18n-exempt: SQL, read by SQLite alone
+  `
+  CREATE TABLE reviews (
+    id                 TEXT PRIMARY KEY REFERENCES generations (id),
+    guild_id           TEXT NOT NULL,
+    channel_id         TEXT NOT NULL,
+    user_id            TEXT NOT NULL,
+    application_id     TEXT NOT NULL,
+    interaction_token  TEXT NOT NULL,
+    interaction_at     INTEGER NOT NULL,
+    placeholder_id     TEXT,
+    locale             TEXT NOT NULL,
+    public_locale      TEXT NOT NULL,
+    review_channel_id  TEXT NOT NULL,
+    review_message_id  TEXT,
+    result_content     TEXT NOT NULL,
+    images_json        TEXT NOT NULL,
+    state              TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    decided_by         TEXT,
+    decided_at         INTEGER,
+    reason             TEXT,
+    result_message_id  TEXT
+  );
+  CREATE INDEX reviews_pending ON reviews (state, expires_at);
+  CREATE TABLE gallery_posts (
+    generation_id       TEXT PRIMARY KEY REFERENCES generations (id),
+    guild_id            TEXT NOT NULL,
+    user_id             TEXT NOT NULL,
+    source_channel_id   TEXT NOT NULL,
+    source_message_id   TEXT NOT NULL,
+    gallery_channel_id  TEXT NOT NULL,
+    gallery_message_id  TEXT,
+    gallery_thread_id   TEXT,
+    state               TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    removed_at          INTEGER
+  );
+  CREATE TABLE gallery_votes (
+    generation_id  TEXT NOT NULL REFERENCES generations (id),
+    user_id        TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    PRIMARY KEY (generation_id, user_id)
+  );
   `,
 ];
 

@@ -47,6 +47,16 @@ export const settingsSchema = z.object({
   allowUserInstall: z.boolean().optional(),
   /** The language of this server's public results; unset: the server's own (guild_locale). */
   language: z.enum(['en-US', 'zh-CN', 'es-ES', 'es-419']).optional(),
+  /** Results wait for a moderator before they are posted (per server, or per channel). */
+  reviewEnabled: z.boolean().optional(),
+  /** The text channel where moderators approve or reject results. */
+  reviewChannelId: snowflake.optional(),
+  /** How long a result may wait for review before it is rejected. */
+  reviewTimeoutHours: z.number().int().min(1).max(720).optional(),
+  /** A text or forum channel where approved and starred results are cross-posted. */
+  galleryChannelId: snowflake.optional(),
+  /** ⭐ presses from distinct members that cross-post a result to the gallery. */
+  galleryStars: z.number().int().min(1).max(100).optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -68,6 +78,11 @@ export interface EffectiveSettings {
   blockedUserIds: string[];
   allowUserInstall: boolean;
   language: Settings['language'];
+  reviewEnabled: boolean;
+  reviewChannelId: string | undefined;
+  reviewTimeoutHours: number;
+  galleryChannelId: string | undefined;
+  galleryStars: number;
 }
 
 export const DEFAULT_SETTINGS: EffectiveSettings = {
@@ -89,6 +104,11 @@ export const DEFAULT_SETTINGS: EffectiveSettings = {
   blockedUserIds: [],
   allowUserInstall: true,
   language: undefined,
+  reviewEnabled: false,
+  reviewChannelId: undefined,
+  reviewTimeoutHours: 24,
+  galleryChannelId: undefined,
+  galleryStars: 3,
 };
 
 /** Merges defaults, then the server's settings, then each channel's (a thread's parent first), field by field. */
@@ -117,9 +137,13 @@ export interface SettingsStore {
 }
 
 export function createSettingsStore(db: Db): SettingsStore {
+  // i18n-exempt: SQL, read by SQLite alone
   const getGuild = db.prepare<[string], { settings_json: string }>('SELECT settings_json FROM guild_settings WHERE guild_id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const getChannel = db.prepare<[string], { settings_json: string }>('SELECT settings_json FROM channel_settings WHERE channel_id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const putGuild = db.prepare('INSERT INTO guild_settings (guild_id, settings_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(guild_id) DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at');
+  // i18n-exempt: SQL, read by SQLite alone
   const putChannel = db.prepare('INSERT INTO channel_settings (channel_id, guild_id, settings_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at');
 
   const parse = (row: { settings_json: string } | undefined, where: string): Settings => {

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
 import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
-import type { VeniceRateLimiter } from './rate-limiter.js';
+import { VeniceRateLimiter } from './rate-limiter.js';
 import { backoffDelay, defaultRetryPolicy, serverWaitMs, sleep, type RetryPolicy } from './retry.js';
 import {
   errorBodySchema,
@@ -12,12 +12,15 @@ import {
   modelListSchema,
   editModelSchema,
   type EditModelWire,
+  chatCompletionResponseSchema,
+  textModelSchema,
+  type TextModelWire,
   openAiImagesResponseSchema,
   stylesSchema,
   traitsSchema,
   type ImageModelWire,
 } from './schemas.js';
-import type { DeprecationNotice, EditedImage, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody, UpscaledImage } from './types.js';
+import type { ChatCompletionBody, ChatCompletionResult, DeprecationNotice, EditedImage, GenerateImageBody, GeneratedImages, ImageFormat, OpenAiImageBody, UpscaledImage } from './types.js';
 
 /** What an edit asks for; the images go as multipart parts, never as base64 text. */
 export interface EditRequest {
@@ -38,6 +41,12 @@ export interface VeniceClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Paces generation requests by Venice's rate-limit headers, shared by every job. */
   limiter?: VeniceRateLimiter;
+  /**
+   * Paces `/chat/completions` by its own rate-limit headers. Venice limits each model
+   * separately (the spec's `rateLimits` are per `apiModelId`), so a text model's answers must
+   * not teach the image pacer their numbers, nor wait in its window. Default: one of its own.
+   */
+  chatLimiter?: VeniceRateLimiter;
 }
 
 export interface VeniceClient {
@@ -55,6 +64,10 @@ export interface VeniceClient {
   editImage(request: EditRequest, signal?: AbortSignal): Promise<EditedImage>;
   /** `POST /image/background-remove`: a PNG with transparency. */
   removeBackground(image: Buffer, signal?: AbortSignal): Promise<EditedImage>;
+  /** Text models, `GET /models?type=text`. */
+  listTextModels(signal?: AbortSignal): Promise<TextModelWire[]>;
+  /** `POST /chat/completions`, not streamed: the first choice's text and the tokens Venice counted. */
+  chatCompletion(body: ChatCompletionBody, signal?: AbortSignal): Promise<ChatCompletionResult>;
   /** Graceful: no new requests, and resolves once those in flight have finished. */
   close(): Promise<void>;
   /** At once: ends every request in flight (and any pause between retries) with an error. */
@@ -62,6 +75,11 @@ export interface VeniceClient {
 }
 
 type Headers = Record<string, string | string[] | undefined>;
+
+/** A JSON body serialised once by its caller, so a retry does not copy megabytes of base64 again. */
+class JsonText {
+  constructor(readonly text: string) {}
+}
 
 interface RawResponse {
   status: number;
@@ -148,6 +166,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     bodyTimeout: options.timeoutMs + 5_000,
   });
   const log = options.log.child({ service: 'venice' });
+  const chatLimiter = options.chatLimiter ?? new VeniceRateLimiter();
   // Aborted by destroy(): ends requests in flight and pauses between retries at once.
   const lifetime = new AbortController();
   // One controller per request or pause in flight, aborted by destroy(). Not a listener on the
@@ -183,7 +202,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
             // A FormData body sets its own multipart content type, boundary included.
             ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
           },
-          body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
+          body: body === undefined ? undefined : body instanceof FormData ? body : body instanceof JsonText ? body.text : JSON.stringify(body),
         });
         const bytes = Buffer.from(await res.body.arrayBuffer());
         return { status: res.statusCode, headers: res.headers, body: bytes, elapsedMs: Date.now() - sentAt };
@@ -232,8 +251,13 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
   }
 
   /** Sends a request, retrying only what Venice says is worth retrying, within the policy's bounds. */
-  async function send(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<RawResponse> {
-    const limiter = method === 'POST' ? options.limiter : undefined;
+  async function send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    limiter: VeniceRateLimiter | undefined = method === 'POST' ? options.limiter : undefined,
+  ): Promise<RawResponse> {
     for (let attempt = 0; ; attempt++) {
       let failure: VeniceError;
       try {
@@ -331,7 +355,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
   }
 
   /** A model list of one type; a model in an unexpected shape is skipped, not the list. */
-  async function listModels<T>(type: 'image' | 'inpaint', schema: z.ZodType<T>, signal: AbortSignal | undefined): Promise<T[]> {
+  async function listModels<T>(type: 'image' | 'inpaint' | 'text', schema: z.ZodType<T>, signal: AbortSignal | undefined): Promise<T[]> {
     const res = await send('GET', `/models?type=${type}`, undefined, signal);
     const list = parseJson(res, modelListSchema, '/models');
     const models: T[] = [];
@@ -430,6 +454,30 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       const form = new FormData();
       form.set('image', new Blob([image], { type: sniffImageFormat(image) === 'jpeg' ? 'image/jpeg' : `image/${sniffImageFormat(image) ?? 'png'}` }), 'image');
       return imageAnswer(await send('POST', path, form, signal), path);
+    },
+
+    listTextModels: (signal) => listModels('text', textModelSchema, signal),
+
+    async chatCompletion(body, signal) {
+      const path = '/chat/completions';
+      // Serialised once, here: the image's base64 may be tens of megabytes.
+      const res = await send('POST', path, new JsonText(JSON.stringify(body)), signal, chatLimiter);
+      const parsed = parseJson(res, chatCompletionResponseSchema, path);
+      const content = parsed.choices[0]?.message.content;
+      const text =
+        typeof content === 'string'
+          ? content
+          : Array.isArray(content)
+            ? content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('')
+            : '';
+      const requestId = header(res.headers, 'cf-ray');
+      return {
+        text,
+        finishReason: parsed.choices[0]?.finish_reason ?? undefined,
+        usage: parsed.usage ? { promptTokens: parsed.usage.prompt_tokens, completionTokens: parsed.usage.completion_tokens } : undefined,
+        costUsd: parsed.cost?.usd,
+        ...(requestId !== undefined ? { requestId } : {}),
+      };
     },
 
     async close() {

@@ -78,6 +78,40 @@ export const editModelSchema = z.object({
 });
 export type EditModelWire = z.infer<typeof editModelSchema>;
 
+/** A text model, from `GET /models?type=text`: what /describe needs to pick a vision model and price it. */
+export const textModelSchema = z.object({
+  id: z.string().min(1),
+  model_spec: z.object({
+    name: z.string().optional(),
+    offline: z.boolean().optional(),
+    traits: z.array(z.string()).optional(),
+    maxCompletionTokens: z.number().positive().optional(),
+    capabilities: z.object({ supportsVision: z.boolean().optional() }).optional(),
+    /** USD per million tokens. */
+    pricing: z.object({ input: usd.optional(), output: usd.optional() }).optional(),
+  }),
+});
+export type TextModelWire = z.infer<typeof textModelSchema>;
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+
+/** `POST /chat/completions`' answer (the spec's ChatCompletion, not streamed): the text, the tokens and Venice's cost. */
+export const chatCompletionResponseSchema = z.object({
+  id: z.string().optional(),
+  model: z.string().optional(),
+  choices: z.array(
+    z.object({
+      finish_reason: z.string().nullable().optional(),
+      message: z.object({
+        // A string, or text parts; null when the model answered with tool calls only.
+        content: z.union([z.string(), z.array(z.union([textPart, z.object({ type: z.string() })])), z.null()]).optional(),
+      }),
+    }),
+  ),
+  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) }).optional(),
+  cost: z.object({ usd: z.number().min(0) }).optional(),
+});
+
 /** The list is parsed loosely (array of unknown) so one odd model is skipped, not the catalogue. */
 export const modelListSchema = z.object({ data: z.array(z.unknown()) });
 

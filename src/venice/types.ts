@@ -96,3 +96,32 @@ export interface EditedImage {
   contentViolation: boolean;
   requestId?: string;
 }
+
+/** One part of a user message: text, or an image (a `data:` URL of its bytes, or a public URL). */
+export type ChatContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+/** The body of `POST /chat/completions` as the bot sends it: a subset of the spec's ChatCompletionRequest. */
+export interface ChatCompletionBody {
+  model: string;
+  messages: Array<{ role: 'user'; content: string | ChatContentPart[] }>;
+  max_completion_tokens?: number;
+  temperature?: number;
+  n?: 1;
+  stream?: false;
+  venice_parameters?: {
+    include_venice_system_prompt?: boolean;
+    strip_thinking_response?: boolean;
+    disable_thinking?: boolean;
+  };
+}
+
+/** What one chat completion answered: the first choice's text and what Venice counted. */
+export interface ChatCompletionResult {
+  text: string;
+  finishReason: string | undefined;
+  /** Tokens Venice counted, when it said (the spec lists `usage` on every non-streamed answer). */
+  usage: { promptTokens: number; completionTokens: number } | undefined;
+  /** Venice's own figure for the request, when it sent one. */
+  costUsd: number | undefined;
+  requestId?: string;
+}

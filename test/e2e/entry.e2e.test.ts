@@ -40,9 +40,9 @@ describe('the bot process', () => {
     cleanup.push(() => void bot.child.kill('SIGKILL'));
 
     await discord.ready(20_000);
-    await discord.waitFor(() => discord.commands({ guildId: discord.ids.guild }).length === 5, 20_000);
+    await discord.waitFor(() => discord.commands({ guildId: discord.ids.guild }).length === 6, 20_000);
     const names = (discord.commands({ guildId: discord.ids.guild }) as Array<{ name: string }>).map((c) => c.name).sort();
-    expect(names).toEqual(['edit', 'imagine', 'settings', 'styles', 'usage']);
+    expect(names).toEqual(['describe', 'edit', 'imagine', 'settings', 'styles', 'usage']);
 
     const i = await discord.slashCommand('imagine', { prompt: 'a red fox' });
     expect((await i.callback()).json).toMatchObject({ type: 5 });

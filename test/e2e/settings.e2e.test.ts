@@ -194,4 +194,16 @@ describe('/settings language', () => {
     expect(json(log).content).toMatch(/^⛔ <@\d+> bloqueó a <@&\d+> el acceso al bot de imágenes\.$/);
     expect(json(log).allowed_mentions?.parse).toEqual([]);
   });
+  it('turns review mode and the gallery on, refusing review mode without a review channel, and shows both', async () => {
+    expect((await settings('review', { enabled: true })).content).toMatch(/Choose a review channel first/);
+    expect((await settings('review', { enabled: true, review_channel: 'nsfw', timeout_hours: 6 })).content).toMatch(/Saved for this server/);
+    expect((await settings('gallery', { channel: 'gallery', stars: 5 })).content).toMatch(/Saved for this server/);
+    const shown = JSON.stringify((await settings('show', {})).embeds);
+    expect(shown).toContain(`Review mode: on, in <#${h.discord.ids.channels.nsfw}>, rejected after 6 h`);
+    expect(shown).toContain(`Gallery: <#${h.discord.ids.channels.gallery}>, after 5 ⭐`);
+    const registered = (h.discord.commands({ guildId: h.discord.ids.guild }) as Array<{ name: string; options: Array<{ name: string; options?: Array<{ name: string; channel_types?: number[] }> }> }>).find((c) => c.name === 'settings');
+    const review = registered?.options.find((o) => o.name === 'review');
+    expect(review?.options?.find((o) => o.name === 'review_channel')?.channel_types).toEqual([0]);
+    expect(registered?.options.find((o) => o.name === 'gallery')?.options?.find((o) => o.name === 'channel')?.channel_types).toEqual([0, 15]);
+  });
 });
