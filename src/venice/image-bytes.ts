@@ -84,7 +84,11 @@ function webpSize(bytes: Buffer): { width: number; height: number } | undefined 
 function jpegSize(bytes: Buffer): { width: number; height: number } | undefined {
   let at = 2;
   while (at + 9 < bytes.length) {
-    if (bytes[at] !== 0xff) return undefined;
+    if (bytes[at] !== 0xff) {
+      // Stray bytes between segments: libjpeg skips them ("extraneous bytes before marker"), so do we.
+      at += 1;
+      continue;
+    }
     const marker = bytes[at + 1] ?? 0;
     if (marker === 0xff) {
       at += 1; // fill byte

@@ -79,6 +79,15 @@ describe('imageSize reads the size from the header as sharp does', () => {
     }
   });
 
+  it('skips stray bytes between JPEG segments, as libjpeg does', async () => {
+    const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#123' } }).jpeg().toBuffer();
+    // After the first segment (APP0): its marker (2 bytes) and its length, which counts itself.
+    const afterFirst = 4 + jpeg.readUInt16BE(4);
+    const stray = Buffer.concat([jpeg.subarray(0, afterFirst), Buffer.from([0, 0]), jpeg.subarray(afterFirst)]);
+    expect((await sharp(stray).metadata()).width).toBe(640);
+    expect(imageSize(stray)).toEqual({ width: 640, height: 480 });
+  });
+
   it('is undefined for bytes that are not an image or are cut before the size', () => {
     expect(imageSize(Buffer.from('not an image at all, just text'))).toBeUndefined();
     expect(imageSize(images.png.subarray(0, 20))).toBeUndefined();
