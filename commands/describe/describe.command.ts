@@ -17,7 +17,7 @@ import { imagineOptionsSchema } from '../imagine/imagine.options.js';
 import { admitAndEnqueue, generateAndPost } from '../imagine/imagine.pipeline.js';
 import { requestScope, type RequestScope } from '../imagine/imagine.scope.js';
 import { describeData } from './describe.data.js';
-import { MAX_PROMPTS, buildDescribeRequest, describeReserveUsd, maxOutputTokens, parsePrompts, priceUsage } from './describe.plan.js';
+import { MAX_PROMPTS, buildDescribeRequest, describeReserveUsd, fitImageForVision, maxOutputTokens, parsePrompts, priceUsage } from './describe.plan.js';
 import { describeUsd, renderDescribeAnswer } from './describe.view.js';
 
 const LIMIT = 25;
@@ -126,6 +126,8 @@ async function enqueueDescribe(interaction: RepliableInteraction, plan: Describe
       // A describe makes no image: it counts against the budgets, not the daily image count.
       reserveImages: 0,
       scope,
+      // Everything about a describe is the member's alone: their language, never the channel.
+      private: true,
     },
     (generation, target, run) => runDescribe(generation, plan, target, run, ctx),
     ctx,
@@ -143,7 +145,9 @@ async function runDescribe(generation: Generation, plan: DescribePlan, target: D
   // Downloaded only now, when the job runs, and checked again as bytes: Discord's facts are claims.
   const bytes = await ctx.downloadAttachment(plan.attachmentUrl);
   const { contentType } = await checkImageBytes(requester, bytes, imageLabel(requester, 0, 1));
-  const body = buildDescribeRequest(plan.model, { bytes, contentType }, plan.count);
+  // What a vision model sees is at most 2048 px a side: a large upload is shrunk before it is base64'd.
+  const image = await fitImageForVision({ bytes, contentType });
+  const body = buildDescribeRequest(plan.model, image, plan.count);
   let answer: ChatCompletionResult;
   try {
     answer = await ctx.venice.chatCompletion(body, run.signal);

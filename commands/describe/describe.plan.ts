@@ -1,4 +1,6 @@
+import { loadSharp } from '../../src/images/sharp.js';
 import type { TextModel } from '../../src/venice/catalog.js';
+import { imageSize } from '../../src/venice/image-bytes.js';
 import type { ChatCompletionBody } from '../../src/venice/types.js';
 
 /** At most four prompts: one button each, and Discord's 2,000-character message holds them all. */
@@ -45,11 +47,67 @@ export function maxOutputTokens(model: TextModel): number {
 }
 
 /**
- * The request: one user message with the instruction and the image as a `data:` URL. The
- * base64 is built here, once per describe (up to 25 MB of bytes, about 33 MB of text); the
- * client serialises the body once more and sends that same text on every retry.
+ * What a vision model is sent of an upload. Encoders scale every image down to a couple of
+ * megapixels before they look at it, so the bytes beyond that only cost memory: a 25 MB
+ * upload becomes a 33 MB base64 string in the body, another in its JSON and a third in
+ * undici's buffer, about 150 MB per describe, and sixteen of those at once can have the
+ * process killed. Anything over 2 MB or wider or taller than 2048 pixels is scaled to fit
+ * 2048×2048 (4.2 megapixels, as much as most encoders keep and plenty to write a prompt from)
+ * and re-encoded; the rest goes as uploaded, byte for byte.
  */
-export function buildDescribeRequest(model: TextModel, image: { bytes: Buffer; contentType: string }, count: number): ChatCompletionBody {
+export const VISION_MAX_BYTES = 2_000_000;
+export const VISION_MAX_SIDE = 2_048;
+const VISION_QUALITY = 85;
+/** Each further try while an image is still over the bytes (noise, film grain): a quarter smaller, a little lower quality. */
+const SHRINK_STEP = 0.75;
+const RETRY_QUALITY = 75;
+const MIN_SIDE = 256;
+
+/** An image as a vision request carries it: the bytes and the MIME type they really are. */
+export interface VisionImage {
+  bytes: Buffer;
+  contentType: string;
+}
+
+/**
+ * The upload as a vision model needs it (see {@link VISION_MAX_BYTES}): unchanged when it is
+ * already small, else turned upright by its EXIF orientation, scaled down (never up) to fit
+ * 2048×2048 and re-encoded: JPEG, or WebP when it has transparency, which JPEG would flatten.
+ * sharp works on its own threads, so the event loop stays free while it does.
+ */
+export async function fitImageForVision(image: VisionImage): Promise<VisionImage> {
+  const size = imageSize(image.bytes);
+  if (image.bytes.length <= VISION_MAX_BYTES && size && size.width <= VISION_MAX_SIDE && size.height <= VISION_MAX_SIDE) return image;
+  const sharp = await loadSharp();
+  // Decoded once, already scaled (16 MB at most at 2048×2048×4); every encode below starts here.
+  const { data: pixels, info } = await sharp(image.bytes)
+    .autoOrient()
+    .resize({ width: VISION_MAX_SIDE, height: VISION_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+  // Screenshots and exports often carry an alpha channel with nothing transparent in it: JPEG for those.
+  const transparent = info.channels % 2 === 0 && !(await sharp(pixels, raw).stats()).isOpaque;
+  const format = transparent ? 'webp' : 'jpeg';
+  const encode = (side: number, quality: number) => {
+    const pipeline = sharp(pixels, raw).resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true });
+    return (transparent ? pipeline : pipeline.removeAlpha()).toFormat(format, { quality }).toBuffer();
+  };
+  let side = Math.max(info.width, info.height);
+  let bytes = await encode(side, VISION_QUALITY);
+  while (bytes.length > VISION_MAX_BYTES && side > MIN_SIDE) {
+    side = Math.max(MIN_SIDE, Math.floor(side * SHRINK_STEP));
+    bytes = await encode(side, RETRY_QUALITY);
+  }
+  return { bytes, contentType: `image/${format}` };
+}
+
+/**
+ * The request: one user message with the instruction and the image as a `data:` URL. Give it
+ * the image from {@link fitImageForVision}: the base64 is built here, once per describe, and
+ * the client serialises the body once more and sends that same text on every retry.
+ */
+export function buildDescribeRequest(model: TextModel, image: VisionImage, count: number): ChatCompletionBody {
   return {
     model: model.id,
     messages: [

@@ -25,6 +25,11 @@ export interface DeliveryTarget {
   locale: string;
   /** The locale of what the whole channel reads: the result, its buttons, the placeholder and the queue position. */
   publicLocale: string;
+  /**
+   * Only the requester ever reads this job (a describe): `canPostInChannel` is false and
+   * `publicLocale` is their own; an interrupted notice gets no Retry button.
+   */
+  private?: boolean;
 }
 
 export const tokenAlive = (target: { receivedAt: number }, ctx: CommandContext): boolean => ctx.now() - target.receivedAt < TOKEN_LIFETIME_MS;
@@ -79,6 +84,17 @@ export async function packFiles(files: ResultMessage['files'], limit: number): P
   }
   groups.push(current);
   return { groups, reencoded };
+}
+
+/**
+ * Every file fitted so that all of them go in one message under Discord's body limit: each
+ * within `floor(24 MiB / n)` (and the attachment size limit), re-encoded where needed. For a
+ * message that cannot be split, as a review message with its buttons.
+ */
+export async function packForOneMessage(files: ResultMessage['files'], attachmentLimit: number): Promise<{ files: ResultMessage['files']; reencoded: number }> {
+  const perFile = Math.min(attachmentLimit, Math.floor(MESSAGE_BYTES / Math.max(1, files.length)));
+  const { groups, reencoded } = await packFiles(files, perFile);
+  return { files: groups.flat(), reencoded };
 }
 
 /**
@@ -230,7 +246,7 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
     async interrupted(chargedUsd) {
       stop();
       const charged = chargedUsd > 0 ? shown.t('results.interrupted.charged', { amount: shown.usd(chargedUsd) }) : undefined;
-      const notice = renderInterrupted(shown, generationId, shown.t('results.interrupted.restarted'), charged);
+      const notice = renderInterrupted(shown, generationId, shown.t('results.interrupted.restarted'), charged, { retry: target.private !== true });
       if (tokenAlive(target, ctx)) await edit(notice.content, notice.components);
       else if (target.canPostInChannel) {
         await ctx.sendChannelMessage(target.channelId, { content: `<@${target.userId}> ${notice.content}`, components: notice.components, replyTo: target.placeholderId, pingUser: target.userId });

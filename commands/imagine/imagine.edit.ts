@@ -6,11 +6,13 @@ import { checkImageBytes, imageLabel } from '../../src/jobs/input-image.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import { upscaleScales } from '../../src/jobs/upscale-plan.js';
 import type { Generation, GenerationInput, StoredOptions } from '../../src/store/generations.js';
+import type { EffectiveSettings } from '../../src/store/settings.js';
 import type { EditModel } from '../../src/venice/edit-models.js';
 import { imageSize } from '../../src/venice/image-bytes.js';
 import type { ImageFormat } from '../../src/venice/types.js';
 import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
+import { reviewApplies, submitForReview } from './imagine.review.js';
 import { requestScope } from './imagine.scope.js';
 import { imageFileName, renderResultComponents, trimPrompt } from './imagine.view.js';
 
@@ -77,6 +79,7 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
     ...(plan.format ? { format: plan.format } : {}),
     safe_mode: plan.safeMode,
   };
+  const scope = requestScope(interaction, ctx);
   await admitAndEnqueue(
     interaction,
     {
@@ -92,14 +95,14 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
       },
       reserveUsd: plan.priceUsd,
       reserveImages: 1,
-      scope: requestScope(interaction, ctx),
+      scope,
     },
-    (generation, target, run) => runEdit(generation, plan, target, run, ctx),
+    (generation, target, run) => runEdit(generation, plan, scope.settings, target, run, ctx),
     ctx,
   );
 }
 
-async function runEdit(generation: Generation, plan: EditPlan, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
+async function runEdit(generation: Generation, plan: EditPlan, settings: EffectiveSettings, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
   // Downloaded only now, when the job runs: a long line holds links, not megabytes.
   // A refusal is the requester's alone; the result is the channel's.
   const requester = translator(target.locale);
@@ -150,15 +153,21 @@ async function runEdit(generation: Generation, plan: EditPlan, target: DeliveryT
     ...(meta?.width && meta.height ? [{ name: shown.t('results.fields.size'), value: `${meta.width}×${meta.height}`, inline: true }] : []),
     ...(plan.priceUsd !== undefined ? [{ name: shown.t('results.fields.price'), value: shown.usd(plan.priceUsd), inline: true }] : []),
   ];
+  const message = {
+    content,
+    embeds: [{ ...(plan.prompt ? { description: trimPrompt(plan.prompt) } : {}), color: 0xdd3b2c, fields }],
+    files: [{ attachment: result.image, name: imageFileName(0, result.format, plan.spoiler || result.blurred) }],
+    allowedMentions: NO_MENTIONS,
+  };
+  const guildId = target.interaction.guildId;
+  if (guildId !== null && reviewApplies(settings, target, guildId)) {
+    // An edit makes a new image like any generation: in a review-mode channel, a moderator sees it first.
+    await submitForReview({ generationId: generation.id, target, guildId, settings, message, images: [{ image: 1, upscale: scales }], blurred: result.blurred }, ctx);
+    return { outcome: 'posted', requestIds, messageId: null };
+  }
   const delivered = await deliverResult(
     target,
-    {
-      content,
-      embeds: [{ ...(plan.prompt ? { description: trimPrompt(plan.prompt) } : {}), color: 0xdd3b2c, fields }],
-      files: [{ attachment: result.image, name: imageFileName(0, result.format, plan.spoiler || result.blurred) }],
-      components: renderResultComponents(shown, generation.id, [1], new Map(scales.length > 0 ? [[1, scales]] : []), 'derived'),
-      allowedMentions: NO_MENTIONS,
-    },
+    { ...message, components: renderResultComponents(shown, generation.id, [1], new Map(scales.length > 0 ? [[1, scales]] : []), 'derived') },
     ctx,
   );
   return { outcome: 'posted', requestIds, messageId: delivered.messageId };

@@ -4,7 +4,7 @@ import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
 import { publicLocaleOf, translator } from '../../src/i18n/index.js';
 import type { GalleryPost } from '../../src/store/gallery.js';
-import type { Generation } from '../../src/store/generations.js';
+import { madeUnsafe, type Generation } from '../../src/store/generations.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
 import { messageLink, renderGalleryButtons, trimPrompt } from './imagine.view.js';
 
@@ -47,6 +47,12 @@ export async function crossPost(client: Client, source: GallerySource, settings:
   const galleryId = settings.galleryChannelId;
   if (!galleryId || source.files.length === 0) return undefined;
   const g = source.generation;
+  const channel = await client.channels.fetch(galleryId);
+  // What safe mode off or an age-restricted channel allowed goes only to an age-restricted gallery.
+  if (madeUnsafe(g) && !(channel !== null && 'nsfw' in channel && channel.nsfw === true)) {
+    ctx.log.warn({ generationId: g.id, galleryId }, 'not cross-posting a result made with safe mode off or in an age-restricted channel to a gallery that is not age-restricted');
+    return undefined;
+  }
   const claimed = ctx.store.gallery.claim(
     { generationId: g.id, guildId: source.guildId, userId: g.userId, sourceChannelId: source.channelId, sourceMessageId: source.messageId, galleryChannelId: galleryId },
     ctx.now(),
@@ -56,7 +62,6 @@ export async function crossPost(client: Client, source: GallerySource, settings:
   const content = t.t('review.gallery.content', { userId: g.userId, link: messageLink(source.guildId, source.channelId, source.messageId) });
   const components = renderGalleryButtons(t, g.id);
   try {
-    const channel = await client.channels.fetch(galleryId);
     if (channel?.type === ChannelType.GuildForum) {
       const thread = await channel.threads.create({
         name: trimPrompt(g.options.prompt.replace(/\s+/g, ' ').trim(), 100) || g.id,

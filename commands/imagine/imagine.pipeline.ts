@@ -8,7 +8,7 @@ import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jo
 import { upscalableImages } from '../../src/jobs/upscale-plan.js';
 import { enqueueJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
 import { checkBanned } from '../../src/jobs/policy.js';
-import type { Generation, NewGeneration, Outcome } from '../../src/store/generations.js';
+import { madeUnsafe, type Generation, type NewGeneration, type Outcome } from '../../src/store/generations.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
 import { VeniceError } from '../../src/venice/errors.js';
 import type { DeprecationNotice } from '../../src/venice/types.js';
@@ -127,17 +127,22 @@ function outcomeOf(outcomes: readonly VariantOutcome[]): Outcome {
   return refused.length > 0 ? 'refused' : 'failed';
 }
 
-/** Who asks, where, and the interaction to answer through. */
-export function deliveryTarget(interaction: RepliableInteraction, scope: RequestScope, ctx: CommandContext): DeliveryTarget {
+/**
+ * Who asks, where, and the interaction to answer through. A private job (a describe) is
+ * answered only through the interaction, in the member's own language, never in the channel.
+ */
+export function deliveryTarget(interaction: RepliableInteraction, scope: RequestScope, ctx: CommandContext, options: { private?: boolean } = {}): DeliveryTarget {
+  const isPrivate = options.private === true;
   return {
     interaction,
     placeholderId: ctx.interactions.placeholderOf(interaction),
     userId: interaction.user.id,
     channelId: interaction.channelId ?? interaction.user.id,
     receivedAt: ctx.interactions.receivedAt(interaction),
-    canPostInChannel: scope.canPostInChannel,
+    canPostInChannel: scope.canPostInChannel && !isPrivate,
     locale: interaction.locale,
-    publicLocale: publicLocaleOf(interaction, scope.settings.language),
+    publicLocale: isPrivate ? interaction.locale : publicLocaleOf(interaction, scope.settings.language),
+    private: isPrivate,
   };
 }
 
@@ -154,6 +159,8 @@ export function admitAndEnqueue(
     reserveUsd: number | undefined;
     reserveImages: number;
     scope: RequestScope;
+    /** Answered to the member alone (a describe): see `deliveryTarget`. */
+    private?: boolean;
   },
   work: (generation: Generation, target: DeliveryTarget, run: JobRun) => Promise<JobResult>,
   ctx: CommandContext,
@@ -161,7 +168,7 @@ export function admitAndEnqueue(
   if (!ctx.queue.accepting) throw new UserError('results.admission.restarting');
   const { scope } = admission;
   const { settings } = scope;
-  const target = deliveryTarget(interaction, scope, ctx);
+  const target = deliveryTarget(interaction, scope, ctx, { private: admission.private === true });
   if (admission.reserveUsd === undefined && budgetsApply(scope, ctx)) {
     throw new UserError('results.admission.noPrice');
   }
@@ -170,7 +177,7 @@ export function admitAndEnqueue(
     generation = ctx.ledger.admit(
       {
         // Outside a server that has the bot, usage counts as the member's own, under the operator's limits.
-        generation: { ...admission.generation, guildId: scope.guildId, channelId: target.channelId, userId: target.userId },
+        generation: { ...admission.generation, guildId: scope.guildId, channelId: target.channelId, userId: target.userId, ageRestricted: isAgeRestricted(interaction) },
         interaction: {
           applicationId: interaction.applicationId,
           token: interaction.token,
@@ -316,7 +323,8 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
     if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
     return { outcome: outcomeOf(outcomes), requestIds, messageId: null };
   }
-  const star = guildId !== null && target.canPostInChannel && settings.galleryChannelId !== undefined;
+  // What an age-restricted channel (or safe mode off) allowed never gets a way into the gallery.
+  const star = guildId !== null && target.canPostInChannel && settings.galleryChannelId !== undefined && !madeUnsafe({ options: requested, ageRestricted: isAgeRestricted(target.interaction) });
   const delivered = await deliverResult(target, { ...message, components: renderResultComponents(shown, generationId, imageNumbers, upscalable, 'generation', { star }) }, ctx);
   if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
   return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };

@@ -2,7 +2,7 @@ import type { CommandContext } from '../../src/discord/command.js';
 import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
 import { translator, type MessageKey, type Translator } from '../../src/i18n/index.js';
 import type { JobRecord } from '../../src/store/jobs.js';
-import { startReviewSweeper } from './imagine.review.js';
+import { recoverApprovals, startReviewSweeper } from './imagine.review.js';
 import { renderInterrupted } from './imagine.view.js';
 
 /** What the interrupted message says about money: only what the ledger recorded as charged. */
@@ -20,10 +20,14 @@ function chargedNote(t: Translator, job: JobRecord, ctx: CommandContext): string
 export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx: CommandContext): Promise<void> {
   // It replaces the job's public reply (or answers it in the channel): in the job's public language.
   const t = translator(job.publicLocale);
-  const message = renderInterrupted(t, job.id, t.t(reason), chargedNote(t, job, ctx));
+  // A describe is private (its job speaks the member's language) and cannot be retried from a button.
+  const isPrivate = ctx.store.generations.get(job.id)?.kind === 'describe';
+  const message = renderInterrupted(t, job.id, t.t(reason), chargedNote(t, job, ctx), { retry: !isPrivate });
   try {
     if (ctx.now() - job.interactionAt < TOKEN_LIFETIME_MS) {
       await ctx.editOriginalByToken(job.applicationId, job.interactionToken, message);
+    } else if (isPrivate) {
+      ctx.log.info({ generationId: job.id }, 'a private job was interrupted after its token expired; nothing is said in the channel');
     } else {
       await ctx.sendChannelMessage(job.channelId, { content: `<@${job.userId}> ${message.content}`, components: message.components, replyTo: job.placeholderId ?? undefined, pingUser: job.userId });
     }
@@ -52,7 +56,9 @@ export async function recoverJobs(ctx: CommandContext): Promise<void> {
       ),
     );
   }
-  // Reviews still pending wait on (their images are on the review message); overdue ones are rejected now.
+  // Approvals cut short are settled first; reviews still pending wait on (their images are on
+  // the review message); overdue ones are rejected now.
+  await recoverApprovals(ctx);
   await startReviewSweeper(ctx);
 }
 

@@ -1,5 +1,7 @@
 import {
   ComponentType,
+  DiscordAPIError,
+  HTTPError,
   MessageFlags,
   PermissionFlagsBits,
   Routes,
@@ -15,7 +17,7 @@ import { UserError } from '../../src/errors.js';
 import { translator, type Translator } from '../../src/i18n/index.js';
 import type { Review, ReviewImage } from '../../src/store/reviews.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
-import { DEFAULT_FILE_LIMIT, packFiles, tokenAlive, type DeliveryTarget, type Outgoing } from './imagine.delivery.js';
+import { DEFAULT_FILE_LIMIT, describeDiscordRefusal, packForOneMessage, tokenAlive, type DeliveryTarget, type Outgoing } from './imagine.delivery.js';
 import { crossPost, downloadImages } from './imagine.gallery.js';
 import { renderCancelRow, renderResultComponents, renderReviewButtons, trimPrompt } from './imagine.view.js';
 
@@ -97,17 +99,25 @@ export async function submitForReview(sub: ReviewSubmission, ctx: CommandContext
   });
   const header = shown.t('review.request.header', { userId: target.userId, channelId: target.channelId, generationId, expires: Math.floor(review.expiresAt / 1000) });
   const lines = [header, sub.blurred ? shown.t('review.request.blurred') : '', sub.message.content].filter(Boolean);
-  const { groups } = await packFiles(sub.message.files, DEFAULT_FILE_LIMIT);
+  // One message (its buttons decide for all its images): every file shrunk to fit it whole.
+  const { files } = await packForOneMessage(sub.message.files, target.interaction.attachmentSizeLimit ?? DEFAULT_FILE_LIMIT);
   try {
     const sent = await ctx.sendChannelMessage(reviewChannelId, {
       content: lines.join('\n').slice(0, 2000),
       embeds: sub.message.embeds,
       components: renderReviewButtons(shown, generationId),
-      files: groups.flat().map((f) => ({ name: f.name, data: f.attachment })),
+      files: files.map((f) => ({ name: f.name, data: f.attachment })),
     });
     ctx.store.reviews.setReviewMessage(generationId, sent.id);
   } catch (err) {
+    // Nothing can be decided on a review message that does not exist: closed, and said so to
+    // the moderators and (through the job's failure) to the requester, never silently.
     ctx.store.reviews.transition(generationId, 'pending', 'rejected', { by: null, at: ctx.now() });
+    ctx.log.warn({ err, generationId, reviewChannelId, files: files.length, bytes: files.reduce((n, f) => n + f.attachment.length, 0) }, 'could not post a result for review');
+    const refusal = err instanceof DiscordAPIError || err instanceof HTTPError ? describeDiscordRefusal(err) : undefined;
+    const logged = { generationId, userId: target.userId, channelId: target.channelId };
+    await logDecision(ctx, sub.guildId, refusal ? shown.t('review.modLog.notPosted', { ...logged, reason: shown.render(refusal) }) : shown.t('review.modLog.notPostedError', logged));
+    if (refusal) throw new UserError(refusal.key, refusal.params);
     throw err;
   }
   ctx.log.info({ generationId, reviewChannelId }, 'result held for review');
@@ -163,6 +173,8 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
       review.id,
       review.images.map((i) => i.image),
       new Map(review.images.map((i) => [i.image, i.upscale])),
+      // An edit's or a background removal's result has no Reroll or Vary, as when posted directly.
+      generation.kind === 'generate' ? 'generation' : 'derived',
     );
     const sent = await ctx.sendChannelMessage(review.channelId, {
       content: [shown.t('review.approved.posted', { userId: review.userId }), review.resultContent].filter(Boolean).join('\n').slice(0, 2000),
@@ -171,24 +183,58 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
       files,
       replyTo: review.placeholderId ?? undefined,
     });
-    ctx.store.db.transaction(() => {
-      ctx.store.reviews.transition(review.id, 'approving', 'approved');
-      ctx.store.reviews.setResultMessage(review.id, sent.id);
-      ctx.store.generations.finish(review.id, { outcome: generation.outcome, requestIds: generation.requestIds, messageId: sent.id });
-    })();
-    ctx.log.info({ generationId: review.id, moderatorId: interaction.user.id }, 'review approved');
-    await editPlaceholder(review, shown.t('review.approved.placeholder'), ctx);
-    await closeReviewMessage(review, `${interaction.message.content}\n${shown.t('review.approved.review', { moderatorId: interaction.user.id, channelId: review.channelId })}`, ctx);
-    await logDecision(ctx, review.guildId, shown.t('review.modLog.approved', { moderatorId: interaction.user.id, generationId: review.id, userId: review.userId, channelId: review.channelId }));
+    // Kept at once: a restart from here on finishes this approval instead of posting it twice.
+    ctx.store.reviews.setResultMessage(review.id, sent.id);
+    await finishApproval(review, sent.id, interaction.user.id, interaction.message.content, ctx);
     await crossPost(interaction.client, { generation, guildId: review.guildId, channelId: review.channelId, messageId: sent.id, files, embeds }, settings, review.publicLocale, ctx).catch((err: unknown) =>
       ctx.log.warn({ err, generationId: review.id }, 'could not cross-post to the gallery'),
     );
     await answerPrivately(interaction, t.t('review.approved.done', { channelId: review.channelId }), ctx);
   } catch (err) {
     // Nothing was posted: the review waits again for a moderator.
-    ctx.store.reviews.transition(review.id, 'approving', 'pending');
+    if (!ctx.store.reviews.get(review.id)?.resultMessageId) ctx.store.reviews.transition(review.id, 'approving', 'pending');
     ctx.log.warn({ err, generationId: review.id }, 'approval failed');
     await failPrivately(interaction, t, err, ctx);
+  }
+}
+
+/**
+ * What follows once the approved result is posted (its message id already stored): the review
+ * is closed and the generation points at the result, the placeholder and the review message
+ * say so, and the moderator log records it.
+ */
+async function finishApproval(review: Review, resultMessageId: string, moderatorId: string, priorContent: string | undefined, ctx: CommandContext): Promise<void> {
+  const shown = translator(review.publicLocale);
+  ctx.store.db.transaction(() => {
+    ctx.store.reviews.transition(review.id, 'approving', 'approved');
+    const generation = ctx.store.generations.get(review.id);
+    if (generation) ctx.store.generations.finish(review.id, { outcome: generation.outcome, requestIds: generation.requestIds, messageId: resultMessageId });
+  })();
+  ctx.log.info({ generationId: review.id, moderatorId }, 'review approved');
+  await editPlaceholder(review, shown.t('review.approved.placeholder'), ctx);
+  const line = shown.t('review.approved.review', { moderatorId, channelId: review.channelId });
+  await closeReviewMessage(review, priorContent ? `${priorContent}\n${line}` : line, ctx);
+  await logDecision(ctx, review.guildId, shown.t('review.modLog.approved', { moderatorId, generationId: review.id, userId: review.userId, channelId: review.channelId }));
+}
+
+/**
+ * At start: approvals an earlier process claimed and did not finish. One whose result was
+ * posted is finished (placeholder, review message, moderator log; the gallery is left out, as
+ * its files are on the posted message); one that posted nothing waits again for a moderator,
+ * whose Approve button on the review message still works (or for its timeout).
+ */
+export async function recoverApprovals(ctx: CommandContext): Promise<void> {
+  for (const review of ctx.store.reviews.approving()) {
+    try {
+      if (review.resultMessageId) {
+        ctx.log.warn({ generationId: review.id }, 'finishing an approval a restart cut short');
+        await finishApproval(review, review.resultMessageId, review.decidedBy ?? '', undefined, ctx);
+      } else if (ctx.store.reviews.transition(review.id, 'approving', 'pending')) {
+        ctx.log.warn({ generationId: review.id }, 'an approval a restart cut short waits again for a moderator');
+      }
+    } catch (err) {
+      ctx.log.error({ err, generationId: review.id }, 'could not recover an interrupted approval');
+    }
   }
 }
 
@@ -231,7 +277,8 @@ async function tellRequester(client: Client, review: Review, text: string, ctx: 
     if (review.placeholderId) await ctx.deleteChannelMessage(review.channelId, review.placeholderId).catch((err: unknown) => ctx.log.debug({ err }, 'could not delete the placeholder'));
   } catch (err) {
     ctx.log.info({ err, generationId: review.id }, 'could not DM the requester; saying it on the placeholder');
-    await editPlaceholder(review, translator(review.locale).t('review.rejected.inChannel', { userId: review.userId, text }), ctx);
+    // The placeholder is public: the channel's language, and neither the prompt nor the reason.
+    await editPlaceholder(review, translator(review.publicLocale).t('review.rejected.inChannel', { userId: review.userId }), ctx);
   }
 }
 

@@ -70,6 +70,8 @@ async function runUpscale(
   run.log.info({ image: choice.image, scale: choice.scale, bytes: result.image.length, requestId: result.requestId }, 'upscaled');
   const spoiler = choice.spoiler || result.blurred;
   const t = translator(publicLocale);
+  // Posted directly even in a review-mode channel: an upscale enlarges an image that is already
+  // public (the buttons exist only on a posted, or approved, result), and adds nothing new to judge.
   const said = { image: choice.image, id: String(choice.generationId), scale: choice.scale };
   const delivered = await deliverResult(
     target,

@@ -242,7 +242,12 @@ export function renderInterrupted(
   generationId: string,
   reason: string,
   chargedNote?: string,
+  /** False for a job Retry cannot redo (a describe, whose image is not kept): the notice says to run it again. */
+  options: { retry?: boolean } = {},
 ): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
+  if (options.retry === false) {
+    return { content: t.t('describe.interrupted.message', { reason, charged: chargedNote ?? t.t('results.interrupted.nothingCharged') }), components: [] };
+  }
   return {
     content: t.t('results.interrupted.message', { reason, charged: chargedNote ?? t.t('results.interrupted.nothingCharged') }),
     components: [

@@ -72,6 +72,7 @@ const rowSchema = z.object({
   message_id: z.string().nullable(),
   outcome: z.enum(OUTCOMES),
   deleted_at: z.number().nullable(),
+  age_restricted: z.number(),
 });
 
 export interface NewGeneration {
@@ -89,6 +90,8 @@ export interface NewGeneration {
   /** The seed of each variant, in order (null where Venice chose, as in the OpenAI mode). */
   seeds: Array<number | null>;
   priceUsd: number | null;
+  /** Made in an age-restricted channel (its nsfw flag when asked for); absent means no. */
+  ageRestricted?: boolean;
 }
 
 export interface Generation extends NewGeneration {
@@ -128,11 +131,18 @@ function fromRow(raw: unknown): Generation {
       messageId: r.message_id,
       outcome: r.outcome,
       deletedAt: r.deleted_at,
+      ageRestricted: r.age_restricted === 1,
     };
   } catch (cause) {
     throw new StoreError(`generation ${r.id} holds malformed JSON`, { cause });
   }
 }
+
+/**
+ * Whether a result may have been made without Venice's safe mode: asked for with safe mode off,
+ * or made in an age-restricted channel (where it may be off by default).
+ */
+export const madeUnsafe = (g: Pick<Generation, 'options' | 'ageRestricted'>): boolean => g.ageRestricted === true || g.options.safe_mode === false;
 
 /** Short, unguessable enough for a custom id, and readable when a user quotes it. */
 export const newGenerationId = (): string => randomBytes(6).toString('base64url');
@@ -157,16 +167,26 @@ export interface GenerationStore {
 }
 
 export function createGenerationStore(db: Db): GenerationStore {
-  const insert = db.prepare(`INSERT INTO generations (id, kind, source_json, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, outcome)
-    VALUES (@id, @kind, @source_json, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, @seeds_json, @price_usd, 'queued')`);
+  // i18n-exempt: SQL, read by SQLite alone
+  const insert = db.prepare(`INSERT INTO generations (id, kind, source_json, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, age_restricted, outcome)
+    VALUES (@id, @kind, @source_json, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, @seeds_json, @price_usd, @age_restricted, 'queued')`);
+  // i18n-exempt: SQL, read by SQLite alone
   const select = db.prepare<[string]>('SELECT * FROM generations WHERE id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const finish = db.prepare('UPDATE generations SET outcome = @outcome, request_ids = @request_ids, message_id = @message_id, price_usd = charged_usd WHERE id = @id');
+  // i18n-exempt: SQL, read by SQLite alone
   const addCharge = db.prepare('UPDATE generations SET charged_usd = charged_usd + ? WHERE id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const setOutcome = db.prepare('UPDATE generations SET outcome = ? WHERE id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const setOptions = db.prepare('UPDATE generations SET options_json = ? WHERE id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const recent = db.prepare<[string | null, string, number]>('SELECT * FROM generations WHERE guild_id IS ? AND user_id = ? ORDER BY created_at DESC LIMIT ?');
+  // i18n-exempt: SQL, read by SQLite alone
   const topModels = db.prepare<[string, number, number]>('SELECT model, SUM(charged_usd) AS usd, COUNT(*) AS jobs FROM generations WHERE guild_id = ? AND created_at >= ? GROUP BY model ORDER BY SUM(charged_usd) DESC, COUNT(*) DESC LIMIT ?');
   const modelRow = z.object({ model: z.string(), usd: z.number(), jobs: z.number() });
 
@@ -187,8 +207,9 @@ export function createGenerationStore(db: Db): GenerationStore {
         request_json: JSON.stringify(g.request),
         seeds_json: JSON.stringify(g.seeds),
         price_usd: g.priceUsd,
+        age_restricted: g.ageRestricted === true ? 1 : 0,
       });
-      return { id, ...g, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null, chargedUsd: 0 };
+      return { id, ...g, ageRestricted: g.ageRestricted === true, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null, chargedUsd: 0 };
     },
     get(id) {
       const row = select.get(id);

@@ -145,6 +145,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (generation_id, user_id)
   );
   `,
+  // 8: whether a result was made in an age-restricted channel, so the gallery (which may be an
+  // ordinary channel) never receives what such a channel allowed.
+  // i18n-exempt: SQL, read by SQLite alone
+  `
+  ALTER TABLE generations ADD COLUMN age_restricted INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -120,6 +120,8 @@ export interface ReviewStore {
   overdue(now: number): Review[];
   /** Every review still waiting for a moderator. */
   pending(): Review[];
+  /** Approvals a process began and did not finish (a restart cut them short), oldest first. */
+  approving(): Review[];
 }
 
 export function createReviewStore(db: Db): ReviewStore {
@@ -143,6 +145,8 @@ export function createReviewStore(db: Db): ReviewStore {
   const overdue = db.prepare<[number]>("SELECT * FROM reviews WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at");
   // i18n-exempt: SQL, read by SQLite alone
   const pending = db.prepare("SELECT * FROM reviews WHERE state = 'pending' ORDER BY created_at");
+  // i18n-exempt: SQL, read by SQLite alone
+  const approving = db.prepare("SELECT * FROM reviews WHERE state = 'approving' ORDER BY created_at");
 
   const store: ReviewStore = {
     add(review) {
@@ -177,6 +181,7 @@ export function createReviewStore(db: Db): ReviewStore {
       transition.run({ id, from, to, by: decision?.by ?? null, at: decision?.at ?? null, reason: decision?.reason ?? null }).changes === 1,
     overdue: (now) => overdue.all(now).map(fromRow),
     pending: () => pending.all().map(fromRow),
+    approving: () => approving.all().map(fromRow),
   };
   return store;
 }

@@ -177,4 +177,23 @@ describe('/describe', () => {
     expect(content(answer)).toMatch(/^根据你的图片生成的提示词，来自 Mistral 3\.1 24B/);
     expect(labels(answer)).toEqual(['生成 1', '生成 2']);
   });
+
+  it('tells a member its place in the line in their own language, and never answers in the channel, even once the token expired', async () => {
+    let offset = 0;
+    h = await slot.start({ env: { MAX_CONCURRENT_JOBS: '1' }, discordNow: () => Date.now() + offset });
+    h.venice.setInferenceDelay(800);
+    h.venice.setChatAnswer(answerJson(PROMPTS));
+    const blocker = await h.discord.slashCommand('imagine', { prompt: 'a slow one' }, { user: 'bob' });
+    await wait(() => h!.venice.generateRequests().length === 1);
+    const i = await h.discord.slashCommand('describe', { image: await upload('q.png') }, { user: 'alice', locale: 'zh-CN' });
+    const queued = await i.originalEdit((r) => /排队位置/.test(content(r)), 10_000);
+    expect(queued.status).toBe(200);
+    await resultWithFiles(blocker);
+    // Sixteen minutes pass while Venice reads the image: the token is dead when the answer comes.
+    await wait(() => h!.venice.chatRequests().length === 1, 10_000);
+    offset = 16 * 60 * 1000;
+    await wait(() => h!.bot.store.jobs.all().length === 0, 15_000);
+    const alice = h.discord.ids.users.alice;
+    expect(h.discord.channelMessages('text').filter((r) => content(r).includes(`<@${alice}>`) || /提示词|Prompts/.test(content(r)))).toEqual([]);
+  });
 });

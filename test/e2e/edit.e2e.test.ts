@@ -132,6 +132,29 @@ describe('editing a result', () => {
     expect(content(edit)).toMatch(/^Background removed from image 1 of/);
   });
 
+  it('holds an edit made in a review-mode channel for a moderator, and posts it only once approved', async () => {
+    h = await slot.start();
+    const set = await h.discord.slashCommand('settings', { enabled: true, review_channel: 'nsfw' }, { user: 'admin', subcommand: 'review' });
+    await wait(() => set.requests().find((r) => r.method === 'PATCH' && r.path.endsWith('/@original')));
+    const i = await h.discord.slashCommand('edit', { image: await upload('cat.png'), prompt: 'the same, but at night' }, { user: 'alice' });
+    const review = await wait(() => h!.discord.channelMessages('nsfw').find((r) => r.files.length > 0), 30_000);
+    expect(review.status).toBe(200);
+    expect(content(review)).toMatch(/Review requested by/);
+    await i.originalEdit((r) => /Waiting for a moderator/.test(content(r)));
+    expect(i.requests().some((r) => r.files.length > 0)).toBe(false);
+    expect(h.discord.channelMessages('text')).toHaveLength(0);
+
+    const id = /generation `([^`]+)`/.exec(content(review))?.[1] ?? '';
+    const reviewMessageId = await wait(() => h!.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: String(1n << 13n) });
+    const posted = await wait(() => h!.discord.channelMessages('text').find((r) => r.files.length > 0), 30_000);
+    expect(posted.files[0]!.data.equals(review.files[0]!.data)).toBe(true);
+    expect(content(posted)).toMatch(/Edited from an uploaded image/);
+    // An edit's buttons, as when posted directly: no Reroll or Vary.
+    expect(JSON.stringify(json(posted).components)).not.toContain('vi:imagine:reroll:');
+    expect(JSON.stringify(json(posted).components)).toContain('vi:imagine:info:');
+  });
+
   it('tells the member of an edit still queued at shutdown that it was not started, with Retry', async () => {
     h = await slot.start({ env: { MAX_CONCURRENT_JOBS: '1' } });
     h.venice.script({ kind: 'hang' }, { times: 1 });

@@ -69,4 +69,26 @@ describe('the gallery', () => {
     await slot.wait(() => h.discord.forumPosts()[0], 20_000);
     expect(h.discord.forumPosts()[0]!.thread['name']).toBe('a glass city');
   }, 60_000);
+
+  it('offers no ⭐ on, and never cross-posts, a result made with safe mode off in an age-restricted channel', async () => {
+    const h = await slot.start();
+    await settings(h.discord, 'gallery', { channel: 'gallery', stars: 1 });
+    await settings(h.discord, 'nsfw', { allow: true, channel: 'nsfw' });
+    const i = await h.discord.slashCommand('imagine', { prompt: 'a dark fairy tale', safe_mode: false }, { user: 'alice', channel: 'nsfw' });
+    const result = await i.message((m) => Array.isArray(m['attachments']) && (m['attachments'] as unknown[]).length === 1, 20_000);
+    expect(JSON.stringify(result['components'])).toContain('vi:imagine:reroll:');
+    expect(JSON.stringify(result['components'])).not.toContain('vi:imagine:star:');
+
+    // Approved in review mode: posted where it was asked for, and nowhere near the (ordinary) gallery.
+    await settings(h.discord, 'review', { enabled: true, review_channel: 'text' });
+    await h.discord.slashCommand('imagine', { prompt: 'another dark tale', safe_mode: false }, { user: 'alice', channel: 'nsfw' });
+    const review = await slot.wait(() => h.discord.channelMessages('text').find((r) => r.files.length > 0), 20_000);
+    const id = /generation `([^`]+)`/.exec(json(review).content ?? '')?.[1] ?? '';
+    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: String(1n << 13n) });
+    await slot.wait(() => h.discord.channelMessages('nsfw').find((r) => r.files.length > 0), 20_000);
+    await slot.wait(() => h.logs().includes('not cross-posting'), 10_000);
+    expect(h.discord.forumPosts()).toHaveLength(0);
+    expect(h.bot.store.gallery.get(id)).toBeUndefined();
+  }, 60_000);
 });

@@ -120,6 +120,32 @@ describe('review mode', () => {
     const posted = await slot.wait(() => h.discord.channelMessages('text').find((r) => r.files.length > 0), 20_000);
     expect(posted.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.webp']);
   }, 60_000);
+
+  it('says a rejection on the public placeholder in the server’s language, without the prompt or the reason, when the requester cannot be reached privately', async () => {
+    const h = await slot.start();
+    await settings(h.discord, 'review', { enabled: true, review_channel: 'nsfw' });
+    await h.discord.slashCommand('imagine', { prompt: 'a secret garden' }, { user: 'alice', locale: 'zh-CN' });
+    const review = await slot.wait(() => reviewPosts(h.discord)[0], 20_000);
+    const id = generationIdOf(review);
+    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    // Her interaction token has expired, and her DMs are closed.
+    h.bot.store.db.prepare('UPDATE reviews SET interaction_at = 0 WHERE id = ?').run(id);
+    h.discord.fail({ method: 'POST', path: new RegExp(`/channels/${h.discord.ids.channels.dm}/messages`) }, { status: 403, code: 50007, message: 'Cannot send messages to this user' });
+    const placeholderId = h.bot.store.reviews.get(id)!.placeholderId!;
+
+    const press = await h.discord.button(`vi:imagine:reject:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: MANAGE_MESSAGES });
+    const modal = (await press.callback()).json as { data: { custom_id: string } };
+    const submit = await h.discord.modalSubmit(modal.data.custom_id, { reason: 'too close to a real person' }, { user: 'admin', permissions: MANAGE_MESSAGES, message: { id: reviewMessageId } });
+    await submit.callback();
+
+    const edited = accepted(await slot.wait(() => h.discord.requests.find((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${placeholderId}`)), 10_000));
+    const said = json(edited).content ?? '';
+    expect(said).toContain(`<@${h.discord.ids.users.alice}>`);
+    expect(said).toMatch(/did not approve/);
+    expect(said).not.toContain('too close to a real person');
+    expect(said).not.toContain('a secret garden');
+    expect(said).not.toMatch(/[\u4e00-\u9fff]/);
+  }, 60_000);
 });
 
 describe('a pending review across a restart', () => {
@@ -161,5 +187,53 @@ describe('a pending review across a restart', () => {
     const posted = await discord.waitFor(() => discord!.channelMessages('text').find((r) => r.files.length > 0), 30_000);
     expect(posted.files.map((f) => f.filename)).toEqual(['image-1.webp']);
     expect(posted.files[0]!.data.equals(review.files[0]!.data)).toBe(true);
+  }, 150_000);
+
+  it('settles approvals a restart cut short: one that posted nothing waits again for Approve, one that posted is finished', async () => {
+    discord = await startFakeDiscord();
+    venice = await startVeniceSimulator();
+    const databasePath = tempDatabasePath();
+    const env = fakeEnv(discord, venice, { DATABASE_PATH: databasePath });
+    const start = async () => {
+      const p = spawnBot(env);
+      await discord!.waitFor(() => p.output().includes('"msg":"ready"'), 60_000);
+      return p;
+    };
+    bot = await start();
+    await settings(discord, 'review', { enabled: true, review_channel: 'nsfw' });
+    await settings(discord, 'modlog', { channel: 'thread' });
+    await discord.slashCommand('imagine', { prompt: 'a frozen lake' }, { user: 'alice' });
+    const first = await discord.waitFor(() => reviewPosts(discord!)[0], 30_000);
+    await discord.slashCommand('imagine', { prompt: 'a burning forest' }, { user: 'bob' });
+    const second = await discord.waitFor(() => reviewPosts(discord!)[1], 30_000);
+    const [cut, posted] = [generationIdOf(first), generationIdOf(second)];
+    expect(await bot.stop()).toBe(0);
+
+    // Both were claimed by a moderator's Approve when the process died; the second had already been posted.
+    const db = new Database(databasePath);
+    db.prepare("UPDATE reviews SET state = 'approving', decided_by = ? WHERE id IN (?, ?)").run(discord.ids.users.admin, cut, posted);
+    db.prepare('UPDATE reviews SET result_message_id = ? WHERE id = ?').run('123456789012345678', posted);
+    const reviewMessageOf = (id: string) => (db.prepare('SELECT review_message_id FROM reviews WHERE id = ?').get(id) as { review_message_id: string }).review_message_id;
+    const [cutMessage, postedMessage] = [reviewMessageOf(cut), reviewMessageOf(posted)];
+    db.close();
+
+    bot = await start();
+    const stateOf = (id: string) => {
+      const read = new Database(databasePath, { readonly: true });
+      const row = read.prepare('SELECT state FROM reviews WHERE id = ?').get(id) as { state: string };
+      read.close();
+      return row.state;
+    };
+    await discord.waitFor(() => stateOf(posted) === 'approved', 10_000);
+    expect(stateOf(cut)).toBe('pending');
+    await discord.waitFor(() => discord!.requests.find((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${postedMessage}`) && /Approved by/.test(json(r).content ?? '')), 10_000);
+    await discord.waitFor(() => discord!.channelMessages('thread').find((r) => new RegExp(`approved generation \`${posted}\``).test(json(r).content ?? '')), 10_000);
+    expect(discord.channelMessages('text').some((r) => r.files.length > 0)).toBe(false);
+
+    // The one that posted nothing: its review message's Approve works again.
+    await discord.button(`vi:imagine:approve:${cut}`, { id: cutMessage }, { user: 'admin', permissions: MANAGE_MESSAGES });
+    const result = await discord.waitFor(() => discord!.channelMessages('text').find((r) => r.files.length > 0), 30_000);
+    expect(result.files[0]!.data.equals(first.files[0]!.data)).toBe(true);
+    await discord.waitFor(() => stateOf(cut) === 'approved', 10_000);
   }, 150_000);
 });

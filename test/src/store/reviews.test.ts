@@ -39,6 +39,30 @@ describe('reviews', () => {
     store.close();
   });
 
+  it('list the approvals a process claimed and never finished, with the result message once it is kept', () => {
+    const { store, id } = withGeneration();
+    store.reviews.add(review(id, 1_000, 5_000));
+    expect(store.reviews.approving()).toEqual([]);
+    store.reviews.transition(id, 'pending', 'approving', { by: 'mod', at: 2_000 });
+    expect(store.reviews.approving().map((r) => [r.id, r.resultMessageId, r.decidedBy])).toEqual([[id, null, 'mod']]);
+    store.reviews.setResultMessage(id, 'm1');
+    expect(store.reviews.approving()[0]?.resultMessageId).toBe('m1');
+    expect(store.reviews.overdue(10_000)).toEqual([]);
+    store.reviews.transition(id, 'approving', 'approved');
+    expect(store.reviews.approving()).toEqual([]);
+    store.close();
+  });
+
+  it('remember whether a generation was made in an age-restricted channel', () => {
+    const store = openStore(':memory:');
+    const base = { kind: 'generate' as const, source: null, guildId: 'g', channelId: 'c', userId: 'u', mode: 'native' as const, model: 'm', options: { prompt: 'p' }, request: [], seeds: [1], priceUsd: 0.01 };
+    const plain = store.generations.create(base, 1_000);
+    const restricted = store.generations.create({ ...base, ageRestricted: true }, 1_000);
+    expect(store.generations.get(plain.id)?.ageRestricted).toBe(false);
+    expect(store.generations.get(restricted.id)?.ageRestricted).toBe(true);
+    store.close();
+  });
+
   it('list as overdue only pending reviews whose wait ran out', () => {
     const { store, id } = withGeneration();
     store.reviews.add(review(id, 1_000, 5_000));
