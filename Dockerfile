@@ -33,6 +33,4 @@ USER node
 VOLUME ["/data"]
 # SIGTERM lets the bot close its gateway session cleanly (see src/index.ts).
 STOPSIGNAL SIGTERM
-# The same flags as `npm start`: a 2 MB young generation semi-space (V8 grows it to 16 MB)
-# keeps about 30 MB less resident, idle and at a burst's peak (docs/benchmarks.md).
-CMD ["node", "--max-semi-space-size=2", "dist/src/index.js"]
+CMD ["node", "dist/src/index.js"]
