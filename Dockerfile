@@ -16,8 +16,11 @@ RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: compiled code and production dependencies only, as the unprivileged `node` user.
 FROM node:20-bookworm-slim AS runtime
+# /metrics, /healthz and /readyz on every interface of the container (npm start keeps to loopback).
 ENV NODE_ENV=production \
-    DATABASE_PATH=/data/venice-imagine.sqlite
+    DATABASE_PATH=/data/venice-imagine.sqlite \
+    HTTP_PORT=8080 \
+    HTTP_HOST=0.0.0.0
 WORKDIR /app
 # /usage draws its chart with sharp (librsvg), which needs a font; the slim image has none.
 # WenQuanYi Micro Hei (about 5 MB) draws the chart's Chinese; fontconfig falls back to it for Han.
@@ -33,4 +36,9 @@ USER node
 VOLUME ["/data"]
 # SIGTERM lets the bot close its gateway session cleanly (see src/index.ts).
 STOPSIGNAL SIGTERM
+EXPOSE 8080
+# Liveness only (the process answers): /readyz is for an orchestrator's traffic decisions.
+# Node's own fetch, since the slim image has no curl or wget.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/src/index.js"]

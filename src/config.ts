@@ -25,6 +25,12 @@ const flag = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' }))
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const PORT_PROBLEM = 'expected a port number from 0 to 65535 (0 picks a free one)'; // i18n-exempt: operator-facing
+const port = z.coerce.number({ error: PORT_PROBLEM }).int({ error: PORT_PROBLEM }).min(0, { error: PORT_PROBLEM }).max(65_535, { error: PORT_PROBLEM });
+
+/** `auto` (Discord's recommendation, read at login) or a fixed number of shards. */
+const shardCount = z.union([z.literal('auto'), positiveInt], { error: 'expected "auto" or a whole number above 0' }); // i18n-exempt: operator-facing
+
 export const configSchema = z.object({
   DISCORD_TOKEN: z.string({ error: 'required: the bot token from the Discord developer portal' }).min(1, { error: 'required: the bot token from the Discord developer portal' }),
   VENICE_API_KEY: z.string({ error: 'required: an API key from venice.ai/settings/api' }).min(1, { error: 'required: an API key from venice.ai/settings/api' }),
@@ -48,6 +54,12 @@ export const configSchema = z.object({
   DM_DAILY_BUDGET_USD: usd.default(1),
   DM_COOLDOWN_SECONDS: nonNegativeInt.default(10),
   ALLOW_DMS: flag.default(true),
+  /** Serves /metrics, /healthz and /readyz when set; unset means no HTTP server at all. */
+  HTTP_PORT: port.optional(),
+  /** Loopback by default, so `npm start` exposes nothing; the Docker image sets 0.0.0.0. */
+  HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** discord.js's own (internal) sharding: every shard in this one process. */
+  SHARD_COUNT: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), shardCount).default('auto'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -14,8 +14,11 @@ import { INPUT_MAX_BYTES } from './jobs/input-image.js';
 import { createLedger } from './jobs/ledger.js';
 import { FairQueue } from './jobs/queue.js';
 import type { Logger } from './logger.js';
+import { gatewayReady, instrumentDiscordRest, shardPings, shardingOptions } from './observability/discord.js';
+import { startHealthServer, type HealthServer } from './observability/http.js';
+import { createBotMetrics, type BotMetrics } from './observability/metrics.js';
 import { openStore, type Store } from './store/index.js';
-import { createCatalog, type Catalog } from './venice/catalog.js';
+import { createCatalog, type Catalog, type CatalogSnapshot } from './venice/catalog.js';
 import { createVeniceClient, type VeniceClient } from './venice/client.js';
 import { SEED_MAX, SEED_MIN } from './venice/request-builder.js';
 import { VeniceRateLimiter } from './venice/rate-limiter.js';
@@ -27,9 +30,25 @@ export interface Bot {
   catalog: Catalog;
   store: Store;
   queue: FairQueue;
+  metrics: BotMetrics;
+  /** Where /metrics, /healthz and /readyz answer (with HTTP_PORT set), e.g. http://127.0.0.1:8080. */
+  httpUrl: string | undefined;
   /** Resolves once the gateway session is ready and the slash commands are registered. */
   ready: Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Whether Venice's catalogue lists this model id, of any type: only those become metric labels. */
+const listsModel = (snapshot: CatalogSnapshot, id: string): boolean => snapshot.byId.has(id) || snapshot.editById.has(id) || snapshot.textById.has(id);
+
+/** Whether the database answers a query at all. */
+function storeAnswers(store: Store): boolean {
+  try {
+    store.db.prepare('SELECT 1').get();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface StartOptions {
@@ -44,25 +63,32 @@ export interface StartOptions {
 export async function startBot(config: Config, log: Logger, options: StartOptions = {}): Promise<Bot> {
   // First, so a corrupt or newer-schema database stops the bot before it touches Discord.
   const store = openStore(config.DATABASE_PATH);
-  const pacer = new VeniceRateLimiter();
+  // `catalog` exists before any request names a model: the catalogue's own loads name none.
+  const metrics = createBotMetrics({ isKnownModel: (id) => listsModel(catalog.current(), id) });
+  const pacer = new VeniceRateLimiter(Date.now, metrics.pacer('image'));
   const venice = createVeniceClient({
     baseUrl: config.VENICE_API_URL,
     apiKey: config.VENICE_API_KEY,
     timeoutMs: config.VENICE_TIMEOUT_MS,
     log,
     limiter: pacer,
+    metrics,
+    pacerMetrics: metrics.pacer('chat'),
     ...(options.veniceRetry ? { retry: options.veniceRetry } : {}),
   });
   const queue = new FairQueue(
     { maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD },
     // Venice's pace decides when the next job starts; MAX_CONCURRENT_JOBS is only a ceiling.
-    { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer },
+    { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer, metrics },
   );
   const catalog = createCatalog({ venice, log, refreshSeconds: config.CATALOG_REFRESH_SECONDS });
   await catalog.start();
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // discord.js's internal sharding: every shard in this process, so every per-guild state
+    // (queue, pacer, interactions) is shared whichever shard a server is on.
+    ...shardingOptions(config.SHARD_COUNT),
     // Prompts are user text: no message of ours may ping, whatever a call site forgets.
     allowedMentions: { parse: [], repliedUser: false },
     rest: {
@@ -100,7 +126,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       dmDailyBudgetUsd: config.DM_DAILY_BUDGET_USD,
       dmCooldownSeconds: config.DM_COOLDOWN_SECONDS,
       allowDms: config.ALLOW_DMS,
-    }),
+    }, metrics),
     interactions: new InteractionRegistry(now),
     announcedDeprecations: new Set(),
     log,
@@ -140,7 +166,9 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     operator: { dmDailyBudgetUsd: config.DM_DAILY_BUDGET_USD, dailyBudgetUsd: config.DAILY_BUDGET_USD },
     // Venice takes images under 25 MB: nothing larger is worth downloading.
     downloadAttachment: (url) => downloadAttachment(url, { extraHosts: attachmentHostsFor(config.DISCORD_API_URL), maxBytes: INPUT_MAX_BYTES }),
+    metrics,
   };
+  metrics.watch({ queue: () => queue.stats(), shardPings: () => shardPings(client) });
   const route = createRouter(commands, ctx);
   client.on(Events.InteractionCreate, (interaction) => {
     route(interaction).catch((err: unknown) => log.error({ err }, 'interaction handler crashed'));
@@ -161,7 +189,22 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     });
   });
 
+  let stopped = false;
+  let http: HealthServer | undefined;
+  let unwatchRest: (() => void) | undefined;
   try {
+    if (config.HTTP_PORT !== undefined) {
+      // Only what is served is collected: process metrics and cloned REST answers cost something.
+      metrics.collectProcessMetrics();
+      unwatchRest = instrumentDiscordRest(client, metrics);
+      http = await startHealthServer({
+        host: config.HTTP_HOST,
+        port: config.HTTP_PORT,
+        registry: metrics.registry,
+        log,
+        readiness: () => ({ running: !stopped, gateway: gatewayReady(client), catalog: catalog.current().loadedAt > 0, store: storeAnswers(store) }),
+      });
+    }
     // Before the gateway connects, so no interaction of this run is handled yet: a job this
     // run creates can never be mistaken for one the last run left behind. REST needs only the token.
     client.rest.setToken(config.DISCORD_TOKEN);
@@ -169,19 +212,22 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     await client.login(config.DISCORD_TOKEN);
   } catch (err) {
     catalog.stop();
+    unwatchRest?.();
     await client.destroy();
     await venice.close();
+    await http?.close();
     store.close();
     throw err;
   }
 
-  let stopped = false;
   return {
     client,
     venice,
     catalog,
     store,
     queue,
+    metrics,
+    httpUrl: http?.url,
     ready,
     async stop() {
       if (stopped) return;
@@ -193,6 +239,9 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       await client.destroy();
       // Whatever is still in flight to Venice was aborted or belongs to nobody now: do not wait for it.
       await venice.destroy();
+      unwatchRest?.();
+      // Last: /healthz answers (and /readyz says 503) while the jobs drain.
+      await http?.close();
       store.close();
       log.info('stopped');
     },

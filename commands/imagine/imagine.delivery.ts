@@ -97,6 +97,12 @@ export async function packForOneMessage(files: ResultMessage['files'], attachmen
   return { files: groups.flat(), reencoded };
 }
 
+/** Counts the images a delivery posted, and those of them behind a spoiler. */
+function countPosted(groups: ResultMessage['files'][], ctx: CommandContext): void {
+  const files = groups.flat();
+  ctx.metrics.imagesPosted(files.length, files.filter((f) => f.name.startsWith('SPOILER_')).length);
+}
+
 /**
  * Posts a finished result where the user will see it: as the edit of the deferred reply
  * while its token lives, otherwise as a channel message replying to the placeholder. Files
@@ -116,6 +122,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         try {
           const sent = await target.interaction.editReply({ content, embeds: message.embeds, files: first, components: message.components, allowedMentions: NO_MENTIONS });
           for (const group of rest) await target.interaction.followUp({ files: group, allowedMentions: NO_MENTIONS });
+          countPosted(groups, ctx);
           return { messageId: sent.id, via: 'reply' };
         } catch (err) {
           // Where the bot is not a member, the interaction was the only way to answer.
@@ -136,6 +143,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
       });
       for (const group of rest) await ctx.sendChannelMessage(target.channelId, { content: '', files: group.map((f) => ({ name: f.name, data: f.attachment })), replyTo: sent.id });
       await clearPlaceholder(target, ctx, t.t('results.delivery.done'));
+      countPosted(groups, ctx);
       return { messageId: sent.id, via: 'channel' };
     } catch (err) {
       // The server's real limit can be below what the interaction said: shrink and try once more.

@@ -203,7 +203,7 @@ export function admitAndEnqueue(
     }
     throw err;
   }
-  enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run));
+  enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run));
   return Promise.resolve();
 }
 

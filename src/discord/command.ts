@@ -9,6 +9,7 @@ import type { APIActionRowComponent, APIComponentInMessageActionRow, APIEmbed } 
 import type { FairQueue } from '../jobs/queue.js';
 import type { Ledger } from '../jobs/ledger.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryMetrics, JobMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import type { Catalog } from '../venice/catalog.js';
 import type { InteractionRegistry } from './interactions.js';
@@ -50,6 +51,8 @@ export interface CommandContext {
   attachmentHosts: readonly string[];
   /** Downloads an attachment the bot posted earlier (Discord's CDN), bounded in size and time. */
   downloadAttachment(url: string): Promise<Buffer>;
+  /** What jobs and deliveries report to /metrics. */
+  metrics: JobMetrics & DeliveryMetrics;
 }
 
 export interface ChannelMessage {

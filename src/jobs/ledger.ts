@@ -1,4 +1,5 @@
 import { translator } from '../i18n/index.js';
+import type { JobMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import type { Generation, NewGeneration, Outcome } from '../store/generations.js';
 import { AdmissionRefused, findBudgetRefusal, findCooldownRefusal, findImageQuotaRefusal, type BudgetLine } from './admission.js';
@@ -59,7 +60,8 @@ export interface Ledger {
   abandon(id: string, outcome: Outcome): void;
 }
 
-export function createLedger(store: Store, limits: OperatorLimits): Ledger {
+/** `metrics` hears what Venice charged, by kind of job. */
+export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pick<JobMetrics, 'charged'>): Ledger {
   const { db, generations, jobs, usage } = store;
 
   function refusalFor(request: AdmissionRequest, now: number): AdmissionRefused | undefined {
@@ -119,14 +121,20 @@ export function createLedger(store: Store, limits: OperatorLimits): Ledger {
     generations.setOutcome(id, 'running');
   });
 
-  const charge = db.transaction((id: string, amount: { usd: number; images: number }, now: number) => {
+  const recordCharge = db.transaction((id: string, amount: { usd: number; images: number }, now: number) => {
     const job = jobs.get(id);
     const generation = generations.get(id);
-    if (!generation) return;
+    if (!generation) return undefined;
     usage.record({ guildId: generation.guildId, userId: generation.userId, usd: amount.usd, images: amount.images }, now);
     generations.addCharge(id, amount.usd);
     if (job) jobs.consumeReservation(id, amount.usd, amount.images);
+    return generation.kind;
   });
+  // Counted once the transaction has committed, so the metric never runs ahead of the books.
+  const charge = (id: string, amount: { usd: number; images: number }, now: number): void => {
+    const kind = recordCharge(id, amount, now);
+    if (kind !== undefined) metrics?.charged(kind, amount.usd);
+  };
 
   const settle = db.transaction((id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }) => {
     generations.finish(id, result);

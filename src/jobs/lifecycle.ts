@@ -1,6 +1,7 @@
 import { UserError, newErrorId } from '../errors.js';
 import { message, type Message } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
+import type { JobMetrics } from '../observability/metrics.js';
 import type { Generation, Outcome } from '../store/generations.js';
 import type { JobStore } from '../store/jobs.js';
 import type { Ledger } from './ledger.js';
@@ -44,6 +45,8 @@ export interface LifecycleDeps {
   jobs: JobStore;
   log: Logger;
   now(): number;
+  /** Run times and outcomes. */
+  metrics?: Pick<JobMetrics, 'jobFinished'> | undefined;
 }
 
 /**
@@ -58,6 +61,9 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
   const id = generation.id;
   const log = parentLog.child({ generationId: id, kind: generation.kind });
   let charged = 0;
+
+  let startedAt: number | undefined;
+  const count = (outcome: Outcome): void => deps.metrics?.jobFinished(generation.kind, outcome, startedAt === undefined ? undefined : (performance.now() - startedAt) / 1000);
 
   /** Releases the reservation even when the full settle cannot be written. */
   const finish = (write: () => void): boolean => {
@@ -82,9 +88,11 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
     requests: Math.max(1, generation.request.length),
     onPosition: (position, etaMs) => messenger.position(position, etaMs),
     onRemoved: () => {
+      count('cancelled');
       finish(() => ledger.abandon(id, 'cancelled'));
     },
     run: async (signal) => {
+      startedAt = performance.now();
       messenger.started();
       let result: JobResult | undefined;
       let failure: unknown;
@@ -104,10 +112,12 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
 
       const aborted = abortReason(signal);
       if (aborted && result === undefined) {
+        count(aborted === 'shutdown' ? 'interrupted' : 'cancelled');
         finish(() => ledger.abandon(id, aborted === 'shutdown' ? 'interrupted' : 'cancelled'));
         await (aborted === 'shutdown' ? messenger.interrupted(charged) : messenger.cancelled()).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
         return;
       }
+      count(result?.outcome ?? 'failed');
       if (result !== undefined && finish(() => ledger.settle(id, result))) return;
       if (result !== undefined) return; // delivered: the user has their images; the log keeps the rest
       finish(() => ledger.abandon(id, 'failed'));

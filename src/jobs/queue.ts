@@ -1,3 +1,5 @@
+import type { JobMetrics } from '../observability/metrics.js';
+
 /**
  * A fair job queue: a global concurrency cap, caps per user and per server, and round-robin
  * between users, so one person asking for forty images cannot starve twenty others.
@@ -86,12 +88,16 @@ export class FairQueue {
   readonly #onError: (err: unknown, job: QueuedJob) => void;
   readonly #gate: StartGate | undefined;
   readonly #unsubscribe: (() => void) | undefined;
+  readonly #metrics: Pick<JobMetrics, 'jobWaited'> | undefined;
+  /** When each job joined the line; weak, so a job cancelled or taken at shutdown leaves nothing behind. */
+  readonly #enqueuedAt = new WeakMap<QueuedJob, number>();
 
   /** `onError` hears a job's run that threw: jobs answer their own users, so this is a bug to log. */
-  constructor(limits: QueueLimits, options: { onError?: (err: unknown, job: QueuedJob) => void; gate?: StartGate } = {}) {
+  constructor(limits: QueueLimits, options: { onError?: (err: unknown, job: QueuedJob) => void; gate?: StartGate; metrics?: Pick<JobMetrics, 'jobWaited'> } = {}) {
     this.#limits = limits;
     this.#onError = options.onError ?? (() => undefined);
     this.#gate = options.gate;
+    this.#metrics = options.metrics;
     this.#unsubscribe = options.gate?.onCapacity(() => {
       if (this.#pending.size > 0) this.#pump();
     });
@@ -115,6 +121,7 @@ export class FairQueue {
   /** Adds a job; returns its position (0 when it started at once). */
   enqueue(job: QueuedJob): number {
     if (!this.#accepting) throw new Error('the queue is closed');
+    this.#enqueuedAt.set(job, Date.now());
     const list = this.#pending.get(job.userId);
     if (list) list.push(job);
     else {
@@ -261,6 +268,7 @@ export class FairQueue {
   #start(job: QueuedJob): void {
     const controller = new AbortController();
     const started = Date.now();
+    this.#metrics?.jobWaited(Math.max(0, started - (this.#enqueuedAt.get(job) ?? started)) / 1000);
     const done = job
       .run(controller.signal)
       .catch((err: unknown) => this.#onError(err, job))

@@ -1,6 +1,7 @@
 import { Agent, FormData, request, errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { PacerMetrics, VeniceMetrics } from '../observability/metrics.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
 import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
 import { VeniceRateLimiter } from './rate-limiter.js';
@@ -47,6 +48,10 @@ export interface VeniceClientOptions {
    * not teach the image pacer their numbers, nor wait in its window. Default: one of its own.
    */
   chatLimiter?: VeniceRateLimiter;
+  /** Request durations, answers by status, retries and withheld images. */
+  metrics?: VeniceMetrics;
+  /** For the default chat pacer's waits (an image pacer is passed in with its own). */
+  pacerMetrics?: PacerMetrics;
 }
 
 export interface VeniceClient {
@@ -78,7 +83,22 @@ type Headers = Record<string, string | string[] | undefined>;
 
 /** A JSON body serialised once by its caller, so a retry does not copy megabytes of base64 again. */
 class JsonText {
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    /** The model it asks for, for the metrics' label: the text is not parsed again for it. */
+    readonly model?: string,
+  ) {}
+}
+
+/** The model a request body names, if any: a metrics label only. */
+function modelOf(body: unknown): string | undefined {
+  if (body instanceof JsonText) return body.model;
+  if (body instanceof FormData) {
+    const model = body.get('model') ?? body.get('modelId');
+    return typeof model === 'string' ? model : undefined;
+  }
+  const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
+  return typeof model === 'string' ? model : undefined;
 }
 
 interface RawResponse {
@@ -166,7 +186,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     bodyTimeout: options.timeoutMs + 5_000,
   });
   const log = options.log.child({ service: 'venice' });
-  const chatLimiter = options.chatLimiter ?? new VeniceRateLimiter();
+  const chatLimiter = options.chatLimiter ?? new VeniceRateLimiter(Date.now, options.pacerMetrics);
   // Aborted by destroy(): ends requests in flight and pauses between retries at once.
   const lifetime = new AbortController();
   // One controller per request or pause in flight, aborted by destroy(). Not a listener on the
@@ -270,9 +290,12 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
           });
         }
         let res: RawResponse;
+        const sentAt = performance.now();
         try {
           res = await once(method, path, body, signal);
+          options.metrics?.veniceRequest(path, modelOf(body), String(res.status), (performance.now() - sentAt) / 1000);
         } catch (err) {
+          if (err instanceof VeniceError && !signal?.aborted) options.metrics?.veniceRequest(path, modelOf(body), err.kind, (performance.now() - sentAt) / 1000);
           // Never reached Venice: the turn is given back. Abandoned by its requester: no verdict on
           // Venice (so cancels cannot trip the failure guard). Sent and lost: a failure.
           if (err instanceof VeniceError && err.kind === 'network') limiter?.cancel();
@@ -294,6 +317,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       // Paced requests wait out a 429 in the pacer, in line with everyone else; the rest honour Retry-After here.
       const wait = limiter && failure.kind === 'rate_limited' ? jitter : Math.max(jitter, Math.min(failure.retryAfterMs ?? 0, policy.maxServerWaitMs));
       log.warn({ path, status: failure.status, kind: failure.kind, attempt: attempt + 1, waitMs: wait, requestId: failure.requestId }, 'retrying Venice request');
+      options.metrics?.veniceRetry(path, failure.kind);
       await whileAlive(signal ? [signal] : [], (pause) => sleep(wait, pause)).catch((err: unknown) => {
         // Shut down mid-pause: the last failure says what happened, not the abort.
         if (!signal?.aborted) throw failure;
@@ -316,7 +340,8 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     return parsed.data;
   }
 
-  function verdicts(res: RawResponse): Omit<GeneratedImages, 'images' | 'format'> {
+  /** The answer's verdicts; `images` is how many images it carries, withheld if it is a content violation. */
+  function verdicts(res: RawResponse, images = 1): Omit<GeneratedImages, 'images' | 'format'> {
     const deprecation: DeprecationNotice = {};
     const warning = header(res.headers, 'x-venice-model-deprecation-warning');
     const date = header(res.headers, 'x-venice-model-deprecation-date');
@@ -327,9 +352,11 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     const deprecated = isTrue(header(res.headers, 'x-venice-deprecated')) || Object.keys(deprecation).length > 0;
     // The spec documents X-Balance-Remaining (x402 accounts); Venice's clients read x-venice-balance-usd.
     const balance = numberHeader(res.headers, 'x-balance-remaining') ?? numberHeader(res.headers, 'x-venice-balance-usd');
+    const contentViolation = isTrue(header(res.headers, 'x-venice-is-content-violation'));
+    if (contentViolation) options.metrics?.imagesWithheld(images);
     return {
       blurred: isTrue(header(res.headers, 'x-venice-is-blurred')),
-      contentViolation: isTrue(header(res.headers, 'x-venice-is-content-violation')),
+      contentViolation,
       ...(deprecated ? { deprecation } : {}),
       ...(header(res.headers, 'cf-ray') ? { requestId: header(res.headers, 'cf-ray') } : {}),
       ...(balance !== undefined ? { balanceUsd: balance } : {}),
@@ -400,7 +427,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       const images = decodeAll(parsed.images, res, path);
       const format: ImageFormat = sniffImageFormat(images[0] ?? Buffer.alloc(0)) ?? body.format ?? 'webp';
       const timing = parsed.timing?.total ?? parsed.timing?.inferenceDuration;
-      return { images, format, ...verdicts(res), ...(timing !== undefined ? { timingMs: timing } : {}) };
+      return { images, format, ...verdicts(res, images.length), ...(timing !== undefined ? { timingMs: timing } : {}) };
     },
 
     async generateOpenAi(body, signal) {
@@ -413,7 +440,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
         path,
       );
       const format: ImageFormat = sniffImageFormat(images[0] ?? Buffer.alloc(0)) ?? body.output_format ?? 'png';
-      return { images, format, ...verdicts(res) };
+      return { images, format, ...verdicts(res, images.length) };
     },
 
     async upscaleImage(image, scale, signal) {
@@ -461,7 +488,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     async chatCompletion(body, signal) {
       const path = '/chat/completions';
       // Serialised once, here: the image's base64 may be tens of megabytes.
-      const res = await send('POST', path, new JsonText(JSON.stringify(body)), signal, chatLimiter);
+      const res = await send('POST', path, new JsonText(JSON.stringify(body), body.model), signal, chatLimiter);
       const parsed = parseJson(res, chatCompletionResponseSchema, path);
       const content = parsed.choices[0]?.message.content;
       const text =

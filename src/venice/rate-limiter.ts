@@ -1,3 +1,4 @@
+import type { PacerMetrics } from '../observability/metrics.js';
 import { serverWaitMs } from './retry.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -22,6 +23,8 @@ interface Waiter {
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** When it began to wait, for the metrics. */
+  since: number;
 }
 
 export interface PacerStats {
@@ -64,9 +67,11 @@ export class VeniceRateLimiter {
   #rateLimited = 0;
   #guardPauses = 0;
   readonly #now: () => number;
+  readonly #metrics: PacerMetrics | undefined;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, metrics?: PacerMetrics) {
     this.#now = now;
+    this.#metrics = metrics;
   }
 
   stats(): PacerStats {
@@ -128,7 +133,7 @@ export class VeniceRateLimiter {
     signal?.throwIfAborted();
     if (this.#waiters.length === 0 && this.#canSendNow()) return Promise.resolve(this.#take());
     return new Promise<number>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined, since: this.#now() };
       if (signal) {
         waiter.onAbort = () => {
           const index = this.#waiters.indexOf(waiter);
@@ -255,6 +260,7 @@ export class VeniceRateLimiter {
     while (this.#waiters.length > 0 && this.#canSendNow()) {
       const waiter = this.#waiters.shift()!;
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
+      this.#metrics?.pacerWaited(Math.max(0, this.#now() - waiter.since) / 1000);
       waiter.resolve(this.#take());
     }
     this.#schedule();

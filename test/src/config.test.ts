@@ -31,7 +31,26 @@ describe('reading the configuration from the environment', () => {
       DM_DAILY_BUDGET_USD: 1,
       DM_COOLDOWN_SECONDS: 10,
       ALLOW_DMS: true,
+      HTTP_HOST: '127.0.0.1',
+      SHARD_COUNT: 'auto',
     });
+  });
+
+  it('serves HTTP only when HTTP_PORT is set, on loopback unless HTTP_HOST says otherwise', () => {
+    expect(loadConfig(required).HTTP_PORT).toBeUndefined();
+    expect(loadConfig({ ...required, HTTP_PORT: '8080', HTTP_HOST: '0.0.0.0' })).toMatchObject({ HTTP_PORT: 8080, HTTP_HOST: '0.0.0.0' });
+    // 0 asks the system for a free port (the tests use it).
+    expect(loadConfig({ ...required, HTTP_PORT: '0' }).HTTP_PORT).toBe(0);
+    expect(problemsWith({ ...required, HTTP_PORT: '70000' })).toEqual(['HTTP_PORT: expected a port number from 0 to 65535 (0 picks a free one)']);
+    expect(problemsWith({ ...required, HTTP_PORT: 'http' })).toEqual(['HTTP_PORT: expected a port number from 0 to 65535 (0 picks a free one)']);
+    expect(problemsWith({ ...required, HTTP_PORT: '80.5' })).toEqual(['HTTP_PORT: expected a port number from 0 to 65535 (0 picks a free one)']);
+  });
+
+  it('reads SHARD_COUNT as auto (whatever its case) or a positive whole number, and names anything else', () => {
+    expect(loadConfig({ ...required, SHARD_COUNT: 'AUTO' }).SHARD_COUNT).toBe('auto');
+    expect(loadConfig({ ...required, SHARD_COUNT: ' 4 ' }).SHARD_COUNT).toBe(4);
+    expect(problemsWith({ ...required, SHARD_COUNT: 'many' })).toEqual(['SHARD_COUNT: expected "auto" or a whole number above 0']);
+    expect(problemsWith({ ...required, SHARD_COUNT: '0' })).toEqual(['SHARD_COUNT: expected a number above 0']);
   });
 
   it('reads the operator’s limits, and names a bad one', () => {

@@ -361,8 +361,10 @@ export interface FakeDiscord {
   /** The next `times` (default 1) matching requests answer with Discord's error shape. */
   fail(match: FaultMatch, fault: Fault, times?: number): void;
   waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
-  /** Drops the client's gateway socket (as a network failure would); discord.js then resumes. */
+  /** Drops the client's gateway sockets (as a network failure would); discord.js then resumes. */
   disconnectGateway(): void;
+  /** A gateway outage until `restore()`: sockets dropped, new ones never get a HELLO. */
+  takeGatewayDown(): { restore(): void };
   close(): Promise<void>;
 }
 
@@ -370,6 +372,10 @@ export interface FakeDiscordOptions {
   token?: string;
   /** Clock for interaction windows (3 s to answer, 15 min of webhook token); default Date.now. */
   now?: () => number;
+  /** The shard count GET /gateway/bot recommends; default 1. A guild's events go to its shard. */
+  shards?: number;
+  /** `session_start_limit.max_concurrency`: IDENTIFYs allowed per 5 s; default 1, as for most bots. */
+  maxConcurrency?: number;
 }
 
 /** Where Discord's CDN keeps a file: a message's, or one uploaded with a command option. */
@@ -1459,7 +1465,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         requireBot(ctx);
         return {
           status: 200,
-          body: { url: ws, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } },
+          body: { url: ws, shards: options.shards ?? 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: options.maxConcurrency ?? 1 } },
         };
       }
     }
@@ -2201,6 +2207,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     waitFor: (probe, timeoutMs) => waitFor(probe, timeoutMs),
     disconnectGateway: () => gateway.disconnect(),
+    takeGatewayDown: () => gateway.takeDown(),
     async close() {
       gateway.close();
       server.closeAllConnections();

@@ -39,9 +39,24 @@ interface LoggedEvent {
 
 interface Session {
   id: string;
+  /** The shard this session is, of how many: `[0, 1]` when the client named none. */
+  shard: [number, number];
   seq: number;
   log: LoggedEvent[];
   socket: WebSocket | undefined;
+}
+
+/** The shard a guild's events go to, by Discord's formula: `(guild_id >> 22) % shard_count`. */
+export function shardOfGuild(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** The guild a dispatch is about, if any: DMs and the bot's own events have none (they go to shard 0). */
+function guildOf(t: string, d: unknown): string | undefined {
+  if (typeof d !== 'object' || d === null) return undefined;
+  const { guild_id: guildId, id } = d as { guild_id?: unknown; id?: unknown };
+  if (typeof guildId === 'string') return guildId;
+  return t.startsWith('GUILD_') && typeof id === 'string' ? id : undefined;
 }
 
 export interface GatewayOptions {
@@ -57,19 +72,48 @@ export class FakeGateway {
   readonly stats: GatewayStats = { connections: 0, identifies: [], resumes: 0 };
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly sessions = new Map<string, Session>();
-  private current: Session | undefined;
+  /** The live session of each shard, by shard id. */
+  private readonly current = new Map<number, Session>();
+  /** Shards whose READY (and their guilds) went out: the client is ready once all of them have. */
+  private readonly readyShards = new Set<number>();
+  /** While down, sockets are accepted and then left silent (no HELLO), as in a gateway outage. */
+  private down = false;
+  private readonly held = new Set<WebSocket>();
 
   constructor(private readonly options: GatewayOptions) {
     this.wss.on('connection', (socket: WebSocket, req: IncomingMessage) => this.onConnection(socket, req));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.down) {
+        this.held.add(ws);
+        ws.on('close', () => this.held.delete(ws));
+        return;
+      }
+      this.wss.emit('connection', ws, req);
+    });
   }
 
   /** Whether an identified client can receive dispatches now or after it resumes. */
   get hasSession(): boolean {
-    return this.current !== undefined;
+    return this.current.size > 0;
+  }
+
+  /**
+   * A gateway outage: every socket is dropped and new ones get no HELLO, so the client keeps
+   * trying. `restore()` drops the silent sockets too, and the client reconnects and resumes.
+   */
+  takeDown(): { restore(): void } {
+    this.down = true;
+    for (const session of this.current.values()) session.socket?.terminate();
+    return {
+      restore: () => {
+        this.down = false;
+        for (const ws of this.held) ws.terminate();
+        this.held.clear();
+      },
+    };
   }
 
   /**
@@ -78,18 +122,27 @@ export class FakeGateway {
    * as Discord replays missed events.
    */
   dispatch(t: string, d: unknown): Promise<void> {
-    const session = this.current;
+    const session = this.sessionFor(guildOf(t, d));
     if (!session) throw new Error('fake Discord: no gateway session; log a client in and await fake.ready() first');
     return this.push(session, t, d).written;
   }
 
-  /** Drops the client's socket without a close frame, like a network failure: discord.js resumes. */
+  /** The session that gets a guild's events: its shard's (shard 0's without a guild), as on Discord. */
+  private sessionFor(guildId: string | undefined): Session | undefined {
+    const any = this.current.values().next().value;
+    if (!any) return undefined;
+    const shard = guildId === undefined ? 0 : shardOfGuild(guildId, any.shard[1]);
+    return this.current.get(shard);
+  }
+
+  /** Drops the client's sockets without a close frame, like a network failure: discord.js resumes. */
   disconnect(): void {
-    this.current?.socket?.terminate();
+    for (const session of this.current.values()) session.socket?.terminate();
   }
 
   close(): void {
     for (const client of this.wss.clients) client.terminate();
+    this.held.clear();
     this.wss.close();
   }
 
@@ -185,7 +238,7 @@ export class FakeGateway {
         // so nothing should wait for it to come back.
         if (code === 1000 || code === 1001) {
           this.sessions.delete(session.id);
-          if (this.current === session) this.current = undefined;
+          if (this.current.get(session.shard[0]) === session) this.current.delete(session.shard[0]);
         }
       }
       this.options.onChange();
@@ -199,19 +252,22 @@ export class FakeGateway {
   private identify(socket: WebSocket, d: Json): Session {
     const shard = Array.isArray(d.shard) && d.shard.length === 2 ? (d.shard as [number, number]) : undefined;
     this.stats.identifies.push({ intents: Number(d.intents ?? 0), shard, properties: d.properties, at: this.options.now() });
-    const session: Session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], socket };
+    const [shardId, shardCount] = shard ?? [0, 1];
+    const session: Session = { id: randomBytes(16).toString('hex'), shard: [shardId, shardCount], seq: 0, log: [], socket };
     this.sessions.set(session.id, session);
-    this.current = session;
+    this.current.set(shardId, session);
     const { world } = this.options;
-    this.push(session, 'READY', {
+    // Each shard hears of the guilds on it only.
+    const hasGuild = shardOfGuild(world.guild, shardCount) === shardId;
+    const ready = this.push(session, 'READY', {
       v: 10,
       user_settings: {},
       user: world.botUser,
-      guilds: [{ id: world.guild, unavailable: true }],
+      guilds: hasGuild ? [{ id: world.guild, unavailable: true }] : [],
       session_id: session.id,
       session_type: 'normal',
       resume_gateway_url: `${this.options.url()}/resume`,
-      shard: shard ?? [0, 1],
+      shard: [shardId, shardCount],
       application: { id: world.application, flags: APPLICATION_FLAGS },
       private_channels: [],
       relationships: [],
@@ -221,8 +277,11 @@ export class FakeGateway {
       auth: {},
       _trace: ['["gateway-prd-fake-1",{"micros":0.0}]'],
     });
-    const guildCreate = this.push(session, 'GUILD_CREATE', guildCreatePayload(world));
-    void guildCreate.written.then(() => this.options.onReady());
+    const last = hasGuild ? this.push(session, 'GUILD_CREATE', guildCreatePayload(world)) : ready;
+    void last.written.then(() => {
+      this.readyShards.add(shardId);
+      if (Array.from({ length: shardCount }, (_, i) => i).every((i) => this.readyShards.has(i))) this.options.onReady();
+    });
     this.options.onChange();
     return session;
   }
@@ -232,7 +291,7 @@ export class FakeGateway {
     // A previous socket still open for this session is replaced, as on Discord.
     if (session.socket && session.socket !== socket) session.socket.terminate();
     session.socket = socket;
-    this.current = session;
+    this.current.set(session.shard[0], session);
     for (const event of session.log) if (event.s > seq) this.write(socket, event);
     this.push(session, 'RESUMED', { _trace: ['["gateway-prd-fake-1",{"micros":0.0}]'] });
     this.options.onChange();
