@@ -82,7 +82,30 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer, metrics },
   );
   const catalog = createCatalog({ venice, log, refreshSeconds: config.CATALOG_REFRESH_SECONDS });
-  await catalog.start();
+
+  // The health server answers from here on: /healthz while Venice's catalogue is still loading
+  // (that can take minutes of retries), /readyz 503 until the gateway, catalogue and store are.
+  let stopped = false;
+  let http: HealthServer | undefined;
+  // Filled in once the client exists, below; until then the gateway is simply not ready.
+  const gateway: { client?: Client } = {};
+  if (config.HTTP_PORT !== undefined) {
+    // Only what is served is collected: process metrics and cloned REST answers cost something.
+    metrics.collectProcessMetrics();
+    http = await startHealthServer({
+      host: config.HTTP_HOST,
+      port: config.HTTP_PORT,
+      registry: metrics.registry,
+      log,
+      readiness: () => ({ running: !stopped, gateway: gateway.client !== undefined && gatewayReady(gateway.client), catalog: catalog.current().loadedAt > 0, store: storeAnswers(store) }),
+    });
+  }
+  try {
+    await catalog.start();
+  } catch (err) {
+    await http?.close();
+    throw err;
+  }
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -189,22 +212,10 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     });
   });
 
-  let stopped = false;
-  let http: HealthServer | undefined;
+  gateway.client = client;
   let unwatchRest: (() => void) | undefined;
   try {
-    if (config.HTTP_PORT !== undefined) {
-      // Only what is served is collected: process metrics and cloned REST answers cost something.
-      metrics.collectProcessMetrics();
-      unwatchRest = instrumentDiscordRest(client, metrics);
-      http = await startHealthServer({
-        host: config.HTTP_HOST,
-        port: config.HTTP_PORT,
-        registry: metrics.registry,
-        log,
-        readiness: () => ({ running: !stopped, gateway: gatewayReady(client), catalog: catalog.current().loadedAt > 0, store: storeAnswers(store) }),
-      });
-    }
+    if (http) unwatchRest = instrumentDiscordRest(client, metrics);
     // Before the gateway connects, so no interaction of this run is handled yet: a job this
     // run creates can never be mistaken for one the last run left behind. REST needs only the token.
     client.rest.setToken(config.DISCORD_TOKEN);

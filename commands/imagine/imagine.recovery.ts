@@ -89,6 +89,8 @@ export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promis
   const told = Promise.all(
     pending.map((job) => {
       const record = records.get(job.id);
+      // Taken from the line, never run: the lifecycle does not see them end, so they are counted here.
+      if (record) ctx.metrics.jobFinished(record.kind, 'interrupted', undefined);
       return record ? reportInterrupted(record, 'imagine.recovery.restarting', ctx) : Promise.resolve();
     }),
   );

@@ -185,6 +185,7 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
     });
     // Kept at once: a restart from here on finishes this approval instead of posting it twice.
     ctx.store.reviews.setResultMessage(review.id, sent.id);
+    ctx.metrics.imagesPosted(files.length, files.filter((f) => f.name.startsWith('SPOILER_')).length);
     await finishApproval(review, sent.id, interaction.user.id, interaction.message.content, ctx);
     await crossPost(interaction.client, { generation, guildId: review.guildId, channelId: review.channelId, messageId: sent.id, files, embeds }, settings, review.publicLocale, ctx).catch((err: unknown) =>
       ctx.log.warn({ err, generationId: review.id }, 'could not cross-post to the gallery'),

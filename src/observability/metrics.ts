@@ -127,7 +127,7 @@ export function createBotMetrics(options: BotMetricsOptions): BotMetrics {
     registers,
   });
   const posted = new Counter({ name: 'imagine_images_posted_total', help: 'Images posted to Discord (spoilered ones included)', registers }); // i18n-exempt: operator-facing (Prometheus HELP)
-  const spoilered = new Counter({ name: 'imagine_images_spoilered_total', help: 'Images posted behind a spoiler because Venice blurred them', registers }); // i18n-exempt: operator-facing (Prometheus HELP)
+  const spoilered = new Counter({ name: 'imagine_images_spoilered_total', help: 'Images posted behind a spoiler (Venice blurred them, or the member asked for a spoiler)', registers }); // i18n-exempt: operator-facing (Prometheus HELP)
   const withheld = new Counter({ name: 'imagine_images_withheld_total', help: 'Images Venice flagged as a content violation, never posted', registers }); // i18n-exempt: operator-facing (Prometheus HELP)
   const restErrors = new Counter({
     name: 'imagine_discord_rest_errors_total',

@@ -121,6 +121,19 @@ describe('health and metrics over HTTP (HTTP_PORT)', () => {
     expect(text).not.toMatch(/="\d{15,}"/);
   });
 
+  it('counts the jobs still waiting in line at a shutdown as interrupted', async () => {
+    const h = await slot.start({ env: { HTTP_PORT: '0', MAX_CONCURRENT_JOBS: '1', MAX_JOBS_PER_USER: '4', SHUTDOWN_GRACE_SECONDS: '1' } });
+    h.venice.setInferenceDelay(5_000);
+    for (const prompt of ['first', 'second', 'third']) await h.discord.slashCommand('imagine', { prompt });
+    await h.discord.waitFor(() => h.venice.generateRequests().length === 1);
+    await eventually(async () => sample((await get(`${h.bot.httpUrl!}/metrics`)).text, 'imagine_jobs{state="queued"}') === 2);
+    await h.bot.stop();
+    // The server is closed now; the registry it served is still there to read.
+    const text = await h.bot.metrics.registry.metrics();
+    // Two never started (taken from the line); the running one was cut short: three in all.
+    expect(sample(text, 'imagine_jobs_finished_total{kind="generate",outcome="interrupted"}')).toBe(3);
+  }, 30_000);
+
   it('counts the Discord REST errors it got, by method and status', async () => {
     const h = await slot.start({ env: { HTTP_PORT: '0' } });
     await h.bot.client.rest.get(`/channels/${'1'.repeat(18)}`).catch(() => undefined);

@@ -58,6 +58,10 @@ describe('review mode', () => {
     expect(json(posted).allowed_mentions?.parse).toEqual([]);
     expect((json(posted) as { message_reference?: { message_id?: string } }).message_reference?.message_id).toBe((await i.message()).id);
     expect(JSON.stringify(json(posted).components)).toContain('vi:imagine:reroll:');
+    // /metrics counts the approved image as posted, once (nothing was posted before the approval).
+    const postedCount = async () => /^imagine_images_posted_total (\d+)$/m.exec(await h.bot.metrics.registry.metrics())?.[1];
+    for (const until = Date.now() + 10_000; (await postedCount()) !== '1' && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    expect(await postedCount()).toBe('1');
     await slot.wait(() => h.discord.requests.find((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${reviewMessageId}`) && /Approved by/.test(json(r).content ?? '')));
     await slot.wait(() => h.discord.channelMessages('thread').find((r) => /approved generation/.test(json(r).content ?? '')));
 
