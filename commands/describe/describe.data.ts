@@ -1,10 +1,9 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { USER_INSTALLABLE } from '../../src/discord/install.js';
 import { en } from '../../src/i18n/index.js';
 import { MAX_PROMPTS } from './describe.plan.js';
 
@@ -12,9 +11,8 @@ export const describeData = {
   type: ApplicationCommandType.ChatInput,
   name: 'describe',
   description: en.t('describe.command.description'),
-  // Where /edit works: servers, and a member's own install in DMs and group DMs.
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
-  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+  // Installable to a server or to a member's own account (src/discord/install.ts).
+  ...USER_INSTALLABLE,
   options: [
     { type: ApplicationCommandOptionType.Attachment, name: 'image', description: en.t('describe.command.options.image.description'), required: true },
     { type: ApplicationCommandOptionType.String, name: 'model', description: en.t('describe.command.options.model.description'), autocomplete: true, max_length: 100 },

@@ -1,10 +1,9 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { USER_INSTALLABLE } from '../../src/discord/install.js';
 import { en } from '../../src/i18n/index.js';
 
 /** Discord caps string options at 6,000 characters; each edit model's own cap is checked before Venice is called. */
@@ -14,9 +13,8 @@ export const editData = {
   type: ApplicationCommandType.ChatInput,
   name: 'edit',
   description: en.t('edit.command.description'),
-  // Also installable to a member's own account, and usable in DMs and group DMs there.
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
-  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+  // Installable to a server or to a member's own account (src/discord/install.ts).
+  ...USER_INSTALLABLE,
   options: [
     { type: ApplicationCommandOptionType.Attachment, name: 'image', description: en.t('edit.command.options.image.description'), required: true },
     { type: ApplicationCommandOptionType.String, name: 'prompt', description: en.t('edit.command.options.prompt.description'), required: true, min_length: 1, max_length: TEXT_MAX },

@@ -1,10 +1,9 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { USER_INSTALLABLE } from '../../src/discord/install.js';
 import { en } from '../../src/i18n/index.js';
 import { SEED_MAX, SEED_MIN } from '../../src/venice/request-builder.js';
 
@@ -15,9 +14,8 @@ export const imagineData = {
   type: ApplicationCommandType.ChatInput,
   name: 'imagine',
   description: en.t('imagine.command.description'),
-  // Also installable to a member's own account, and usable in DMs and group DMs there.
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
-  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+  // Installable to a server or to a member's own account (src/discord/install.ts).
+  ...USER_INSTALLABLE,
   options: [
     { type: ApplicationCommandOptionType.String, name: 'prompt', description: en.t('imagine.command.options.prompt.description'), required: true, min_length: 1, max_length: TEXT_MAX },
     { type: ApplicationCommandOptionType.String, name: 'model', description: en.t('imagine.command.options.model.description'), autocomplete: true, max_length: 100 },

@@ -1,11 +1,10 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   MessageFlags,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { USER_INSTALLABLE } from '../../src/discord/install.js';
 import { z } from 'zod';
 import type { Command } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
@@ -17,9 +16,8 @@ const data = {
   type: ApplicationCommandType.ChatInput,
   name: 'styles',
   description: en.t('styles.command.description'),
-  // Also installable to a member's own account, and usable in DMs and group DMs there.
-  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
-  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+  // Installable to a server or to a member's own account (src/discord/install.ts).
+  ...USER_INSTALLABLE,
   options: [{ type: ApplicationCommandOptionType.String, name: 'search', description: en.t('styles.command.options.search.description'), max_length: 30 }],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 

@@ -21,6 +21,18 @@ async function settings(discord: FakeDiscord, subcommand: string, options: Recor
 const generationIdOf = (r: RecordedRequest): string => /generation `([^`]+)`/.exec(json(r).content ?? '')?.[1] ?? '';
 const reviewPosts = (discord: FakeDiscord) => discord.channelMessages('nsfw').filter((r) => r.files.length > 0);
 
+/** One database and one environment for a bot process started, stopped and started again. */
+function restartableBot(discord: FakeDiscord, venice: VeniceSimulator) {
+  const databasePath = tempDatabasePath();
+  const env = fakeEnv(discord, venice, { DATABASE_PATH: databasePath });
+  const start = async (): Promise<BotProcess> => {
+    const p = spawnBot(env);
+    await discord.waitFor(() => p.output().includes('"msg":"ready"'), 60_000);
+    return p;
+  };
+  return { databasePath, start };
+}
+
 describe('review mode', () => {
   it('shows a result only in the review channel until a moderator approves it, then where it was asked for', async () => {
     const h = await slot.start();
@@ -167,13 +179,7 @@ describe('a pending review across a restart', () => {
   it('survives a SIGTERM and is approved by the next process', async () => {
     discord = await startFakeDiscord();
     venice = await startVeniceSimulator();
-    const databasePath = tempDatabasePath();
-    const env = fakeEnv(discord, venice, { DATABASE_PATH: databasePath });
-    const start = async () => {
-      const p = spawnBot(env);
-      await discord!.waitFor(() => p.output().includes('"msg":"ready"'), 60_000);
-      return p;
-    };
+    const { databasePath, start } = restartableBot(discord, venice);
     bot = await start();
     await settings(discord, 'review', { enabled: true, review_channel: 'nsfw' });
     await discord.slashCommand('imagine', { prompt: 'a snowy pass' }, { user: 'alice' });
@@ -196,13 +202,7 @@ describe('a pending review across a restart', () => {
   it('settles approvals a restart cut short: one that posted nothing waits again for Approve, one that posted is finished', async () => {
     discord = await startFakeDiscord();
     venice = await startVeniceSimulator();
-    const databasePath = tempDatabasePath();
-    const env = fakeEnv(discord, venice, { DATABASE_PATH: databasePath });
-    const start = async () => {
-      const p = spawnBot(env);
-      await discord!.waitFor(() => p.output().includes('"msg":"ready"'), 60_000);
-      return p;
-    };
+    const { databasePath, start } = restartableBot(discord, venice);
     bot = await start();
     await settings(discord, 'review', { enabled: true, review_channel: 'nsfw' });
     await settings(discord, 'modlog', { channel: 'thread' });

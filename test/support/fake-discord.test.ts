@@ -24,6 +24,7 @@ import {
 import type { APIMessage, Attachment, Interaction, TextChannel } from 'discord.js';
 import sharp from 'sharp';
 import { startFakeDiscord } from './discord/fake-discord.js';
+import { loginTo } from './discord/login.js';
 import type { FakeDiscord, Upload } from './discord/fake-discord.js';
 import { validateComponent } from './discord/spec.js';
 
@@ -41,11 +42,9 @@ afterEach(async () => {
 });
 
 async function login(): Promise<Client<true>> {
-  const c = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.apiUrl } });
+  const c = await loginTo(fake);
   client = c;
-  const ready = new Promise<Client<true>>((resolve) => c.once(Events.ClientReady, resolve));
-  await c.login(fake.token);
-  return ready;
+  return c;
 }
 
 const imagine = new SlashCommandBuilder()

@@ -4,16 +4,16 @@ import {
   ButtonBuilder,
   ButtonStyle,
   ChannelType,
-  Client,
   Events,
   ForumLayoutType,
-  GatewayIntentBits,
   PermissionFlagsBits,
   SlashCommandBuilder,
 } from 'discord.js';
-import type { ForumChannel, Interaction, TextChannel } from 'discord.js';
+import type { ForumChannel, Interaction, TextChannel ,
+  Client} from 'discord.js';
 import sharp from 'sharp';
 import { startFakeDiscord } from './discord/fake-discord.js';
+import { loginTo } from './discord/login.js';
 import type { FakeDiscord } from './discord/fake-discord.js';
 import { validateComponent } from './discord/spec.js';
 
@@ -31,11 +31,9 @@ afterEach(async () => {
 });
 
 async function login(): Promise<Client<true>> {
-  const c = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.apiUrl } });
+  const c = await loginTo(fake);
   client = c;
-  const ready = new Promise<Client<true>>((resolve) => c.once(Events.ClientReady, resolve));
-  await c.login(fake.token);
-  return ready;
+  return c;
 }
 
 function png(width = 4, height = 3): Promise<Buffer> {
