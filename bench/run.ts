@@ -218,7 +218,7 @@ async function main(): Promise<number> {
         pair = { floor: floor.value, ours: ours.value };
       } else {
         // One bot up and the other not: stop the one that runs, or its process keeps the bench alive.
-        await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+        await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : Promise.resolve())));
         const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
         throw failure?.reason;
       }

@@ -40,6 +40,12 @@ export const configSchema = z.object({
   DISCORD_API_URL: httpUrl.optional(),
   DISCORD_GUILD_ID: snowflake.optional(),
   DATABASE_PATH: z.string().default('./data/venice-imagine.sqlite'),
+  /** The scale-out mode's store: PostgreSQL, shared by every process. Set, it wins over DATABASE_PATH. */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/\S+$/i, { error: 'expected a postgres:// URL' }) // i18n-exempt: operator-facing
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   CATALOG_REFRESH_SECONDS: positiveInt.default(600),
   /** A ceiling only: Venice's rate-limit headers pace the jobs. */
@@ -90,5 +96,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 /** Names every secret the logger must never print. */
 export function secretsOf(config: Config): string[] {
-  return [config.DISCORD_TOKEN, config.VENICE_API_KEY];
+  return [config.DISCORD_TOKEN, config.VENICE_API_KEY, ...[config.DATABASE_URL].flatMap(passwordOf)];
+}
+
+/** The password inside a connection URL (PostgreSQL, Redis), which no log line may carry. */
+function passwordOf(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? [] : [password];
+  } catch {
+    return [];
+  }
 }

@@ -41,16 +41,6 @@ export interface Bot {
 /** Whether Venice's catalogue lists this model id, of any type: only those become metric labels. */
 const listsModel = (snapshot: CatalogSnapshot, id: string): boolean => snapshot.byId.has(id) || snapshot.editById.has(id) || snapshot.textById.has(id);
 
-/** Whether the database answers a query at all. */
-function storeAnswers(store: Store): boolean {
-  try {
-    store.db.prepare('SELECT 1').get();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface StartOptions {
   /** Tests shorten Venice's retry pauses; production uses the defaults. */
   veniceRetry?: Partial<RetryPolicy>;
@@ -62,7 +52,7 @@ export interface StartOptions {
  */
 export async function startBot(config: Config, log: Logger, options: StartOptions = {}): Promise<Bot> {
   // First, so a corrupt or newer-schema database stops the bot before it touches Discord.
-  const store = openStore(config.DATABASE_PATH);
+  const store = await openStore(config.DATABASE_URL ?? config.DATABASE_PATH);
   // `catalog` exists before any request names a model: the catalogue's own loads name none.
   const metrics = createBotMetrics({ isKnownModel: (id) => listsModel(catalog.current(), id) });
   const pacer = new VeniceRateLimiter(Date.now, metrics.pacer('image'));
@@ -97,13 +87,14 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       port: config.HTTP_PORT,
       registry: metrics.registry,
       log,
-      readiness: () => ({ running: !stopped, gateway: gateway.client !== undefined && gatewayReady(gateway.client), catalog: catalog.current().loadedAt > 0, store: storeAnswers(store) }),
+      readiness: async () => ({ running: !stopped, gateway: gateway.client !== undefined && gatewayReady(gateway.client), catalog: catalog.current().loadedAt > 0, store: await store.answers() }),
     });
   }
   try {
     await catalog.start();
   } catch (err) {
     await http?.close();
+    await store.close();
     throw err;
   }
 
@@ -227,7 +218,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     await client.destroy();
     await venice.close();
     await http?.close();
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -253,7 +244,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       unwatchRest?.();
       // Last: /healthz answers (and /readyz says 503) while the jobs drain.
       await http?.close();
-      store.close();
+      await store.close();
       log.info('stopped');
     },
   };

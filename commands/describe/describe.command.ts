@@ -85,7 +85,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   const t = translator(interaction.locale);
   const attachment = o.getAttachment('image', true);
   const model = chooseModel(ctx.catalog.current(), parsed.data.model);
-  const scope = requestScope(interaction, ctx);
+  const scope = await requestScope(interaction, ctx);
   const label = imageLabel(t, 0, 1);
   // Only Discord's CDN: the bot never fetches a URL a member could point anywhere.
   if (!isAllowedAttachmentUrl(attachment.url, ctx.attachmentHosts)) throw new UserError('edit.refusal.notAttachment', { label });
@@ -158,14 +158,14 @@ async function runDescribe(generation: Generation, plan: DescribePlan, target: D
     throw new UserError('results.failure.venice', { reason: describeVeniceError(requester, err) });
   }
   const charged = chargeOf(plan, answer);
-  run.charge(charged, 0);
+  await run.charge(charged, 0);
   const prompts = parsePrompts(answer.text, plan.count);
   run.log.info(
     { model: plan.model.id, promptTokens: answer.usage?.promptTokens, completionTokens: answer.usage?.completionTokens, chargedUsd: charged, prompts: prompts.length, finishReason: answer.finishReason, requestId: answer.requestId },
     'describe answered',
   );
   if (prompts.length === 0) throw new UserError('describe.failure.noPrompts', { charged: describeUsd(requester, charged) });
-  ctx.store.generations.setOptions(generation.id, { ...generation.options, prompts });
+  await ctx.store.generations.setOptions(generation.id, { ...generation.options, prompts });
   const view = renderDescribeAnswer(requester, { generationId: generation.id, modelName: plan.model.name, chargedUsd: charged, prompts, asked: plan.count });
   const delivered = await deliverResult(target, { content: view.content, embeds: [], files: [], components: view.components, allowedMentions: NO_MENTIONS }, ctx);
   return { outcome: 'posted', requestIds: answer.requestId ? [answer.requestId] : [], messageId: delivered.messageId };
@@ -177,7 +177,7 @@ async function runDescribe(generation: Generation, plan: DescribePlan, target: D
  */
 async function imaginePrompt(interaction: MessageComponentInteraction, [id, n]: string[], ctx: CommandContext): Promise<void> {
   if (!interaction.isButton()) return;
-  const g = id === undefined ? undefined : ctx.store.generations.get(id);
+  const g = id === undefined ? undefined : await ctx.store.generations.get(id);
   const prompt = g?.kind === 'describe' && g.deletedAt === null ? g.options.prompts?.[Number(n) - 1] : undefined;
   const options = imagineOptionsSchema.safeParse({ prompt });
   if (!options.success) throw new UserError('describe.buttons.gone');

@@ -95,7 +95,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   if (prompt.length > model.promptLimit) {
     throw new UserError('edit.refusal.promptTooLong', { length: t.number(prompt.length), model: model.name, limit: t.number(model.promptLimit) });
   }
-  const { settings } = requestScope(interaction, ctx);
+  const { settings } = await requestScope(interaction, ctx);
   checkBanned(settings.bannedPatterns, [prompt]);
   const ratio = options.aspect_ratio?.trim();
   if (ratio && ratio !== 'auto' && !model.aspectRatios.includes(ratio)) {

@@ -30,7 +30,7 @@ import { renderInfo } from './imagine.view.js';
 import { removeFromGallery, star, unlist } from './imagine.gallery.js';
 import { approve, reject, rejectSubmitted, withdrawReview } from './imagine.review.js';
 
-function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
+async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext) {
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value);
   // Suggestions are seen only by the member typing.
@@ -38,7 +38,7 @@ function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext)
   const snapshot = ctx.catalog.current();
   let settings;
   try {
-    settings = requestScope(interaction, ctx).settings;
+    settings = (await requestScope(interaction, ctx)).settings;
   } catch {
     // A blocked member gets no suggestions; the command itself says why.
     return [];
@@ -69,8 +69,8 @@ function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext)
 }
 
 /** The stored generation behind a button, or a clear refusal when the store no longer has it. */
-function loadGeneration(ctx: CommandContext, id: string | undefined): Generation {
-  const g = id === undefined ? undefined : ctx.store.generations.get(id);
+async function loadGeneration(ctx: CommandContext, id: string | undefined): Promise<Generation> {
+  const g = id === undefined ? undefined : await ctx.store.generations.get(id);
   if (!g || g.deletedAt !== null) throw new UserError('imagine.buttons.gone');
   return g;
 }
@@ -79,14 +79,14 @@ const upscaleChoice = z.string().regex(/^([1-4])x([24])$/).transform((v) => ({ i
 
 async function reroll(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   await ctx.interactions.defer(interaction, false);
   const { seed: _previous, ...options } = g.options;
   await generateAndPost(interaction, options, ctx);
 }
 
 async function vary(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   const t = translator(interaction.locale);
   // A modal must be the first answer to the press: no defer before it.
   await interaction.showModal({
@@ -116,7 +116,7 @@ async function vary(interaction: MessageComponentInteraction, [id]: string[], ct
 }
 
 async function varySubmitted(interaction: ModalSubmitInteraction, [id]: string[], ctx: CommandContext) {
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   await ctx.interactions.defer(interaction, false);
   const prompt = interaction.fields.getTextInputValue('prompt');
   const negative = interaction.fields.getTextInputValue('negative_prompt').trim();
@@ -125,28 +125,28 @@ async function varySubmitted(interaction: ModalSubmitInteraction, [id]: string[]
 }
 
 async function info(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   await interaction.reply({ content: renderInfo(translator(interaction.locale), g), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
 }
 
 async function remove(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
   if (interaction.user.id !== g.userId && !mayManage) {
     throw new UserError('imagine.delete.notAllowed');
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   await interaction.message.delete();
-  ctx.store.generations.markDeleted(g.id, ctx.now());
+  await ctx.store.generations.markDeleted(g.id, ctx.now());
   // A deleted result leaves the gallery too.
-  const listed = ctx.store.gallery.get(g.id);
+  const listed = await ctx.store.gallery.get(g.id);
   if (listed?.state === 'posted') await removeFromGallery(interaction.client, listed, ctx).catch((err: unknown) => ctx.log.warn({ err, generationId: g.id }, 'could not remove from the gallery'));
   await interaction.editReply({ content: translator(interaction.locale).t('imagine.delete.done'), allowedMentions: NO_MENTIONS });
 }
 
 async function upscale(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isStringSelectMenu()) return;
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   const choice = upscaleChoice.safeParse(interaction.values[0]);
   if (!choice.success) throw new UserError('imagine.buttons.unknownChoice');
   const { image, scale } = choice.data;
@@ -172,7 +172,7 @@ function lineageOf(g: Generation, image: number, presserId: string): Message {
 /** The Edit menu under a result: ✏️ opens a form for the instruction; Remove background starts at once. */
 async function retouch(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isStringSelectMenu()) return;
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   const choice = retouchChoice.safeParse(interaction.values[0]);
   if (!choice.success) throw new UserError('imagine.buttons.unknownChoice');
   const { action, image } = choice.data;
@@ -223,13 +223,13 @@ async function retouch(interaction: MessageComponentInteraction, [id]: string[],
 
 /** The instruction for an Edit pressed on a result: Venice's default edit model, charged to whoever pressed. */
 async function editSubmitted(interaction: ModalSubmitInteraction, [id, n]: string[], ctx: CommandContext) {
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   const image = Number(n);
   if (!Number.isInteger(image) || image < 1 || image > 4) throw new UserError('imagine.edit.staleForm');
   const attachment = imageOnMessage(interaction.message, image);
   const prompt = interaction.fields.getTextInputValue('prompt').trim();
   if (prompt === '') throw new UserError('imagine.edit.promptMissing');
-  const { settings } = requestScope(interaction, ctx);
+  const { settings } = await requestScope(interaction, ctx);
   checkBanned(settings.bannedPatterns, [prompt]);
   const model = ctx.catalog.current().editModels[0];
   if (!model) throw new UserError('imagine.edit.modelsNotLoaded');
@@ -258,13 +258,13 @@ async function editSubmitted(interaction: ModalSubmitInteraction, [id, n]: strin
 /** Runs an interrupted job again: the same generation options and seeds, or the same upscale. */
 async function retry(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
   if (!interaction.isButton()) return;
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   // A describe's answer was private and its upload may be gone: the member runs /describe again.
   if (g.kind === 'describe') throw new UserError('describe.retry.unsupported');
   await ctx.interactions.defer(interaction, false);
   const source = g.source;
   if (g.kind === 'upscale' && source?.scale !== undefined && source.image !== null && source.generationId !== null) {
-    await enqueueUpscale(interaction, loadGeneration(ctx, source.generationId), { ...source, scale: source.scale, image: source.image }, ctx);
+    await enqueueUpscale(interaction, await loadGeneration(ctx, source.generationId), { ...source, scale: source.scale, image: source.image }, ctx);
     return;
   }
   if ((g.kind === 'edit' || g.kind === 'background') && source) {
@@ -295,11 +295,11 @@ async function retry(interaction: MessageComponentInteraction, [id]: string[], c
 }
 
 async function cancel(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext) {
-  const g = loadGeneration(ctx, id);
+  const g = await loadGeneration(ctx, id);
   const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
   if (interaction.user.id !== g.userId && !mayManage) throw new UserError('imagine.cancel.notAllowed');
   // The reply being replaced is public: it keeps the language the job was started in.
-  const t = translator(ctx.store.jobs.get(g.id)?.publicLocale ?? publicLocaleOf(interaction, undefined));
+  const t = translator((await ctx.store.jobs.get(g.id))?.publicLocale ?? publicLocaleOf(interaction, undefined));
   // Waiting for a moderator: the job is over (and charged), the review is withdrawn.
   if (await withdrawReview(interaction, g.id, ctx)) return;
   const result = ctx.queue.cancel(g.id);
@@ -327,8 +327,8 @@ export const imagineCommand: Command = {
     cancel,
     approve,
     reject,
-    star: (interaction, [id], ctx) => star(interaction, loadGeneration(ctx, id), ctx),
-    unlist: (interaction, [id], ctx) => unlist(interaction, loadGeneration(ctx, id), ctx),
+    star: async (interaction, [id], ctx) => star(interaction, await loadGeneration(ctx, id), ctx),
+    unlist: async (interaction, [id], ctx) => unlist(interaction, await loadGeneration(ctx, id), ctx),
   },
   modals: { vary: varySubmitted, edit: editSubmitted, reject: rejectSubmitted },
   onShutdown: drainJobs,

@@ -79,7 +79,7 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
     ...(plan.format ? { format: plan.format } : {}),
     safe_mode: plan.safeMode,
   };
-  const scope = requestScope(interaction, ctx);
+  const scope = await requestScope(interaction, ctx);
   await admitAndEnqueue(
     interaction,
     {
@@ -138,7 +138,7 @@ async function runEdit(generation: Generation, plan: EditPlan, settings: Effecti
     await tellUser(target, requester.t('results.violation.edit'), ctx, { replacesReply: true });
     return { outcome: 'refused', requestIds, messageId: null };
   }
-  run.charge(plan.priceUsd ?? 0, 1);
+  await run.charge(plan.priceUsd ?? 0, 1);
   const meta = imageSize(result.image);
   const scales = meta?.width && meta.height ? upscaleScales(meta.width, meta.height) : [];
   const what =

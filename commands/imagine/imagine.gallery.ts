@@ -53,7 +53,7 @@ export async function crossPost(client: Client, source: GallerySource, settings:
     ctx.log.warn({ generationId: g.id, galleryId }, 'not cross-posting a result made with safe mode off or in an age-restricted channel to a gallery that is not age-restricted');
     return undefined;
   }
-  const claimed = ctx.store.gallery.claim(
+  const claimed = await ctx.store.gallery.claim(
     { generationId: g.id, guildId: source.guildId, userId: g.userId, sourceChannelId: source.channelId, sourceMessageId: source.messageId, galleryChannelId: galleryId },
     ctx.now(),
   );
@@ -67,22 +67,22 @@ export async function crossPost(client: Client, source: GallerySource, settings:
         name: trimPrompt(g.options.prompt.replace(/\s+/g, ' ').trim(), 100) || g.id,
         message: { content, embeds: source.embeds, components, files: source.files.map((f) => ({ attachment: f.data, name: f.name })), allowedMentions: NO_MENTIONS },
       });
-      ctx.store.gallery.posted(g.id, { messageId: thread.id, threadId: thread.id });
+      await ctx.store.gallery.posted(g.id, { messageId: thread.id, threadId: thread.id });
     } else {
       const sent = await ctx.sendChannelMessage(galleryId, { content, embeds: source.embeds, components, files: source.files });
-      ctx.store.gallery.posted(g.id, { messageId: sent.id, threadId: null });
+      await ctx.store.gallery.posted(g.id, { messageId: sent.id, threadId: null });
     }
     ctx.log.info({ generationId: g.id, galleryId }, 'cross-posted to the gallery');
     return galleryId;
   } catch (err) {
-    ctx.store.gallery.release(g.id);
+    await ctx.store.gallery.release(g.id);
     throw err;
   }
 }
 
 /** Takes a result out of the gallery: its forum post or its message goes, and it is never posted again. */
 export async function removeFromGallery(client: Client, post: GalleryPost, ctx: CommandContext): Promise<void> {
-  ctx.store.gallery.markRemoved(post.generationId, ctx.now());
+  await ctx.store.gallery.markRemoved(post.generationId, ctx.now());
   if (post.galleryThreadId) {
     const thread = await client.channels.fetch(post.galleryThreadId).catch(() => null);
     if (thread && thread.isThread()) await thread.delete();
@@ -96,16 +96,16 @@ export async function removeFromGallery(client: Client, post: GalleryPost, ctx: 
 export async function star(interaction: MessageComponentInteraction, g: Generation, ctx: CommandContext): Promise<void> {
   const t = translator(interaction.locale);
   if (!interaction.inGuild()) throw new UserError('review.errors.noGallery');
-  const settings = ctx.store.settings.effective(interaction.guildId, []);
+  const settings = await ctx.store.settings.effective(interaction.guildId, []);
   if (!settings.galleryChannelId) throw new UserError('review.errors.noGallery');
   const needed = settings.galleryStars;
-  const { added, count } = ctx.store.gallery.vote(g.id, interaction.user.id, ctx.now());
+  const { added, count } = await ctx.store.gallery.vote(g.id, interaction.user.id, ctx.now());
   const shown = { count: t.number(Math.min(count, needed)), needed: t.number(needed) };
   if (!added) {
     await interaction.reply({ content: t.t('review.gallery.already', shown), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
     return;
   }
-  if (count < needed || ctx.store.gallery.get(g.id)) {
+  if (count < needed || await ctx.store.gallery.get(g.id)) {
     await interaction.reply({ content: t.t('review.gallery.starred', shown), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
     return;
   }
@@ -125,7 +125,7 @@ export async function star(interaction: MessageComponentInteraction, g: Generati
 
 /** "Remove from gallery" on a gallery post: only the image's author may use it. */
 export async function unlist(interaction: MessageComponentInteraction, g: Generation, ctx: CommandContext): Promise<void> {
-  const post = ctx.store.gallery.get(g.id);
+  const post = await ctx.store.gallery.get(g.id);
   if (!post || post.state !== 'posted') throw new UserError('review.errors.notInGallery');
   if (interaction.user.id !== post.userId) throw new UserError('review.errors.removeNotAllowed');
   // Said first: a forum post's thread, where this button sits, is about to go.

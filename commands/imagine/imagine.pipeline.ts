@@ -151,7 +151,7 @@ export function deliveryTarget(interaction: RepliableInteraction, scope: Request
  * line: the one door every action goes through. A refusal is told to the moderators when it
  * was a budget.
  */
-export function admitAndEnqueue(
+export async function admitAndEnqueue(
   interaction: RepliableInteraction,
   admission: {
     generation: Omit<NewGeneration, 'guildId' | 'channelId' | 'userId'>;
@@ -174,7 +174,7 @@ export function admitAndEnqueue(
   }
   let generation: Generation;
   try {
-    generation = ctx.ledger.admit(
+    generation = await ctx.ledger.admit(
       {
         // Outside a server that has the bot, usage counts as the member's own, under the operator's limits.
         generation: { ...admission.generation, guildId: scope.guildId, channelId: target.channelId, userId: target.userId, ageRestricted: isAgeRestricted(interaction) },
@@ -203,8 +203,12 @@ export function admitAndEnqueue(
     }
     throw err;
   }
+  // A shutdown may have closed the line while the store answered: the reservation goes back.
+  if (!ctx.queue.accepting) {
+    await ctx.ledger.abandon(generation.id, 'interrupted');
+    throw new UserError('results.admission.restarting');
+  }
   enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run));
-  return Promise.resolve();
 }
 
 /**
@@ -215,7 +219,7 @@ export function admitAndEnqueue(
  * reply to the placeholder).
  */
 export async function generateAndPost(interaction: RepliableInteraction, requested: ImagineOptions, ctx: CommandContext): Promise<void> {
-  const scope = requestScope(interaction, ctx);
+  const scope = await requestScope(interaction, ctx);
   const { settings } = scope;
   const job = prepare(interaction, requested, settings, ctx);
   await admitAndEnqueue(
@@ -259,7 +263,7 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
     seed: call.seed,
     run: async (s) => {
       const result = await call.run(s);
-      if (!result.contentViolation) run.charge(pricePerImage * result.images.length, result.images.length);
+      if (!result.contentViolation) await run.charge(pricePerImage * result.images.length, result.images.length);
       return result;
     },
   }));

@@ -6,8 +6,8 @@ import { recoverApprovals, startReviewSweeper } from './imagine.review.js';
 import { renderInterrupted } from './imagine.view.js';
 
 /** What the interrupted message says about money: only what the ledger recorded as charged. */
-function chargedNote(t: Translator, job: JobRecord, ctx: CommandContext): string | undefined {
-  const charged = ctx.store.generations.get(job.id)?.chargedUsd ?? 0;
+async function chargedNote(t: Translator, job: JobRecord, ctx: CommandContext): Promise<string | undefined> {
+  const charged = (await ctx.store.generations.get(job.id))?.chargedUsd ?? 0;
   return charged > 0 ? t.t('results.interrupted.charged', { amount: t.usd(charged) }) : undefined;
 }
 
@@ -21,8 +21,8 @@ export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx:
   // It replaces the job's public reply (or answers it in the channel): in the job's public language.
   const t = translator(job.publicLocale);
   // A describe is private (its job speaks the member's language) and cannot be retried from a button.
-  const isPrivate = ctx.store.generations.get(job.id)?.kind === 'describe';
-  const message = renderInterrupted(t, job.id, t.t(reason), chargedNote(t, job, ctx), { retry: !isPrivate });
+  const isPrivate = (await ctx.store.generations.get(job.id))?.kind === 'describe';
+  const message = renderInterrupted(t, job.id, t.t(reason), await chargedNote(t, job, ctx), { retry: !isPrivate });
   try {
     if (ctx.now() - job.interactionAt < TOKEN_LIFETIME_MS) {
       await ctx.editOriginalByToken(job.applicationId, job.interactionToken, message);
@@ -35,7 +35,7 @@ export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx:
     ctx.log.warn({ err, generationId: job.id }, 'could not tell the user their job was interrupted');
   }
   try {
-    ctx.ledger.abandon(job.id, 'interrupted');
+    await ctx.ledger.abandon(job.id, 'interrupted');
   } catch (err) {
     ctx.log.error({ err, generationId: job.id }, 'could not record an interrupted job');
   }
@@ -47,7 +47,7 @@ export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx:
  * out together; each is bounded by discord.js's REST timeout.
  */
 export async function recoverJobs(ctx: CommandContext): Promise<void> {
-  const left = ctx.store.jobs.all();
+  const left = await ctx.store.jobs.all();
   if (left.length > 0) {
     ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
     await Promise.all(
@@ -84,8 +84,9 @@ export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promis
   const deadline = Date.now() + deadlineMs;
   // Nothing new may join while the line is being emptied.
   ctx.queue.close();
-  const records = new Map(ctx.store.jobs.all().map((j) => [j.id, j]));
+  // Taken before the store is read: while it answers, the line would go on starting jobs.
   const pending = ctx.queue.takePending();
+  const records = new Map((await ctx.store.jobs.all()).map((j) => [j.id, j]));
   const told = Promise.all(
     pending.map((job) => {
       const record = records.get(job.id);

@@ -32,7 +32,7 @@ export function reviewApplies(settings: EffectiveSettings, target: Pick<Delivery
 
 /** Posts to the moderator log, if the server has one; `text` is already in the server's language. */
 async function logDecision(ctx: CommandContext, guildId: string, text: string): Promise<void> {
-  const channelId = ctx.store.settings.effective(guildId, []).modLogChannelId;
+  const channelId = (await ctx.store.settings.effective(guildId, [])).modLogChannelId;
   if (!channelId) return;
   await ctx.postToChannel(channelId, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
 }
@@ -80,7 +80,7 @@ export async function submitForReview(sub: ReviewSubmission, ctx: CommandContext
   if (!reviewChannelId) throw new Error('review mode without a review channel');
   const shown = translator(target.publicLocale);
   const now = ctx.now();
-  const review = ctx.store.reviews.add({
+  const review = await ctx.store.reviews.add({
     id: generationId,
     guildId: sub.guildId,
     channelId: target.channelId,
@@ -108,11 +108,11 @@ export async function submitForReview(sub: ReviewSubmission, ctx: CommandContext
       components: renderReviewButtons(shown, generationId),
       files: files.map((f) => ({ name: f.name, data: f.attachment })),
     });
-    ctx.store.reviews.setReviewMessage(generationId, sent.id);
+    await ctx.store.reviews.setReviewMessage(generationId, sent.id);
   } catch (err) {
     // Nothing can be decided on a review message that does not exist: closed, and said so to
     // the moderators and (through the job's failure) to the requester, never silently.
-    ctx.store.reviews.transition(generationId, 'pending', 'rejected', { by: null, at: ctx.now() });
+    await ctx.store.reviews.transition(generationId, 'pending', 'rejected', { by: null, at: ctx.now() });
     ctx.log.warn({ err, generationId, reviewChannelId, files: files.length, bytes: files.reduce((n, f) => n + f.attachment.length, 0) }, 'could not post a result for review');
     const refusal = err instanceof DiscordAPIError || err instanceof HTTPError ? describeDiscordRefusal(err) : undefined;
     const logged = { generationId, userId: target.userId, channelId: target.channelId };
@@ -135,8 +135,8 @@ function requireModerator(interaction: MessageComponentInteraction | ModalSubmit
   if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) !== true) throw new UserError('review.errors.notAllowed');
 }
 
-function pendingReview(ctx: CommandContext, id: string | undefined): Review {
-  const review = id === undefined ? undefined : ctx.store.reviews.get(id);
+async function pendingReview(ctx: CommandContext, id: string | undefined): Promise<Review> {
+  const review = id === undefined ? undefined : await ctx.store.reviews.get(id);
   if (!review || review.state !== 'pending') throw new UserError('review.errors.decided');
   return review;
 }
@@ -157,16 +157,16 @@ async function failPrivately(interaction: MessageComponentInteraction | ModalSub
 /** Approve: the images come back from the review message and are posted where they were asked for, replying to the placeholder. */
 export async function approve(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext): Promise<void> {
   requireModerator(interaction);
-  const review = pendingReview(ctx, id);
+  const review = await pendingReview(ctx, id);
   const t = translator(interaction.locale);
-  if (!ctx.store.reviews.transition(review.id, 'pending', 'approving', { by: interaction.user.id, at: ctx.now() })) throw new UserError('review.errors.decided');
+  if (!await ctx.store.reviews.transition(review.id, 'pending', 'approving', { by: interaction.user.id, at: ctx.now() })) throw new UserError('review.errors.decided');
   await interaction.deferUpdate();
   try {
     const files = await downloadImages(interaction.message, ctx);
-    const generation = ctx.store.generations.get(review.id);
+    const generation = await ctx.store.generations.get(review.id);
     if (!generation) throw new UserError('imagine.buttons.gone');
     const shown = translator(review.publicLocale);
-    const settings = ctx.store.settings.effective(review.guildId, []);
+    const settings = await ctx.store.settings.effective(review.guildId, []);
     const embeds = interaction.message.embeds.map((e) => e.toJSON());
     const components = renderResultComponents(
       shown,
@@ -184,7 +184,7 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
       replyTo: review.placeholderId ?? undefined,
     });
     // Kept at once: a restart from here on finishes this approval instead of posting it twice.
-    ctx.store.reviews.setResultMessage(review.id, sent.id);
+    await ctx.store.reviews.setResultMessage(review.id, sent.id);
     ctx.metrics.imagesPosted(files.length, files.filter((f) => f.name.startsWith('SPOILER_')).length);
     await finishApproval(review, sent.id, interaction.user.id, interaction.message.content, ctx);
     await crossPost(interaction.client, { generation, guildId: review.guildId, channelId: review.channelId, messageId: sent.id, files, embeds }, settings, review.publicLocale, ctx).catch((err: unknown) =>
@@ -193,7 +193,7 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
     await answerPrivately(interaction, t.t('review.approved.done', { channelId: review.channelId }), ctx);
   } catch (err) {
     // Nothing was posted: the review waits again for a moderator.
-    if (!ctx.store.reviews.get(review.id)?.resultMessageId) ctx.store.reviews.transition(review.id, 'approving', 'pending');
+    if (!(await ctx.store.reviews.get(review.id))?.resultMessageId) await ctx.store.reviews.transition(review.id, 'approving', 'pending');
     ctx.log.warn({ err, generationId: review.id }, 'approval failed');
     await failPrivately(interaction, t, err, ctx);
   }
@@ -206,11 +206,11 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
  */
 async function finishApproval(review: Review, resultMessageId: string, moderatorId: string, priorContent: string | undefined, ctx: CommandContext): Promise<void> {
   const shown = translator(review.publicLocale);
-  ctx.store.db.transaction(() => {
-    ctx.store.reviews.transition(review.id, 'approving', 'approved');
-    const generation = ctx.store.generations.get(review.id);
-    if (generation) ctx.store.generations.finish(review.id, { outcome: generation.outcome, requestIds: generation.requestIds, messageId: resultMessageId });
-  })();
+  await ctx.store.transaction(async (tx) => {
+    await tx.reviews.transition(review.id, 'approving', 'approved');
+    const generation = await tx.generations.get(review.id);
+    if (generation) await tx.generations.finish(review.id, { outcome: generation.outcome, requestIds: generation.requestIds, messageId: resultMessageId });
+  });
   ctx.log.info({ generationId: review.id, moderatorId }, 'review approved');
   await editPlaceholder(review, shown.t('review.approved.placeholder'), ctx);
   const line = shown.t('review.approved.review', { moderatorId, channelId: review.channelId });
@@ -225,12 +225,12 @@ async function finishApproval(review: Review, resultMessageId: string, moderator
  * whose Approve button on the review message still works (or for its timeout).
  */
 export async function recoverApprovals(ctx: CommandContext): Promise<void> {
-  for (const review of ctx.store.reviews.approving()) {
+  for (const review of await ctx.store.reviews.approving()) {
     try {
       if (review.resultMessageId) {
         ctx.log.warn({ generationId: review.id }, 'finishing an approval a restart cut short');
         await finishApproval(review, review.resultMessageId, review.decidedBy ?? '', undefined, ctx);
-      } else if (ctx.store.reviews.transition(review.id, 'approving', 'pending')) {
+      } else if (await ctx.store.reviews.transition(review.id, 'approving', 'pending')) {
         ctx.log.warn({ generationId: review.id }, 'an approval a restart cut short waits again for a moderator');
       }
     } catch (err) {
@@ -242,7 +242,7 @@ export async function recoverApprovals(ctx: CommandContext): Promise<void> {
 /** Reject: a form for the optional reason, the first answer to the press. */
 export async function reject(interaction: MessageComponentInteraction, [id]: string[], ctx: CommandContext): Promise<void> {
   requireModerator(interaction);
-  const review = pendingReview(ctx, id);
+  const review = await pendingReview(ctx, id);
   const t = translator(interaction.locale);
   await interaction.showModal({
     custom_id: encodeCustomId('imagine', 'reject', review.id),
@@ -286,10 +286,10 @@ async function tellRequester(client: Client, review: Review, text: string, ctx: 
 /** The reason form, submitted: the review is closed, the requester told privately, the moderator log told. */
 export async function rejectSubmitted(interaction: ModalSubmitInteraction, [id]: string[], ctx: CommandContext): Promise<void> {
   requireModerator(interaction);
-  const review = pendingReview(ctx, id);
+  const review = await pendingReview(ctx, id);
   const t = translator(interaction.locale);
   const reason = interaction.fields.getTextInputValue('reason').trim().slice(0, 500) || null;
-  if (!ctx.store.reviews.transition(review.id, 'pending', 'rejected', { by: interaction.user.id, at: ctx.now(), reason })) throw new UserError('review.errors.decided');
+  if (!await ctx.store.reviews.transition(review.id, 'pending', 'rejected', { by: interaction.user.id, at: ctx.now(), reason })) throw new UserError('review.errors.decided');
   await interaction.deferUpdate();
   ctx.log.info({ generationId: review.id, moderatorId: interaction.user.id }, 'review rejected');
   const shown = translator(review.publicLocale);
@@ -297,7 +297,7 @@ export async function rejectSubmitted(interaction: ModalSubmitInteraction, [id]:
   const prior = interaction.message?.content ?? '';
   await closeReviewMessage(review, `${prior}\n${reason ? shown.t('review.rejected.reviewReason', { moderatorId, reason }) : shown.t('review.rejected.review', { moderatorId })}`, ctx);
   const requester = translator(review.locale);
-  const prompt = trimPrompt(ctx.store.generations.get(review.id)?.options.prompt ?? '', 200);
+  const prompt = trimPrompt((await ctx.store.generations.get(review.id))?.options.prompt ?? '', 200);
   await tellRequester(interaction.client, review, reason ? requester.t('review.rejected.requesterReason', { prompt, reason }) : requester.t('review.rejected.requester', { prompt }), ctx);
   const logged = { moderatorId, generationId: review.id, userId: review.userId, channelId: review.channelId };
   await logDecision(ctx, review.guildId, reason ? shown.t('review.modLog.rejectedReason', { ...logged, reason }) : shown.t('review.modLog.rejected', logged));
@@ -310,11 +310,11 @@ export async function rejectSubmitted(interaction: ModalSubmitInteraction, [id]:
  * the generation has no pending review.
  */
 export async function withdrawReview(interaction: MessageComponentInteraction, id: string, ctx: CommandContext): Promise<boolean> {
-  const review = ctx.store.reviews.get(id);
+  const review = await ctx.store.reviews.get(id);
   if (!review || review.state !== 'pending') return false;
-  if (!ctx.store.reviews.transition(review.id, 'pending', 'withdrawn', { by: interaction.user.id, at: ctx.now() })) return false;
+  if (!await ctx.store.reviews.transition(review.id, 'pending', 'withdrawn', { by: interaction.user.id, at: ctx.now() })) return false;
   const shown = translator(review.publicLocale);
-  const charged = ctx.store.generations.get(review.id)?.chargedUsd ?? 0;
+  const charged = (await ctx.store.generations.get(review.id))?.chargedUsd ?? 0;
   await interaction.update({ content: shown.t('review.withdrawn.requester', { amount: shown.usd(charged) }), components: [], allowedMentions: NO_MENTIONS });
   ctx.log.info({ generationId: review.id }, 'review withdrawn');
   await closeReviewMessage(review, shown.t('review.withdrawn.review'), ctx);
@@ -328,9 +328,9 @@ export async function withdrawReview(interaction: MessageComponentInteraction, i
  * claimed in the store before anything is said.
  */
 export async function expireOverdueReviews(ctx: CommandContext): Promise<void> {
-  const overdue = ctx.store.reviews.overdue(ctx.now());
+  const overdue = await ctx.store.reviews.overdue(ctx.now());
   for (const review of overdue) {
-    if (!ctx.store.reviews.transition(review.id, 'pending', 'expired', { by: null, at: ctx.now() })) continue;
+    if (!await ctx.store.reviews.transition(review.id, 'pending', 'expired', { by: null, at: ctx.now() })) continue;
     const hours = Math.max(1, Math.round((review.expiresAt - review.createdAt) / HOUR_MS));
     const shown = translator(review.publicLocale);
     ctx.log.info({ generationId: review.id }, 'review expired');

@@ -29,7 +29,7 @@ export function budgetsApply(scope: RequestScope, ctx: CommandContext): boolean 
  * there, user-installed use included (which its admins may refuse); elsewhere (DMs, group
  * DMs, servers without the bot) only the operator's limits do, and safe mode stays on.
  */
-export function requestScope(interaction: Interaction, ctx: CommandContext): RequestScope {
+export async function requestScope(interaction: Interaction, ctx: CommandContext): Promise<RequestScope> {
   const guildId = interaction.guildId;
   const roleIds = memberRoleIds(interaction);
   if (guildId === null || !ctx.isBotInGuild(guildId)) {
@@ -38,7 +38,7 @@ export function requestScope(interaction: Interaction, ctx: CommandContext): Req
     const botDm = interaction.context === InteractionContextType.BotDM || (interaction.context === null && interaction.channel?.type === ChannelType.DM);
     return { settings: { ...DEFAULT_SETTINGS }, guildId: null, canPostInChannel: guildId === null && botDm, roleIds };
   }
-  const settings = ctx.store.settings.effective(guildId, settingsChannels(interaction));
+  const settings = await ctx.store.settings.effective(guildId, settingsChannels(interaction));
   // Key "0" (the server's install) absent and key "1" present: only the member's own install authorised this.
   const owners = interaction.authorizingIntegrationOwners;
   const viaUserInstall = owners.guildId === null && owners.userId !== null;

@@ -26,7 +26,7 @@ function upscalePrice(source: Generation, scale: 2 | 4, ctx: CommandContext): nu
  */
 export async function enqueueUpscale(interaction: RepliableInteraction, source: Generation, choice: UpscaleSource, ctx: CommandContext): Promise<void> {
   const price = upscalePrice(source, choice.scale, ctx);
-  const scope = requestScope(interaction, ctx);
+  const scope = await requestScope(interaction, ctx);
   const publicLocale = publicLocaleOf(interaction, scope.settings.language);
   await admitAndEnqueue(
     interaction,
@@ -66,7 +66,7 @@ async function runUpscale(
     await tellUser(target, translator(target.interaction.locale).t('imagine.upscale.refused'), ctx, { replacesReply: true });
     return { outcome: 'refused', requestIds: result.requestId ? [result.requestId] : [], messageId: null };
   }
-  run.charge(price ?? 0, 1);
+  await run.charge(price ?? 0, 1);
   run.log.info({ image: choice.image, scale: choice.scale, bytes: result.image.length, requestId: result.requestId }, 'upscaled');
   const spoiler = choice.spoiler || result.blurred;
   const t = translator(publicLocale);

@@ -36,7 +36,7 @@ function roleLimit<K extends string>(key: K, value: number | null): Partial<Reco
 
 /** Tells the moderator log, which everyone in its channel reads: in the server's public language. */
 async function notifyModlog(ctx: CommandContext, interaction: ChatInputCommandInteraction, guildId: string, say: (t: Translator) => string): Promise<void> {
-  const settings = ctx.store.settings.effective(guildId, []);
+  const settings = await ctx.store.settings.effective(guildId, []);
   if (!settings.modLogChannelId) return;
   const text = say(translator(publicLocaleOf(interaction, settings.language)));
   await ctx.postToChannel(settings.modLogChannelId, text).catch((err: unknown) => ctx.log.warn({ err }, 'could not post to the moderator log'));
@@ -62,7 +62,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   switch (sub) {
     case 'show': {
       const channelId = interaction.channelId;
-      const embed = renderSettings(t, ctx.store.settings.effective(guildId, settingsChannels(interaction)), ctx.store.settings.channel(channelId), channelId, { apiMode: ctx.apiMode, guildLocale: interaction.guildLocale });
+      const embed = renderSettings(t, await ctx.store.settings.effective(guildId, settingsChannels(interaction)), await ctx.store.settings.channel(channelId), channelId, { apiMode: ctx.apiMode, guildLocale: interaction.guildLocale });
       await interaction.editReply({ embeds: [embed], allowedMentions: NO_MENTIONS });
       return;
     }
@@ -105,7 +105,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     case 'banned': {
       const action = o.getString('action', true);
       const pattern = o.getString('pattern')?.trim();
-      const current = ctx.store.settings.guild(guildId).bannedPatterns ?? [];
+      const current = (await ctx.store.settings.guild(guildId)).bannedPatterns ?? [];
       scope.channelId = undefined;
       if (action === 'list') {
         await interaction.editReply({ content: renderBannedList(t, current), allowedMentions: NO_MENTIONS });
@@ -138,7 +138,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     case 'role': {
       scope.channelId = undefined;
       const role = o.getRole('role', true);
-      const rules = (ctx.store.settings.guild(guildId).roleRules ?? []).filter((r) => r.roleId !== role.id);
+      const rules = ((await ctx.store.settings.guild(guildId)).roleRules ?? []).filter((r) => r.roleId !== role.id);
       if (o.getBoolean('remove') === true) {
         patch.roleRules = rules.length > 0 ? rules : undefined;
         break;
@@ -162,7 +162,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const who = o.get('who', true);
       const isRole = who.role !== undefined && who.role !== null;
       const id = String(who.value);
-      const current = ctx.store.settings.guild(guildId);
+      const current = await ctx.store.settings.guild(guildId);
       const list = new Set(isRole ? (current.blockedRoleIds ?? []) : (current.blockedUserIds ?? []));
       const unblock = o.getBoolean('unblock') === true;
       if (unblock) list.delete(id);
@@ -192,10 +192,10 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const server: Partial<Record<keyof Settings, unknown>> = {};
       if (reviewChannel) server.reviewChannelId = reviewChannel.id;
       if (hours !== null) server.reviewTimeoutHours = hours;
-      const current = ctx.store.settings.guild(guildId);
+      const current = await ctx.store.settings.guild(guildId);
       if (enabled && !reviewChannel && !current.reviewChannelId) throw new UserError('review.errors.noReviewChannel');
       if (channel) {
-        if (Object.keys(server).length > 0) ctx.store.settings.update({ guildId }, server);
+        if (Object.keys(server).length > 0) await ctx.store.settings.update({ guildId }, server);
         patch.reviewEnabled = enabled;
       } else Object.assign(patch, server, { reviewEnabled: enabled });
       break;
@@ -222,7 +222,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       throw new UserError('settings.errors.unknownSubcommand');
   }
 
-  ctx.store.settings.update(scope, patch);
+  await ctx.store.settings.update(scope, patch);
   ctx.log.info({ sub, scope, keys: Object.keys(patch) }, 'settings changed');
   const saved = scope.channelId ? t.t('settings.saved.channel', { channelId: scope.channelId }) : t.t('settings.saved.server');
   await interaction.editReply({ content: note ? `${saved}\n${note}` : saved, allowedMentions: NO_MENTIONS });

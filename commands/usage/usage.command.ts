@@ -14,13 +14,13 @@ const left = (t: Translator, limit: number | undefined, used: number, format: (n
   limit === undefined ? t.t('usage.own.noLimit') : t.t('usage.own.left', { left: format(Math.max(0, limit - used)), limit: format(limit) });
 
 /** The member's own day: what they used, what is left under their rule, their last jobs. */
-function renderOwnUsage(t: Translator, interaction: ChatInputCommandInteraction, ctx: CommandContext): string {
+async function renderOwnUsage(t: Translator, interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<string> {
   const now = ctx.now();
-  const scope = requestScope(interaction, ctx);
+  const scope = await requestScope(interaction, ctx);
   const { settings, guildId } = scope;
   const userId = interaction.user.id;
-  const usd = ctx.store.usage.userSpent(guildId, userId, now) + ctx.store.jobs.reservedByUser(guildId, userId);
-  const images = ctx.store.usage.userImages(guildId, userId, now) + ctx.store.jobs.reservedImagesByUser(guildId, userId);
+  const usd = (await ctx.store.usage.userSpent(guildId, userId, now)) + (await ctx.store.jobs.reservedByUser(guildId, userId));
+  const images = (await ctx.store.usage.userImages(guildId, userId, now)) + (await ctx.store.jobs.reservedImagesByUser(guildId, userId));
   const budget = guildId ? settings.userDailyBudgetUsd : ctx.operator.dmDailyBudgetUsd;
   const count = (n: number) => t.number(n);
   const lines = [
@@ -31,7 +31,7 @@ function renderOwnUsage(t: Translator, interaction: ChatInputCommandInteraction,
       resetAt: Math.floor(nextUtcMidnight(now) / 1000),
     }),
   ];
-  const recent = ctx.store.generations.recent(guildId, userId, 5);
+  const recent = await ctx.store.generations.recent(guildId, userId, 5);
   if (recent.length > 0) {
     lines.push(t.t('usage.own.recent'));
     for (const g of recent) {
@@ -50,7 +50,7 @@ function renderOwnUsage(t: Translator, interaction: ChatInputCommandInteraction,
 async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   // The answer is private: the member's own language.
   const t = translator(interaction.locale);
-  const own = renderOwnUsage(t, interaction, ctx);
+  const own = await renderOwnUsage(t, interaction, ctx);
   const guildId = interaction.guildId;
   const admin = guildId !== null && ctx.isBotInGuild(guildId) && interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true;
   if (!admin) {
@@ -59,11 +59,11 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   }
   const now = ctx.now();
   const from = dayOf(now - 29 * DAY_MS);
-  const days = lastThirtyDays(ctx.store.usage.guildDaily(guildId, from), now);
+  const days = lastThirtyDays(await ctx.store.usage.guildDaily(guildId, from), now);
   const total = days.reduce((sum, d) => sum + d.usd, 0);
   const totalImages = days.reduce((sum, d) => sum + d.images, 0);
-  const users = ctx.store.usage.topUsers(guildId, from, 5);
-  const models = ctx.store.generations.topModels(guildId, Date.parse(`${from}T00:00:00Z`), 5);
+  const users = await ctx.store.usage.topUsers(guildId, from, 5);
+  const models = await ctx.store.generations.topModels(guildId, Date.parse(`${from}T00:00:00Z`), 5);
   const chart = await renderSpendChart(days, {
     ...CHART,
     title: t.t('usage.chart.title'),

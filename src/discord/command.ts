@@ -76,7 +76,7 @@ export interface Command {
   /** The router defers before `execute` runs; `ephemeral` hides the "thinking..." from the channel. */
   defer: false | { ephemeral: boolean };
   /** Answers from memory: Discord allows 3 s and no deferral, so this must never await the network. */
-  autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): AutocompleteChoice[];
+  autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): AutocompleteChoice[] | Promise<AutocompleteChoice[]>;
   execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
   /** Handlers for this command's buttons and select menus, by action (see custom-id.ts). */
   components?: Record<string, (interaction: MessageComponentInteraction, args: string[], ctx: CommandContext) => Promise<void>>;

@@ -38,7 +38,7 @@ export function createRouter(commands: readonly Command[], ctx: CommandContext):
       const command = byName.get(interaction.commandName);
       let choices: { name: string; value: string }[] = [];
       try {
-        choices = command?.autocomplete?.(interaction, local) ?? [];
+        choices = (await command?.autocomplete?.(interaction, local)) ?? [];
       } catch (err) {
         // An autocomplete failure degrades to no suggestions; the command itself still validates.
         log.error({ err, command: interaction.commandName }, 'autocomplete failed');

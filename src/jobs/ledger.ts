@@ -1,6 +1,6 @@
 import { translator } from '../i18n/index.js';
 import type { JobMetrics } from '../observability/metrics.js';
-import type { Store } from '../store/index.js';
+import type { Repositories, Store } from '../store/index.js';
 import type { Generation, NewGeneration, Outcome } from '../store/generations.js';
 import { AdmissionRefused, findBudgetRefusal, findCooldownRefusal, findImageQuotaRefusal, type BudgetLine } from './admission.js';
 
@@ -49,102 +49,118 @@ export interface Ledger {
    * the generation and its job with the reservation: one transaction, so two requests at
    * once cannot both pass a check that only one of them fits.
    */
-  admit(request: AdmissionRequest, now: number): Generation;
+  admit(request: AdmissionRequest, now: number): Promise<Generation>;
   /** The job left the line and is running. */
-  start(id: string): void;
+  start(id: string): Promise<void>;
   /** Venice answered and charged `usd` for `images` images: recorded now, before any delivery. */
-  charge(id: string, charge: { usd: number; images: number }, now: number): void;
+  charge(id: string, charge: { usd: number; images: number }, now: number): Promise<void>;
   /** The job ended with a result: its record is final, its reservation released. */
-  settle(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): void;
+  settle(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): Promise<void>;
   /** The job ended without a result (cancelled, failed, interrupted): its reservation is released. */
-  abandon(id: string, outcome: Outcome): void;
+  abandon(id: string, outcome: Outcome): Promise<void>;
 }
 
 /** `metrics` hears what Venice charged, by kind of job. */
 export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pick<JobMetrics, 'charged'>): Ledger {
-  const { db, generations, jobs, usage } = store;
-
-  function refusalFor(request: AdmissionRequest, now: number): AdmissionRefused | undefined {
+  async function refusalFor({ generations, jobs, usage }: Repositories, request: AdmissionRequest, now: number): Promise<AdmissionRefused | undefined> {
     const { guildId, userId } = request.generation;
     // A refusal is read privately by the member who asked, in their own language.
     const t = translator(request.interaction.locale);
-    const operator: BudgetLine = { scope: 'operator', budgetUsd: limits.dailyBudgetUsd, spentUsd: usage.allSpent(now) + jobs.reservedByAll() };
-    const userSpent = usage.userSpent(guildId, userId, now) + jobs.reservedByUser(guildId, userId);
+    const operator: BudgetLine = { scope: 'operator', budgetUsd: limits.dailyBudgetUsd, spentUsd: (await usage.allSpent(now)) + (await jobs.reservedByAll()) };
+    const userSpent = (await usage.userSpent(guildId, userId, now)) + (await jobs.reservedByUser(guildId, userId));
     if (guildId === null) {
       if (!limits.allowDms && request.inDm !== false) return new AdmissionRefused('dms', 'jobs.refusal.dms');
-      const cooldown = findCooldownRefusal(t, limits.dmCooldownSeconds, generations.lastStartedAt(null, userId), now, 'operator');
+      const cooldown = findCooldownRefusal(t, limits.dmCooldownSeconds, await generations.lastStartedAt(null, userId), now, 'operator');
       if (cooldown) return cooldown;
       return findBudgetRefusal(t, request.reserveUsd, [{ scope: 'dm', budgetUsd: limits.dmDailyBudgetUsd, spentUsd: userSpent }, operator], now);
     }
-    const cooldown = findCooldownRefusal(t, request.rules.cooldownSeconds, generations.lastStartedAt(guildId, userId), now, 'server');
+    const cooldown = findCooldownRefusal(t, request.rules.cooldownSeconds, await generations.lastStartedAt(guildId, userId), now, 'server');
     if (cooldown) return cooldown;
-    const quota = findImageQuotaRefusal(t, request.rules.dailyImages, usage.userImages(guildId, userId, now) + jobs.reservedImagesByUser(guildId, userId), request.reserveImages ?? 1, now);
+    const imagesUsed = (await usage.userImages(guildId, userId, now)) + (await jobs.reservedImagesByUser(guildId, userId));
+    const quota = findImageQuotaRefusal(t, request.rules.dailyImages, imagesUsed, request.reserveImages ?? 1, now);
     if (quota) return quota;
+    const guildSpent = (await usage.guildSpent(guildId, now)) + (await jobs.reservedByGuild(guildId));
     return findBudgetRefusal(
       t,
       request.reserveUsd,
       [
         { scope: 'user', budgetUsd: request.rules.userDailyBudgetUsd, spentUsd: userSpent },
-        { scope: 'guild', budgetUsd: request.rules.guildDailyBudgetUsd, spentUsd: usage.guildSpent(guildId, now) + jobs.reservedByGuild(guildId) },
+        { scope: 'guild', budgetUsd: request.rules.guildDailyBudgetUsd, spentUsd: guildSpent },
         operator,
       ],
       now,
     );
   }
 
-  const admit = db.transaction((request: AdmissionRequest, now: number): Generation => {
-    const refusal = refusalFor(request, now);
-    if (refusal) throw refusal;
-    const generation = generations.create(request.generation, now);
-    jobs.add({
-      id: generation.id,
-      kind: request.generation.kind,
-      applicationId: request.interaction.applicationId,
-      interactionToken: request.interaction.token,
-      interactionAt: request.interaction.receivedAt,
-      placeholderId: request.interaction.placeholderId ?? null,
-      channelId: request.generation.channelId,
-      guildId: request.generation.guildId,
-      userId: request.generation.userId,
-      state: 'queued',
-      reservedUsd: request.reserveUsd,
-      reservedImages: request.reserveImages ?? 1,
-      locale: request.interaction.locale,
-      publicLocale: request.interaction.publicLocale,
-      createdAt: now,
+  // The checks and the reservation are one transaction holding the admission lock, so two
+  // requests at once (in this process or, on PostgreSQL, in any) cannot both pass a check that
+  // only one of them fits.
+  const admit = (request: AdmissionRequest, now: number): Promise<Generation> =>
+    store.transaction(
+      async (tx) => {
+        const refusal = await refusalFor(tx, request, now);
+        if (refusal) throw refusal;
+        const generation = await tx.generations.create(request.generation, now);
+        await tx.jobs.add({
+          id: generation.id,
+          kind: request.generation.kind,
+          applicationId: request.interaction.applicationId,
+          interactionToken: request.interaction.token,
+          interactionAt: request.interaction.receivedAt,
+          placeholderId: request.interaction.placeholderId ?? null,
+          channelId: request.generation.channelId,
+          guildId: request.generation.guildId,
+          userId: request.generation.userId,
+          state: 'queued',
+          reservedUsd: request.reserveUsd,
+          reservedImages: request.reserveImages ?? 1,
+          locale: request.interaction.locale,
+          publicLocale: request.interaction.publicLocale,
+          createdAt: now,
+        });
+        return generation;
+      },
+      { lock: 'admission' },
+    );
+
+  const start = (id: string): Promise<void> =>
+    store.transaction(async (tx) => {
+      await tx.jobs.setState(id, 'running');
+      await tx.generations.setOutcome(id, 'running');
     });
-    return generation;
-  });
 
-  const start = db.transaction((id: string) => {
-    jobs.setState(id, 'running');
-    generations.setOutcome(id, 'running');
-  });
-
-  const recordCharge = db.transaction((id: string, amount: { usd: number; images: number }, now: number) => {
-    const job = jobs.get(id);
-    const generation = generations.get(id);
-    if (!generation) return undefined;
-    usage.record({ guildId: generation.guildId, userId: generation.userId, usd: amount.usd, images: amount.images }, now);
-    generations.addCharge(id, amount.usd);
-    if (job) jobs.consumeReservation(id, amount.usd, amount.images);
-    return generation.kind;
-  });
+  // The reservation shrinks by what was charged in the same transaction that records the
+  // charge, and under the admission lock, so a check running meanwhile never counts it twice.
+  const recordCharge = (id: string, amount: { usd: number; images: number }, now: number) =>
+    store.transaction(
+      async (tx) => {
+        const job = await tx.jobs.get(id);
+        const generation = await tx.generations.get(id);
+        if (!generation) return undefined;
+        await tx.usage.record({ guildId: generation.guildId, userId: generation.userId, usd: amount.usd, images: amount.images }, now);
+        await tx.generations.addCharge(id, amount.usd);
+        if (job) await tx.jobs.consumeReservation(id, amount.usd, amount.images);
+        return generation.kind;
+      },
+      { lock: 'admission' },
+    );
   // Counted once the transaction has committed, so the metric never runs ahead of the books.
-  const charge = (id: string, amount: { usd: number; images: number }, now: number): void => {
-    const kind = recordCharge(id, amount, now);
+  const charge = async (id: string, amount: { usd: number; images: number }, now: number): Promise<void> => {
+    const kind = await recordCharge(id, amount, now);
     if (kind !== undefined) metrics?.charged(kind, amount.usd);
   };
 
-  const settle = db.transaction((id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }) => {
-    generations.finish(id, result);
-    jobs.remove(id);
-  });
+  const settle = (id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): Promise<void> =>
+    store.transaction(async (tx) => {
+      await tx.generations.finish(id, result);
+      await tx.jobs.remove(id);
+    });
 
-  const abandon = db.transaction((id: string, outcome: Outcome) => {
-    generations.setOutcome(id, outcome);
-    jobs.remove(id);
-  });
+  const abandon = (id: string, outcome: Outcome): Promise<void> =>
+    store.transaction(async (tx) => {
+      await tx.generations.setOutcome(id, outcome);
+      await tx.jobs.remove(id);
+    });
 
   return { admit, start, charge, settle, abandon };
 }

@@ -18,7 +18,7 @@ export interface JobRun {
   /** Aborted when the requester cancels or the bot shuts down. */
   signal: AbortSignal;
   /** Records what Venice charged for one answer, at once (before anything is delivered). */
-  charge(usd: number, images: number): void;
+  charge(usd: number, images: number): Promise<void>;
   log: Logger;
 }
 
@@ -66,14 +66,14 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
   const count = (outcome: Outcome): void => deps.metrics?.jobFinished(generation.kind, outcome, startedAt === undefined ? undefined : (performance.now() - startedAt) / 1000);
 
   /** Releases the reservation even when the full settle cannot be written. */
-  const finish = (write: () => void): boolean => {
+  const finish = async (write: () => Promise<void>): Promise<boolean> => {
     try {
-      write();
+      await write();
       return true;
     } catch (err) {
       log.error({ err }, 'could not record the end of a job; releasing its reservation alone');
       try {
-        deps.jobs.remove(id);
+        await deps.jobs.remove(id);
       } catch (again) {
         log.error({ err: again }, 'could not release the reservation; the next start will report this job');
       }
@@ -89,7 +89,7 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
     onPosition: (position, etaMs) => messenger.position(position, etaMs),
     onRemoved: () => {
       count('cancelled');
-      finish(() => ledger.abandon(id, 'cancelled'));
+      void finish(() => ledger.abandon(id, 'cancelled'));
     },
     run: async (signal) => {
       startedAt = performance.now();
@@ -97,12 +97,12 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
       let result: JobResult | undefined;
       let failure: unknown;
       try {
-        ledger.start(id);
+        await ledger.start(id);
         result = await work({
           signal,
           log,
-          charge: (usd, images) => {
-            ledger.charge(id, { usd, images }, deps.now());
+          charge: async (usd, images) => {
+            await ledger.charge(id, { usd, images }, deps.now());
             charged += usd;
           },
         });
@@ -113,14 +113,14 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
       const aborted = abortReason(signal);
       if (aborted && result === undefined) {
         count(aborted === 'shutdown' ? 'interrupted' : 'cancelled');
-        finish(() => ledger.abandon(id, aborted === 'shutdown' ? 'interrupted' : 'cancelled'));
+        await finish(() => ledger.abandon(id, aborted === 'shutdown' ? 'interrupted' : 'cancelled'));
         await (aborted === 'shutdown' ? messenger.interrupted(charged) : messenger.cancelled()).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
         return;
       }
       count(result?.outcome ?? 'failed');
-      if (result !== undefined && finish(() => ledger.settle(id, result))) return;
+      if (result !== undefined && (await finish(() => ledger.settle(id, result)))) return;
       if (result !== undefined) return; // delivered: the user has their images; the log keeps the rest
-      finish(() => ledger.abandon(id, 'failed'));
+      await finish(() => ledger.abandon(id, 'failed'));
       let said: Message;
       if (failure instanceof UserError) said = failure.said;
       else {

@@ -28,6 +28,11 @@ export interface StartGate {
   capacity(): number;
   /** About how long until the n-th request from now can be sent. */
   etaMs(requests: number): number;
+  /**
+   * Holds capacity for the requests of a job just started, until it makes them; returns the
+   * release for those it never made (called when the job ends).
+   */
+  reserve(requests: number): () => void;
   /** Calls back whenever capacity may have grown; returns the unsubscribe. */
   onCapacity(listener: () => void): () => void;
 }
@@ -269,10 +274,12 @@ export class FairQueue {
     const controller = new AbortController();
     const started = Date.now();
     this.#metrics?.jobWaited(Math.max(0, started - (this.#enqueuedAt.get(job) ?? started)) / 1000);
+    const release = this.#gate?.reserve(job.requests ?? 1);
     const done = job
       .run(controller.signal)
       .catch((err: unknown) => this.#onError(err, job))
       .finally(() => {
+        release?.();
         this.#running.delete(job.id);
         this.#completed++;
         if (!this.#pending.has(job.userId) && this.#runningFor((j) => j.userId === job.userId) === 0) this.#servedAt.delete(job.userId);

@@ -17,7 +17,7 @@ export interface HealthServerOptions {
   /** 0 picks a free port (tests); the bound one is in `url`. */
   port: number;
   registry: Registry;
-  readiness(): ReadinessChecks;
+  readiness(): ReadinessChecks | Promise<ReadinessChecks>;
   log: Logger;
 }
 
@@ -44,7 +44,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return;
     }
     if (path === '/readyz') {
-      const checks = options.readiness();
+      const checks = await options.readiness();
       const ready = Object.values(checks).every(Boolean);
       // One line per check, so `curl` shows at a glance what is missing.
       const body = Object.entries(checks)

@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.js';
 
-export type Db = Database.Database;
+/** The SQLite handle itself, for migrations and checks that Kysely's API does not cover. */
+export type SqliteDb = Database.Database;
 
 /** A database the bot must not touch: the operator has to look at it. */
 export class StoreError extends Error {
@@ -14,7 +15,7 @@ export class StoreError extends Error {
 }
 
 /** Applies the migrations after the database's current version, up to `target`, each in a transaction. */
-export function migrate(db: Db, target: number = LATEST_VERSION): void {
+export function migrate(db: SqliteDb, target: number = LATEST_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > LATEST_VERSION) {
     throw new StoreError(
@@ -22,7 +23,7 @@ export function migrate(db: Db, target: number = LATEST_VERSION): void {
     );
   }
   for (let v = current; v < target; v++) {
-    const sql = MIGRATIONS[v];
+    const sql = MIGRATIONS[v]?.sqlite;
     if (sql === undefined) break;
     db.transaction(() => {
       db.exec(sql);
@@ -35,9 +36,9 @@ export function migrate(db: Db, target: number = LATEST_VERSION): void {
  * Opens (or creates) the SQLite file, checks it is a sound database of a version we know,
  * and brings it up to date. A corrupt or foreign file stops the bot; it is never rewritten.
  */
-export function openDatabase(path: string, options: { migrateTo?: number } = {}): Db {
+export function openDatabase(path: string, options: { migrateTo?: number } = {}): SqliteDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let db: Db;
+  let db: SqliteDb;
   try {
     db = new Database(path);
     db.pragma('journal_mode = WAL');

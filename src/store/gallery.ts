@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from './db.js';
+import type { Executor } from './schema.js';
 import { StoreError } from './db.js';
 
 export const GALLERY_STATES = ['posting', 'posted', 'removed'] as const;
@@ -60,54 +60,66 @@ function fromRow(raw: unknown): GalleryPost {
 
 export interface GalleryStore {
   /** Counts a member's ⭐ once: `added` is false when they had already pressed it. */
-  vote(generationId: string, userId: string, now: number): { added: boolean; count: number };
-  votes(generationId: string): number;
+  vote(generationId: string, userId: string, now: number): Promise<{ added: boolean; count: number }>;
+  votes(generationId: string): Promise<number>;
   /**
    * Claims the result's one gallery post: true for the caller who inserted the row (and must
    * post it), false when it is (or was) in the gallery already.
    */
-  claim(post: NewGalleryPost, now: number): boolean;
-  get(generationId: string): GalleryPost | undefined;
-  posted(generationId: string, where: { messageId: string; threadId: string | null }): void;
+  claim(post: NewGalleryPost, now: number): Promise<boolean>;
+  get(generationId: string): Promise<GalleryPost | undefined>;
+  posted(generationId: string, where: { messageId: string; threadId: string | null }): Promise<void>;
   /** A claim whose post failed: released, so a later ⭐ or approval can try again. */
-  release(generationId: string): void;
+  release(generationId: string): Promise<void>;
   /** Taken out of the gallery; never posted again. */
-  markRemoved(generationId: string, now: number): void;
+  markRemoved(generationId: string, now: number): Promise<void>;
 }
 
-export function createGalleryStore(db: Db): GalleryStore {
-  // i18n-exempt: SQL, read by SQLite alone
-  const addVote = db.prepare('INSERT OR IGNORE INTO gallery_votes (generation_id, user_id, created_at) VALUES (?, ?, ?)');
-  // i18n-exempt: SQL, read by SQLite alone
-  const count = db.prepare<[string]>('SELECT COUNT(*) AS n FROM gallery_votes WHERE generation_id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const claim = db.prepare(`INSERT OR IGNORE INTO gallery_posts (generation_id, guild_id, user_id, source_channel_id, source_message_id, gallery_channel_id, state, created_at)
-    VALUES (@generationId, @guildId, @userId, @sourceChannelId, @sourceMessageId, @galleryChannelId, 'posting', @now)`);
-  // i18n-exempt: SQL, read by SQLite alone
-  const select = db.prepare<[string]>('SELECT * FROM gallery_posts WHERE generation_id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const posted = db.prepare("UPDATE gallery_posts SET state = 'posted', gallery_message_id = ?, gallery_thread_id = ? WHERE generation_id = ?");
-  // i18n-exempt: SQL, read by SQLite alone
-  const release = db.prepare("DELETE FROM gallery_posts WHERE generation_id = ? AND state = 'posting'");
-  // i18n-exempt: SQL, read by SQLite alone
-  const removed = db.prepare("UPDATE gallery_posts SET state = 'removed', removed_at = ? WHERE generation_id = ?");
-  const countOf = (id: string) => z.object({ n: z.number() }).parse(count.get(id)).n;
+const countSchema = z.object({ n: z.number() });
 
-  const vote = db.transaction((generationId: string, userId: string, now: number) => {
-    const added = addVote.run(generationId, userId, now).changes === 1;
-    return { added, count: countOf(generationId) };
-  });
-
+export function createGalleryStore(db: Executor): GalleryStore {
+  const votes = async (generationId: string): Promise<number> =>
+    countSchema.parse(await db.selectFrom('gallery_votes').select((eb) => eb.fn.countAll<number>().as('n')).where('generation_id', '=', generationId).executeTakeFirst()).n;
   return {
-    vote: (generationId, userId, now) => vote(generationId, userId, now),
-    votes: countOf,
-    claim: (post, now) => claim.run({ ...post, now }).changes === 1,
-    get(generationId) {
-      const row = select.get(generationId);
+    async vote(generationId, userId, now) {
+      // ON CONFLICT DO NOTHING: a second ⭐ from the same member inserts nothing, atomically.
+      const inserted = await db
+        .insertInto('gallery_votes')
+        .values({ generation_id: generationId, user_id: userId, created_at: now })
+        .onConflict((oc) => oc.columns(['generation_id', 'user_id']).doNothing())
+        .executeTakeFirst();
+      return { added: inserted.numInsertedOrUpdatedRows === 1n, count: await votes(generationId) };
+    },
+    votes,
+    async claim(post, now) {
+      const inserted = await db
+        .insertInto('gallery_posts')
+        .values({
+          generation_id: post.generationId,
+          guild_id: post.guildId,
+          user_id: post.userId,
+          source_channel_id: post.sourceChannelId,
+          source_message_id: post.sourceMessageId,
+          gallery_channel_id: post.galleryChannelId,
+          state: 'posting',
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('generation_id').doNothing())
+        .executeTakeFirst();
+      return inserted.numInsertedOrUpdatedRows === 1n;
+    },
+    async get(generationId) {
+      const row = await db.selectFrom('gallery_posts').selectAll().where('generation_id', '=', generationId).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
     },
-    posted: (generationId, where) => void posted.run(where.messageId, where.threadId, generationId),
-    release: (generationId) => void release.run(generationId),
-    markRemoved: (generationId, now) => void removed.run(now, generationId),
+    async posted(generationId, where) {
+      await db.updateTable('gallery_posts').set({ state: 'posted', gallery_message_id: where.messageId, gallery_thread_id: where.threadId }).where('generation_id', '=', generationId).execute();
+    },
+    async release(generationId) {
+      await db.deleteFrom('gallery_posts').where('generation_id', '=', generationId).where('state', '=', 'posting').execute();
+    },
+    async markRemoved(generationId, now) {
+      await db.updateTable('gallery_posts').set({ state: 'removed', removed_at: now }).where('generation_id', '=', generationId).execute();
+    },
   };
 }

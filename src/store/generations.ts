@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Db } from './db.js';
+import type { Executor } from './schema.js';
+import { sameGuild } from './where.js';
 import { StoreError } from './db.js';
 
 export const OUTCOMES = ['queued', 'running', 'posted', 'partial', 'failed', 'refused', 'interrupted', 'cancelled'] as const;
@@ -149,97 +150,103 @@ export const newGenerationId = (): string => randomBytes(6).toString('base64url'
 
 
 export interface GenerationStore {
-  create(g: NewGeneration, now: number): Generation;
-  get(id: string): Generation | undefined;
-  finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): void;
-  setOutcome(id: string, outcome: Outcome): void;
+  create(g: NewGeneration, now: number): Promise<Generation>;
+  get(id: string): Promise<Generation | undefined>;
+  finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): Promise<void>;
+  setOutcome(id: string, outcome: Outcome): Promise<void>;
   /** Replaces the stored options (a describe records its prompts once Venice has answered). */
-  setOptions(id: string, options: StoredOptions): void;
+  setOptions(id: string, options: StoredOptions): Promise<void>;
   /** Adds what Venice charged for one answer (the price of the generation follows it). */
-  addCharge(id: string, usd: number): void;
-  markDeleted(id: string, now: number): void;
+  addCharge(id: string, usd: number): Promise<void>;
+  markDeleted(id: string, now: number): Promise<void>;
   /** When this user last started a generation in this server (for cooldowns). */
-  lastStartedAt(guildId: string | null, userId: string): number | undefined;
+  lastStartedAt(guildId: string | null, userId: string): Promise<number | undefined>;
   /** A member's latest jobs in a server (or outside any), newest first. */
-  recent(guildId: string | null, userId: string, limit: number): Generation[];
+  recent(guildId: string | null, userId: string, limit: number): Promise<Generation[]>;
   /** The models a server spent most on since `since`. */
-  topModels(guildId: string, since: number, limit: number): Array<{ model: string; usd: number; jobs: number }>;
+  topModels(guildId: string, since: number, limit: number): Promise<Array<{ model: string; usd: number; jobs: number }>>;
 }
 
-export function createGenerationStore(db: Db): GenerationStore {
-  // i18n-exempt: SQL, read by SQLite alone
-  const insert = db.prepare(`INSERT INTO generations (id, kind, source_json, guild_id, channel_id, user_id, created_at, mode, model, options_json, request_json, seeds_json, price_usd, age_restricted, outcome)
-    VALUES (@id, @kind, @source_json, @guild_id, @channel_id, @user_id, @created_at, @mode, @model, @options_json, @request_json, @seeds_json, @price_usd, @age_restricted, 'queued')`);
-  // i18n-exempt: SQL, read by SQLite alone
-  const select = db.prepare<[string]>('SELECT * FROM generations WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const finish = db.prepare('UPDATE generations SET outcome = @outcome, request_ids = @request_ids, message_id = @message_id, price_usd = charged_usd WHERE id = @id');
-  // i18n-exempt: SQL, read by SQLite alone
-  const addCharge = db.prepare('UPDATE generations SET charged_usd = charged_usd + ? WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const setOutcome = db.prepare('UPDATE generations SET outcome = ? WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const setOptions = db.prepare('UPDATE generations SET options_json = ? WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const markDeleted = db.prepare('UPDATE generations SET deleted_at = ? WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const last = db.prepare<[string | null, string]>('SELECT MAX(created_at) AS at FROM generations WHERE guild_id IS ? AND user_id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const recent = db.prepare<[string | null, string, number]>('SELECT * FROM generations WHERE guild_id IS ? AND user_id = ? ORDER BY created_at DESC LIMIT ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const topModels = db.prepare<[string, number, number]>('SELECT model, SUM(charged_usd) AS usd, COUNT(*) AS jobs FROM generations WHERE guild_id = ? AND created_at >= ? GROUP BY model ORDER BY SUM(charged_usd) DESC, COUNT(*) DESC LIMIT ?');
-  const modelRow = z.object({ model: z.string(), usd: z.number(), jobs: z.number() });
+const modelRow = z.object({ model: z.string(), usd: z.number(), jobs: z.number() });
 
+export function createGenerationStore(db: Executor): GenerationStore {
+  const update = () => db.updateTable('generations');
   return {
-    create(g, now) {
+    async create(g, now) {
       const id = newGenerationId();
-      insert.run({
-        id,
-        kind: g.kind,
-        source_json: g.source === null ? null : JSON.stringify(g.source),
-        guild_id: g.guildId,
-        channel_id: g.channelId,
-        user_id: g.userId,
-        created_at: now,
-        mode: g.mode,
-        model: g.model,
-        options_json: JSON.stringify(g.options),
-        request_json: JSON.stringify(g.request),
-        seeds_json: JSON.stringify(g.seeds),
-        price_usd: g.priceUsd,
-        age_restricted: g.ageRestricted === true ? 1 : 0,
-      });
+      await db
+        .insertInto('generations')
+        .values({
+          id,
+          kind: g.kind,
+          source_json: g.source === null ? null : JSON.stringify(g.source),
+          guild_id: g.guildId,
+          channel_id: g.channelId,
+          user_id: g.userId,
+          created_at: now,
+          mode: g.mode,
+          model: g.model,
+          options_json: JSON.stringify(g.options),
+          request_json: JSON.stringify(g.request),
+          seeds_json: JSON.stringify(g.seeds),
+          price_usd: g.priceUsd,
+          age_restricted: g.ageRestricted === true ? 1 : 0,
+          outcome: 'queued',
+        })
+        .execute();
       return { id, ...g, ageRestricted: g.ageRestricted === true, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null, chargedUsd: 0 };
     },
-    get(id) {
-      const row = select.get(id);
+    async get(id) {
+      const row = await db.selectFrom('generations').selectAll().where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
     },
-    finish(id, result) {
-      finish.run({
-        id,
-        outcome: result.outcome,
-        request_ids: JSON.stringify(result.requestIds),
-        message_id: result.messageId,
-      });
+    async finish(id, result) {
+      await update()
+        .set((eb) => ({ outcome: result.outcome, request_ids: JSON.stringify(result.requestIds), message_id: result.messageId, price_usd: eb.ref('charged_usd') }))
+        .where('id', '=', id)
+        .execute();
     },
-    addCharge(id, usd) {
-      addCharge.run(usd, id);
+    async addCharge(id, usd) {
+      await update()
+        .set((eb) => ({ charged_usd: eb('charged_usd', '+', usd) }))
+        .where('id', '=', id)
+        .execute();
     },
-    setOutcome(id, outcome) {
-      setOutcome.run(outcome, id);
+    async setOutcome(id, outcome) {
+      await update().set({ outcome }).where('id', '=', id).execute();
     },
-    setOptions(id, options) {
-      setOptions.run(JSON.stringify(storedOptionsSchema.parse(options)), id);
+    async setOptions(id, options) {
+      await update()
+        .set({ options_json: JSON.stringify(storedOptionsSchema.parse(options)) })
+        .where('id', '=', id)
+        .execute();
     },
-    markDeleted(id, now) {
-      markDeleted.run(now, id);
+    async markDeleted(id, now) {
+      await update().set({ deleted_at: now }).where('id', '=', id).execute();
     },
-    recent: (guildId, userId, limit) => recent.all(guildId, userId, limit).map(fromRow),
-    topModels: (guildId, since, limit) => topModels.all(guildId, since, limit).map((r) => modelRow.parse(r)),
-    lastStartedAt(guildId, userId) {
-      const row = last.get(guildId, userId) as { at: number | null } | undefined;
-      return row?.at ?? undefined;
+    recent: async (guildId, userId, limit) =>
+      (await db.selectFrom('generations').selectAll().where(sameGuild(guildId)).where('user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute()).map(fromRow),
+    topModels: async (guildId, since, limit) =>
+      (
+        await db
+          .selectFrom('generations')
+          .select((eb) => ['model', eb.fn.sum<number>('charged_usd').as('usd'), eb.fn.countAll<number>().as('jobs')])
+          .where('guild_id', '=', guildId)
+          .where('created_at', '>=', since)
+          .groupBy('model')
+          .orderBy((eb) => eb.fn.sum('charged_usd'), 'desc')
+          .orderBy((eb) => eb.fn.countAll(), 'desc')
+          .limit(limit)
+          .execute()
+      ).map((r) => modelRow.parse(r)),
+    async lastStartedAt(guildId, userId) {
+      const row = await db
+        .selectFrom('generations')
+        .select((eb) => eb.fn.max<number | null>('created_at').as('at'))
+        .where(sameGuild(guildId))
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return z.object({ at: z.number().nullable() }).parse(row).at ?? undefined;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Db } from './db.js';
+import type { Executor } from './schema.js';
+import { sameGuild } from './where.js';
 import { JOB_KINDS, type JobKind } from './generations.js';
 
 const rowSchema = z.object({
@@ -44,22 +45,23 @@ export interface JobRecord {
 }
 
 export interface JobStore {
-  add(job: JobRecord): void;
-  get(id: string): JobRecord | undefined;
-  setState(id: string, state: 'queued' | 'running'): void;
+  add(job: JobRecord): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
+  setState(id: string, state: 'queued' | 'running'): Promise<void>;
   /** Moves `usd` of the job's reservation into charged money (never below zero). */
-  consumeReservation(id: string, usd: number, images: number): void;
-  remove(id: string): void;
+  consumeReservation(id: string, usd: number, images: number): Promise<void>;
+  remove(id: string): Promise<void>;
   /** Every job queued or running, oldest first. */
-  all(): JobRecord[];
+  all(): Promise<JobRecord[]>;
   /** Money reserved by unfinished jobs, for one user in one server (or outside any), one server, or all. */
-  reservedByUser(guildId: string | null, userId: string): number;
-  reservedByGuild(guildId: string): number;
-  reservedByAll(): number;
-  reservedImagesByUser(guildId: string | null, userId: string): number;
+  reservedByUser(guildId: string | null, userId: string): Promise<number>;
+  reservedByGuild(guildId: string): Promise<number>;
+  reservedByAll(): Promise<number>;
+  reservedImagesByUser(guildId: string | null, userId: string): Promise<number>;
 }
 
-const sumSchema = z.object({ usd: z.number().nullable() });
+const sumSchema = z.object({ total: z.number().nullable() });
+const total = (row: unknown): number => sumSchema.parse(row).total ?? 0;
 
 function fromRow(raw: unknown): JobRecord {
   const r = rowSchema.parse(raw);
@@ -82,34 +84,57 @@ function fromRow(raw: unknown): JobRecord {
   };
 }
 
-export function createJobStore(db: Db): JobStore {
-  const insert = db.prepare(
-    `INSERT INTO jobs (id, kind, application_id, interaction_token, interaction_at, placeholder_id, channel_id, guild_id, user_id, state, reserved_usd, reserved_images, locale, public_locale, created_at)
-     VALUES (@id, @kind, @applicationId, @interactionToken, @interactionAt, @placeholderId, @channelId, @guildId, @userId, @state, @reservedUsd, @reservedImages, @locale, @publicLocale, @createdAt)`,
-  );
-  const select = db.prepare<[string]>('SELECT * FROM jobs WHERE id = ?');
-  const setState = db.prepare('UPDATE jobs SET state = ? WHERE id = ?');
-  const consume = db.prepare('UPDATE jobs SET reserved_usd = MAX(0, reserved_usd - ?), reserved_images = MAX(0, reserved_images - ?) WHERE id = ?');
-  const imagesByUser = db.prepare<[string | null, string]>('SELECT SUM(reserved_images) AS images FROM jobs WHERE guild_id IS ? AND user_id = ?');
-  const remove = db.prepare('DELETE FROM jobs WHERE id = ?');
-  const all = db.prepare('SELECT * FROM jobs ORDER BY created_at');
-  const byUser = db.prepare<[string | null, string]>('SELECT SUM(reserved_usd) AS usd FROM jobs WHERE guild_id IS ? AND user_id = ?');
-  const byGuild = db.prepare<[string]>('SELECT SUM(reserved_usd) AS usd FROM jobs WHERE guild_id = ?');
-  const byAll = db.prepare('SELECT SUM(reserved_usd) AS usd FROM jobs');
-  const sum = (row: unknown) => sumSchema.parse(row).usd ?? 0;
+export function createJobStore(db: Executor): JobStore {
+  const jobs = () => db.selectFrom('jobs');
   return {
-    add: (job) => void insert.run(job),
-    get: (id) => {
-      const row = select.get(id);
+    add: async (job) => {
+      await db
+        .insertInto('jobs')
+        .values({
+          id: job.id,
+          kind: job.kind,
+          application_id: job.applicationId,
+          interaction_token: job.interactionToken,
+          interaction_at: job.interactionAt,
+          placeholder_id: job.placeholderId,
+          channel_id: job.channelId,
+          guild_id: job.guildId,
+          user_id: job.userId,
+          state: job.state,
+          reserved_usd: job.reservedUsd,
+          reserved_images: job.reservedImages,
+          locale: job.locale,
+          public_locale: job.publicLocale,
+          created_at: job.createdAt,
+        })
+        .execute();
+    },
+    get: async (id) => {
+      const row = await jobs().selectAll().where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
     },
-    setState: (id, state) => void setState.run(state, id),
-    consumeReservation: (id, usd, images) => void consume.run(usd, images, id),
-    remove: (id) => void remove.run(id),
-    all: () => all.all().map(fromRow),
-    reservedByUser: (guildId, userId) => sum(byUser.get(guildId, userId)),
-    reservedByGuild: (guildId) => sum(byGuild.get(guildId)),
-    reservedByAll: () => sum(byAll.get()),
-    reservedImagesByUser: (guildId, userId) => z.object({ images: z.number().nullable() }).parse(imagesByUser.get(guildId, userId)).images ?? 0,
+    setState: async (id, state) => {
+      await db.updateTable('jobs').set({ state }).where('id', '=', id).execute();
+    },
+    consumeReservation: async (id, usd, images) => {
+      await db
+        .updateTable('jobs')
+        .set((eb) => ({
+          reserved_usd: eb.case().when('reserved_usd', '>', usd).then(eb('reserved_usd', '-', usd)).else(0).end(),
+          reserved_images: eb.case().when('reserved_images', '>', images).then(eb('reserved_images', '-', images)).else(0).end(),
+        }))
+        .where('id', '=', id)
+        .execute();
+    },
+    remove: async (id) => {
+      await db.deleteFrom('jobs').where('id', '=', id).execute();
+    },
+    all: async () => (await jobs().selectAll().orderBy('created_at').execute()).map(fromRow),
+    reservedByUser: async (guildId, userId) =>
+      total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_usd').as('total')).where(sameGuild(guildId)).where('user_id', '=', userId).executeTakeFirst()),
+    reservedByGuild: async (guildId) => total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_usd').as('total')).where('guild_id', '=', guildId).executeTakeFirst()),
+    reservedByAll: async () => total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_usd').as('total')).executeTakeFirst()),
+    reservedImagesByUser: async (guildId, userId) =>
+      total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_images').as('total')).where(sameGuild(guildId)).where('user_id', '=', userId).executeTakeFirst()),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from './db.js';
+import type { Executor } from './schema.js';
 import { StoreError } from './db.js';
 
 export const REVIEW_STATES = ['pending', 'approving', 'approved', 'rejected', 'withdrawn', 'expired'] as const;
@@ -106,82 +106,80 @@ function fromRow(raw: unknown): Review {
 
 export interface ReviewStore {
   /** Records a result as pending review (before its review message is posted). */
-  add(review: NewReview): Review;
-  get(id: string): Review | undefined;
-  setReviewMessage(id: string, messageId: string): void;
+  add(review: NewReview): Promise<Review>;
+  get(id: string): Promise<Review | undefined>;
+  setReviewMessage(id: string, messageId: string): Promise<void>;
   /**
    * Moves a review from one state to another only if it is still in `from`: true when this
    * call made the change, so two moderators (or a moderator and the requester) pressing at
    * once cannot both decide it.
    */
-  transition(id: string, from: ReviewState, to: ReviewState, decision?: { by: string | null; at: number; reason?: string | null }): boolean;
-  setResultMessage(id: string, messageId: string): void;
+  transition(id: string, from: ReviewState, to: ReviewState, decision?: { by: string | null; at: number; reason?: string | null }): Promise<boolean>;
+  setResultMessage(id: string, messageId: string): Promise<void>;
   /** Pending reviews whose wait ran out by `now`, oldest first. */
-  overdue(now: number): Review[];
+  overdue(now: number): Promise<Review[]>;
   /** Every review still waiting for a moderator. */
-  pending(): Review[];
+  pending(): Promise<Review[]>;
   /** Approvals a process began and did not finish (a restart cut them short), oldest first. */
-  approving(): Review[];
+  approving(): Promise<Review[]>;
 }
 
-export function createReviewStore(db: Db): ReviewStore {
-  // i18n-exempt: SQL, read by SQLite alone
-  const insert = db.prepare(`INSERT INTO reviews (id, guild_id, channel_id, user_id, application_id, interaction_token, interaction_at, placeholder_id, locale, public_locale,
-    review_channel_id, result_content, images_json, state, created_at, expires_at)
-    VALUES (@id, @guild_id, @channel_id, @user_id, @application_id, @interaction_token, @interaction_at, @placeholder_id, @locale, @public_locale,
-    @review_channel_id, @result_content, @images_json, 'pending', @created_at, @expires_at)`);
-  // i18n-exempt: SQL, read by SQLite alone
-  const select = db.prepare<[string]>('SELECT * FROM reviews WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const setMessage = db.prepare('UPDATE reviews SET review_message_id = ? WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const setResult = db.prepare('UPDATE reviews SET result_message_id = ? WHERE id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const transition = db.prepare(
-    // i18n-exempt: SQL, read by SQLite alone
-    'UPDATE reviews SET state = @to, decided_by = COALESCE(@by, decided_by), decided_at = COALESCE(@at, decided_at), reason = COALESCE(@reason, reason) WHERE id = @id AND state = @from',
-  );
-  // i18n-exempt: SQL, read by SQLite alone
-  const overdue = db.prepare<[number]>("SELECT * FROM reviews WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at");
-  // i18n-exempt: SQL, read by SQLite alone
-  const pending = db.prepare("SELECT * FROM reviews WHERE state = 'pending' ORDER BY created_at");
-  // i18n-exempt: SQL, read by SQLite alone
-  const approving = db.prepare("SELECT * FROM reviews WHERE state = 'approving' ORDER BY created_at");
-
+export function createReviewStore(db: Executor): ReviewStore {
+  const reviews = () => db.selectFrom('reviews').selectAll();
   const store: ReviewStore = {
-    add(review) {
-      insert.run({
-        id: review.id,
-        guild_id: review.guildId,
-        channel_id: review.channelId,
-        user_id: review.userId,
-        application_id: review.applicationId,
-        interaction_token: review.interactionToken,
-        interaction_at: review.interactionAt,
-        placeholder_id: review.placeholderId,
-        locale: review.locale,
-        public_locale: review.publicLocale,
-        review_channel_id: review.reviewChannelId,
-        result_content: review.resultContent,
-        images_json: JSON.stringify(review.images),
-        created_at: review.createdAt,
-        expires_at: review.expiresAt,
-      });
-      const added = store.get(review.id);
+    async add(review) {
+      await db
+        .insertInto('reviews')
+        .values({
+          id: review.id,
+          guild_id: review.guildId,
+          channel_id: review.channelId,
+          user_id: review.userId,
+          application_id: review.applicationId,
+          interaction_token: review.interactionToken,
+          interaction_at: review.interactionAt,
+          placeholder_id: review.placeholderId,
+          locale: review.locale,
+          public_locale: review.publicLocale,
+          review_channel_id: review.reviewChannelId,
+          result_content: review.resultContent,
+          images_json: JSON.stringify(review.images),
+          state: 'pending',
+          created_at: review.createdAt,
+          expires_at: review.expiresAt,
+        })
+        .execute();
+      const added = await store.get(review.id);
       if (!added) throw new StoreError(`review ${review.id} was not recorded`);
       return added;
     },
-    get(id) {
-      const row = select.get(id);
+    async get(id) {
+      const row = await reviews().where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
     },
-    setReviewMessage: (id, messageId) => void setMessage.run(messageId, id),
-    setResultMessage: (id, messageId) => void setResult.run(messageId, id),
-    transition: (id, from, to, decision) =>
-      transition.run({ id, from, to, by: decision?.by ?? null, at: decision?.at ?? null, reason: decision?.reason ?? null }).changes === 1,
-    overdue: (now) => overdue.all(now).map(fromRow),
-    pending: () => pending.all().map(fromRow),
-    approving: () => approving.all().map(fromRow),
+    async setReviewMessage(id, messageId) {
+      await db.updateTable('reviews').set({ review_message_id: messageId }).where('id', '=', id).execute();
+    },
+    async setResultMessage(id, messageId) {
+      await db.updateTable('reviews').set({ result_message_id: messageId }).where('id', '=', id).execute();
+    },
+    async transition(id, from, to, decision) {
+      const result = await db
+        .updateTable('reviews')
+        .set((eb) => ({
+          state: to,
+          decided_by: decision?.by != null ? decision.by : eb.ref('decided_by'),
+          decided_at: decision !== undefined ? decision.at : eb.ref('decided_at'),
+          reason: decision?.reason != null ? decision.reason : eb.ref('reason'),
+        }))
+        .where('id', '=', id)
+        .where('state', '=', from)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+    overdue: async (now) => (await reviews().where('state', '=', 'pending').where('expires_at', '<=', now).orderBy('expires_at').execute()).map(fromRow),
+    pending: async () => (await reviews().where('state', '=', 'pending').orderBy('created_at').execute()).map(fromRow),
+    approving: async () => (await reviews().where('state', '=', 'approving').orderBy('created_at').execute()).map(fromRow),
   };
   return store;
 }

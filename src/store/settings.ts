@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from './db.js';
+import type { Executor } from './schema.js';
 import { StoreError } from './db.js';
 
 /**
@@ -128,24 +128,15 @@ function compact(settings: Settings): Settings {
 }
 
 export interface SettingsStore {
-  guild(guildId: string): Settings;
-  channel(channelId: string): Settings;
+  guild(guildId: string): Promise<Settings>;
+  channel(channelId: string): Promise<Settings>;
   /** `channelIds` from the outermost (a thread's parent) to the innermost channel. */
-  effective(guildId: string | null, channelIds: readonly string[]): EffectiveSettings;
+  effective(guildId: string | null, channelIds: readonly string[]): Promise<EffectiveSettings>;
   /** Applies a patch (undefined clears a field) to a server's or, with channelId, a channel's settings. */
-  update(scope: { guildId: string; channelId?: string | undefined }, patch: Partial<Record<keyof Settings, unknown>>): Settings;
+  update(scope: { guildId: string; channelId?: string | undefined }, patch: Partial<Record<keyof Settings, unknown>>): Promise<Settings>;
 }
 
-export function createSettingsStore(db: Db): SettingsStore {
-  // i18n-exempt: SQL, read by SQLite alone
-  const getGuild = db.prepare<[string], { settings_json: string }>('SELECT settings_json FROM guild_settings WHERE guild_id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const getChannel = db.prepare<[string], { settings_json: string }>('SELECT settings_json FROM channel_settings WHERE channel_id = ?');
-  // i18n-exempt: SQL, read by SQLite alone
-  const putGuild = db.prepare('INSERT INTO guild_settings (guild_id, settings_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(guild_id) DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at');
-  // i18n-exempt: SQL, read by SQLite alone
-  const putChannel = db.prepare('INSERT INTO channel_settings (channel_id, guild_id, settings_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET settings_json = excluded.settings_json, updated_at = excluded.updated_at');
-
+export function createSettingsStore(db: Executor): SettingsStore {
   const parse = (row: { settings_json: string } | undefined, where: string): Settings => {
     if (!row) return {};
     let value: unknown;
@@ -160,15 +151,31 @@ export function createSettingsStore(db: Db): SettingsStore {
   };
 
   const store: SettingsStore = {
-    guild: (guildId) => parse(getGuild.get(guildId), `guild ${guildId}`),
-    channel: (channelId) => parse(getChannel.get(channelId), `channel ${channelId}`),
-    effective: (guildId, channelIds) => (guildId ? mergeSettings(store.guild(guildId), ...channelIds.map((id) => store.channel(id))) : { ...DEFAULT_SETTINGS }),
-    update(scope, patch) {
-      const current = scope.channelId ? store.channel(scope.channelId) : store.guild(scope.guildId);
+    guild: async (guildId) => parse(await db.selectFrom('guild_settings').select('settings_json').where('guild_id', '=', guildId).executeTakeFirst(), `guild ${guildId}`),
+    channel: async (channelId) => parse(await db.selectFrom('channel_settings').select('settings_json').where('channel_id', '=', channelId).executeTakeFirst(), `channel ${channelId}`),
+    effective: async (guildId, channelIds) => {
+      if (!guildId) return { ...DEFAULT_SETTINGS };
+      const [guild, ...channels] = await Promise.all([store.guild(guildId), ...channelIds.map((id) => store.channel(id))]);
+      return mergeSettings(guild ?? {}, ...channels);
+    },
+    async update(scope, patch) {
+      const current = scope.channelId ? await store.channel(scope.channelId) : await store.guild(scope.guildId);
       const next = settingsSchema.parse(compact({ ...current, ...patch } as Settings));
       const json = JSON.stringify(next);
-      if (scope.channelId) putChannel.run(scope.channelId, scope.guildId, json, Date.now());
-      else putGuild.run(scope.guildId, json, Date.now());
+      const now = Date.now();
+      if (scope.channelId) {
+        await db
+          .insertInto('channel_settings')
+          .values({ channel_id: scope.channelId, guild_id: scope.guildId, settings_json: json, updated_at: now })
+          .onConflict((oc) => oc.column('channel_id').doUpdateSet((eb) => ({ settings_json: eb.ref('excluded.settings_json'), updated_at: eb.ref('excluded.updated_at') })))
+          .execute();
+      } else {
+        await db
+          .insertInto('guild_settings')
+          .values({ guild_id: scope.guildId, settings_json: json, updated_at: now })
+          .onConflict((oc) => oc.column('guild_id').doUpdateSet((eb) => ({ settings_json: eb.ref('excluded.settings_json'), updated_at: eb.ref('excluded.updated_at') })))
+          .execute();
+      }
       return next;
     },
   };

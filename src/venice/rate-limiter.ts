@@ -62,6 +62,9 @@ export class VeniceRateLimiter {
   readonly #waiters: Waiter[] = [];
   readonly #failures: number[] = [];
   readonly #listeners = new Set<() => void>();
+  /** Requests of started jobs not yet asked for (see `reserve`), oldest hold first. */
+  readonly #holds: Array<{ left: number }> = [];
+  #held = 0;
   #timer: NodeJS.Timeout | undefined;
   #sent = 0;
   #rateLimited = 0;
@@ -100,7 +103,39 @@ export class VeniceRateLimiter {
     if (this.#pausedUntil > now) return 0;
     const windowLeft = this.#windowRemaining(now);
     const free = windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight);
-    return Math.max(0, free - this.#waiters.length);
+    return Math.max(0, free - this.#waiters.length - this.#held);
+  }
+
+  /**
+   * Holds `requests` of the capacity for a job the queue has just started, until its requests
+   * arrive at `acquire` (each takes one from the oldest hold) or the release runs (at the
+   * job's end, for those it never made). Between the start and its first request the job may
+   * wait on the store: without the hold, the queue would read the same free capacity again and
+   * start jobs that then wait here, out of the fair line.
+   */
+  reserve(requests: number): () => void {
+    const hold = { left: Math.max(0, requests) };
+    this.#holds.push(hold);
+    this.#held += hold.left;
+    return () => {
+      if (hold.left === 0) return;
+      this.#held -= hold.left;
+      hold.left = 0;
+      this.#dropEmptyHolds();
+      this.#notify();
+    };
+  }
+
+  #consumeHold(): void {
+    const hold = this.#holds.find((h) => h.left > 0);
+    if (!hold) return;
+    hold.left--;
+    this.#held--;
+    this.#dropEmptyHolds();
+  }
+
+  #dropEmptyHolds(): void {
+    while (this.#holds[0]?.left === 0) this.#holds.shift();
   }
 
   /**
@@ -111,7 +146,7 @@ export class VeniceRateLimiter {
     const now = this.#now();
     const pause = Math.max(0, this.#pausedUntil - now);
     if (this.#limit === undefined) return pause;
-    const ahead = n + this.#waiters.length;
+    const ahead = n + this.#waiters.length + this.#held;
     const left = this.#windowRemaining(now) ?? this.#limit;
     if (ahead <= left) return pause;
     const untilReset = this.#resetAt > now ? this.#resetAt - now : 0;
@@ -131,6 +166,7 @@ export class VeniceRateLimiter {
    */
   acquire(signal?: AbortSignal): Promise<number> {
     signal?.throwIfAborted();
+    this.#consumeHold();
     if (this.#waiters.length === 0 && this.#canSendNow()) return Promise.resolve(this.#take());
     return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, onAbort: undefined, since: this.#now() };

@@ -89,8 +89,8 @@ describe('as a user-installed app', () => {
     const bodies = h.venice.generateRequests().map((r) => r.body as GenerateImageBody);
     expect(bodies).toHaveLength(4);
     expect(bodies.every((b) => b.safe_mode === true)).toBe(true);
-    expect(h.bot.store.usage.userSpent(null, h.discord.ids.users.bob, Date.now())).toBeCloseTo(0.04, 9);
-    expect(h.bot.store.usage.guildSpent(h.discord.ids.foreignGuild, Date.now())).toBe(0);
+    expect(await h.bot.store.usage.userSpent(null, h.discord.ids.users.bob, Date.now())).toBeCloseTo(0.04, 9);
+    expect(await h.bot.store.usage.guildSpent(h.discord.ids.foreignGuild, Date.now())).toBe(0);
     expect(ok.followUps().length).toBeLessThanOrEqual(5);
     expect(h.discord.requests.filter((r) => r.path.startsWith(`/channels/${h!.discord.ids.foreignChannel}`))).toEqual([]);
   });

@@ -80,8 +80,8 @@ describe('/describe', () => {
     expect(ids.map((c) => [c?.command, c?.action, c?.args[1]])).toEqual([1, 2, 3, 4].map((n) => ['describe', 'imagine', String(n)]));
 
     // The charge is Venice's token count at the model's prices, in the history and the day's spend.
-    const stored = await wait(() => {
-      const g = h!.bot.store.generations.get(generationId!);
+    const stored = await wait(async () => {
+      const g = await h!.bot.store.generations.get(generationId!);
       return g?.outcome === 'posted' && g;
     });
     // The simulator counts a quarter of the characters and 258 tokens per image.
@@ -91,8 +91,8 @@ describe('/describe', () => {
     expect(stored).toMatchObject({ kind: 'describe', model: 'qwen3-vl-235b-a22b', outcome: 'posted', options: { prompts: PROMPTS } });
     expect(stored!.chargedUsd).toBeCloseTo((promptTokens * price.input + completionTokens * price.output) / 1e6, 9);
     expect(stored!.chargedUsd).toBeGreaterThan(0);
-    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(stored!.chargedUsd, 9);
-    expect(h.bot.store.jobs.all()).toEqual([]);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(stored!.chargedUsd, 9);
+    expect(await h.bot.store.jobs.all()).toEqual([]);
 
     const message = await i.message((m) => Array.isArray(m['components']) && (m['components'] as unknown[]).length > 0);
     const press = await h.discord.button(buttonIds(answer)[1]!, { id: String(message['id']) }, { user: 'alice' });
@@ -159,14 +159,14 @@ describe('/describe', () => {
     const empty = await h.discord.slashCommand('describe', { image: await upload('a.png'), count: 2 });
     const told = await empty.originalEdit((r) => /no prompt/.test(content(r)));
     expect(content(told)).toMatch(/^Venice answered, but with no prompt the bot could use\. Try again, or pick another model\. This describe cost \$0\.000\d+\.$/);
-    const charged = h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now());
+    const charged = await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now());
     expect(charged).toBeGreaterThan(0);
     expect((h.venice.chatRequests()[0]?.body as { messages: Array<{ content: Array<{ text?: string }> }> }).messages[0]?.content[0]?.text).toMatch(/2 distinct/);
 
     h.venice.script({ kind: 'error', status: 400 }, { path: '/chat/completions' });
     const refused = await h.discord.slashCommand('describe', { image: await upload('b.png') });
     expect(content(await refused.originalEdit((r) => /Venice refused/.test(content(r))))).toMatch(/^Venice refused the request\./);
-    expect(h.bot.store.jobs.all()).toEqual([]);
+    expect(await h.bot.store.jobs.all()).toEqual([]);
   });
 
   it('answers in the member’s language', async () => {
@@ -192,7 +192,7 @@ describe('/describe', () => {
     // Sixteen minutes pass while Venice reads the image: the token is dead when the answer comes.
     await wait(() => h!.venice.chatRequests().length === 1, 10_000);
     offset = 16 * 60 * 1000;
-    await wait(() => h!.bot.store.jobs.all().length === 0, 15_000);
+    await wait(async () => (await h!.bot.store.jobs.all()).length === 0, 15_000);
     const alice = h.discord.ids.users.alice;
     expect(h.discord.channelMessages('text').filter((r) => content(r).includes(`<@${alice}>`) || /提示词|Prompts/.test(content(r)))).toEqual([]);
   });

@@ -44,7 +44,7 @@ describe('/edit', () => {
     expect(json(edit).allowed_mentions?.parse).toEqual([]);
     // The upload was fetched from Discord's CDN once, by the job.
     expect(h.discord.cdnFetches().filter((f) => f.attachmentId === i.attachments['image']?.id && f.status === 200)).toHaveLength(1);
-    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.04, 9);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.04, 9);
   });
 
   it('blends three images through /image/multi-edit, in the order given', async () => {
@@ -106,9 +106,9 @@ describe('editing a result', () => {
     expect(json(edit).allowed_mentions?.parse).toEqual([]);
     const [sent] = h.venice.editRequests('/image/edit');
     expect(sent?.body).toMatchObject({ prompt: 'the same, but at night' });
-    const bobSpent = h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.bob, Date.now());
+    const bobSpent = await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.bob, Date.now());
     expect(bobSpent).toBeCloseTo(0.04, 9);
-    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.02, 9);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.02, 9);
 
     const edited = await resultMessage(submit);
     const info = await h.discord.button(edited.component('info'), { id: edited.id }, { user: 'alice' });
@@ -145,7 +145,7 @@ describe('editing a result', () => {
     expect(h.discord.channelMessages('text')).toHaveLength(0);
 
     const id = /generation `([^`]+)`/.exec(content(review))?.[1] ?? '';
-    const reviewMessageId = await wait(() => h!.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await wait(async () => (await h!.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: String(1n << 13n) });
     const posted = await wait(() => h!.discord.channelMessages('text').find((r) => r.files.length > 0), 30_000);
     expect(posted.files[0]!.data.equals(review.files[0]!.data)).toBe(true);

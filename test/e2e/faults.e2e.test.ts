@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { decodeCustomId } from '../../src/discord/custom-id.js';
 import type { GenerateImageBody } from '../../src/venice/types.js';
 import type { InteractionHandle, RecordedRequest } from '../support/discord/fake-discord.js';
@@ -52,7 +53,7 @@ describe('fault suite', () => {
     const over = await h.discord.slashCommand('imagine', { prompt: 'one too many' }, { user: 'admin' });
     expect(content(await ephemeralOf(over, wait))).toMatch(/its operator allows it to spend per day across every server/);
     expect(h.venice.generateRequests()).toHaveLength(3);
-    expect(h.bot.store.usage.allSpent(Date.now())).toBeCloseTo(0.03, 9);
+    expect(await h.bot.store.usage.allSpent(Date.now())).toBeCloseTo(0.03, 9);
   });
 
   it('answers DMs with a clear refusal when ALLOW_DMS is false', async () => {
@@ -77,7 +78,7 @@ describe('fault suite', () => {
     expect(refusals).toHaveLength(4);
     const delivered = presses.flatMap((p) => p.requests().filter((r) => accepted(r) && r.files.length > 0));
     expect(delivered.map((r) => r.files.map((f) => f.filename))).toEqual([['image-1-x2.png']]);
-    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.bob, Date.now())).toBeCloseTo(0.02, 9);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.bob, Date.now())).toBeCloseTo(0.02, 9);
   });
 
   it('keeps the spend when Discord answers 500 to the delivery, and tells the member what happened', async () => {
@@ -89,21 +90,21 @@ describe('fault suite', () => {
     expect(accepted(told)).toBe(true);
     expect(content(told)).toMatch(/Your images were made, but Discord would not take them \(HTTP 500\)/);
     expect(h.venice.generateRequests()).toHaveLength(2);
-    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.02, 9);
-    expect(h.bot.store.jobs.all()).toEqual([]);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.02, 9);
+    expect(await h.bot.store.jobs.all()).toEqual([]);
   });
 
   it('answers the member and releases the reservation when the database fails mid-job', async () => {
     h = await slot.start();
     await settings('limits', { user_daily_budget: 0.01 });
     // A real failure inside SQLite, on the job's first state change.
-    h.bot.store.db.exec(`CREATE TRIGGER injected_failure BEFORE UPDATE OF outcome ON generations WHEN NEW.outcome = 'running' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`);
+    await sql.raw(`CREATE TRIGGER injected_failure BEFORE UPDATE OF outcome ON generations WHEN NEW.outcome = 'running' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`).execute(h.bot.store.db);
     const first = await h.discord.slashCommand('imagine', { prompt: 'doomed' });
     expect(content(await ephemeralOf(first, wait))).toMatch(/Something went wrong on our side \(error id `[0-9a-f]{8}`\)/);
     await wait(() => first.requests().some((r) => r.method === 'DELETE' && accepted(r)));
-    expect(h.bot.store.jobs.all()).toEqual([]);
+    expect(await h.bot.store.jobs.all()).toEqual([]);
     expect(h.venice.generateRequests()).toHaveLength(0);
-    h.bot.store.db.exec('DROP TRIGGER injected_failure');
+    await sql`DROP TRIGGER injected_failure`.execute(h.bot.store.db);
     // The budget is whole again: the next request is admitted and made.
     expect((await resultEdit(await h.discord.slashCommand('imagine', { prompt: 'fine now' }))).files).toHaveLength(1);
   });
@@ -171,7 +172,7 @@ describe('fault suite', () => {
     await resultEdit(await h.discord.slashCommand('imagine', { prompt: 'a map' }));
     const sent = h.venice.requests.filter((r) => r.path === '/images/generations');
     expect(sent.map((r) => (r.body as { model?: string }).model)).toEqual(['venice-sd35']);
-    expect(h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.01, 9);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.01, 9);
     expect(await settings('show', {})).toMatch(/OpenAI-compatible/);
   });
 });

@@ -64,7 +64,7 @@ describe('the gallery', () => {
     await h.discord.slashCommand('imagine', { prompt: 'a glass city' }, { user: 'alice' });
     const review = await slot.wait(() => h.discord.channelMessages('nsfw').find((r) => r.files.length > 0), 20_000);
     const id = /generation `([^`]+)`/.exec(json(review).content ?? '')?.[1] ?? '';
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: String(1n << 13n) });
     await slot.wait(() => h.discord.forumPosts()[0], 20_000);
     expect(h.discord.forumPosts()[0]!.thread['name']).toBe('a glass city');
@@ -84,11 +84,11 @@ describe('the gallery', () => {
     await h.discord.slashCommand('imagine', { prompt: 'another dark tale', safe_mode: false }, { user: 'alice', channel: 'nsfw' });
     const review = await slot.wait(() => h.discord.channelMessages('text').find((r) => r.files.length > 0), 20_000);
     const id = /generation `([^`]+)`/.exec(json(review).content ?? '')?.[1] ?? '';
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: String(1n << 13n) });
     await slot.wait(() => h.discord.channelMessages('nsfw').find((r) => r.files.length > 0), 20_000);
     await slot.wait(() => h.logs().includes('not cross-posting'), 10_000);
     expect(h.discord.forumPosts()).toHaveLength(0);
-    expect(h.bot.store.gallery.get(id)).toBeUndefined();
+    expect(await h.bot.store.gallery.get(id)).toBeUndefined();
   }, 60_000);
 });

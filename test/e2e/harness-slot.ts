@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import type { InteractionHandle, RecordedRequest } from '../support/discord/fake-discord.js';
+import type { InteractionHandle, Probed, RecordedRequest } from '../support/discord/fake-discord.js';
 import { startHarness, type Harness } from './harness.js';
 import { json } from './helpers.js';
 
@@ -23,7 +23,7 @@ export function harnessPerTest() {
       return current;
     },
     get,
-    wait: <T>(probe: () => T | undefined | false, ms?: number): Promise<T> => get().discord.waitFor(probe, ms),
+    wait: <T>(probe: () => Probed<T> | Promise<Probed<T>>, ms?: number): Promise<T> => get().discord.waitFor(probe, ms),
   };
 }
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { FakeDiscord, InteractionHandle, RecordedRequest } from '../support/discord/fake-discord.js';
+import type { FakeDiscord, InteractionHandle, Probed, RecordedRequest } from '../support/discord/fake-discord.js';
 import { simulatorModels, simulatorStyles, traitsOf } from '../support/venice/catalogue.js';
 import { checkGenerateRequest, checkSimpleGenerateRequest, type CatalogueView } from '../support/venice/checks.js';
 import type { SimRequest, VeniceSimulator } from '../support/venice/simulator.js';
@@ -23,7 +23,7 @@ export async function resultOf(handle: InteractionHandle): Promise<RecordedReque
 }
 
 /** Waits until the interaction ends in an ephemeral message (a follow-up, or an edit of an ephemeral defer). */
-export async function ephemeralOf(handle: InteractionHandle, discordWait: <T>(probe: () => T | undefined | false, ms?: number) => Promise<T>): Promise<RecordedRequest> {
+export async function ephemeralOf(handle: InteractionHandle, discordWait: <T>(probe: () => Probed<T> | Promise<Probed<T>>, ms?: number) => Promise<T>): Promise<RecordedRequest> {
   return discordWait(() =>
     handle.requests().find(
       (r) => r.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(r.path) && ((json(r).flags ?? 0) & EPHEMERAL) !== 0,

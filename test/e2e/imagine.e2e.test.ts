@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GenerateImageBody } from '../../src/venice/types.js';
+import type { Probed } from '../support/discord/fake-discord.js';
 import { startHarness, type Harness } from './harness.js';
 import { EPHEMERAL, ephemeralOf, imageInfo, json, resultOf } from './helpers.js';
 
 let h: Harness;
-const wait = <T>(probe: () => T | undefined | false, ms?: number) => h.discord.waitFor(probe, ms);
+const wait = <T>(probe: () => Probed<T> | Promise<Probed<T>>, ms?: number) => h.discord.waitFor(probe, ms);
 const sent = () => h.venice.generateRequests().map((r) => r.body as GenerateImageBody);
 
 beforeAll(async () => {

@@ -1,8 +1,10 @@
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, secretsOf } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import type { Tables } from '../../src/store/schema.js';
 import { startBot, type Bot } from '../../src/main.js';
 import { shardOfGuild } from '../support/discord/gateway.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../support/discord/fake-discord.js';
@@ -73,7 +75,7 @@ describe('health and metrics over HTTP (HTTP_PORT)', () => {
     const { db } = h.bot.store;
     const closed = new Database(':memory:');
     closed.close();
-    h.bot.store.db = closed;
+    h.bot.store.db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: closed }) });
     try {
       const res = await get(`${h.bot.httpUrl!}/readyz`);
       expect(res.status).toBe(503);
@@ -109,7 +111,7 @@ describe('health and metrics over HTTP (HTTP_PORT)', () => {
     expect(sample(text, 'imagine_venice_request_duration_seconds_count{endpoint="/models",model="none"}')).toBeGreaterThanOrEqual(1);
     const spent = sample(text, 'imagine_spent_usd_total{kind="generate"}');
     expect(spent).toBeGreaterThan(0);
-    expect(spent).toBeCloseTo(h.bot.store.usage.allSpent(Date.now()), 6);
+    expect(spent).toBeCloseTo(await h.bot.store.usage.allSpent(Date.now()), 6);
     // Process metrics from prom-client, event-loop lag among them.
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCustomId } from '../../src/discord/custom-id.js';
 import type { GenerateImageBody } from '../../src/venice/types.js';
-import { startFakeDiscord, type FakeDiscord } from '../support/discord/fake-discord.js';
+import { startFakeDiscord, type FakeDiscord, type Probed } from '../support/discord/fake-discord.js';
 import { startVeniceSimulator, type VeniceSimulator } from '../support/venice/simulator.js';
 import { fakeEnv, tempDatabasePath } from './harness.js';
 import { EPHEMERAL, imageInfo, json } from './helpers.js';
@@ -15,7 +15,7 @@ let bot: BotProcess | undefined;
 let posted: Record<string, unknown>;
 let originalImage2: Buffer;
 
-const wait = <T>(probe: () => T | undefined | false, ms = 15_000) => discord.waitFor(probe, ms);
+const wait = <T>(probe: () => Probed<T> | Promise<Probed<T>>, ms = 15_000) => discord.waitFor(probe, ms);
 
 async function startProcess(): Promise<BotProcess> {
   const p = spawnBot(env);

@@ -53,7 +53,7 @@ describe('review mode', () => {
     expect(h.discord.channelMessages('text')).toHaveLength(0);
 
     const id = generationIdOf(review);
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     // A member without Manage Messages cannot approve.
     const refused = await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'bob', permissions: MEMBER });
     const refusal = (await refused.callback()).json as { type: number; data: { content: string; flags: number } };
@@ -89,7 +89,7 @@ describe('review mode', () => {
     const i = await h.discord.slashCommand('imagine', { prompt: 'a lighthouse' }, { user: 'alice' });
     const review = await slot.wait(() => reviewPosts(h.discord)[0], 20_000);
     const id = generationIdOf(review);
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
 
     const press = await h.discord.button(`vi:imagine:reject:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: MANAGE_MESSAGES });
     const modal = (await press.callback()).json as { type: number; data: { custom_id: string } };
@@ -112,7 +112,7 @@ describe('review mode', () => {
     const i = await h.discord.slashCommand('imagine', { prompt: 'a windmill' }, { user: 'alice' });
     const review = await slot.wait(() => reviewPosts(h.discord)[0], 20_000);
     const id = generationIdOf(review);
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     const placeholder = await i.message((m) => /Waiting for a moderator/.test(String(m['content'])));
     const cancel = await h.discord.button(`vi:imagine:cancel:${id}`, { id: String(placeholder['id']) }, { user: 'alice' });
     const update = (await cancel.callback()).json as { type: number; data: { content: string; components: unknown[] } };
@@ -131,7 +131,7 @@ describe('review mode', () => {
     const review = await slot.wait(() => reviewPosts(h.discord)[0], 20_000);
     expect(review.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.webp']);
     const id = generationIdOf(review);
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     await h.discord.button(`vi:imagine:approve:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: MANAGE_MESSAGES });
     const posted = await slot.wait(() => h.discord.channelMessages('text').find((r) => r.files.length > 0), 20_000);
     expect(posted.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.webp']);
@@ -143,11 +143,11 @@ describe('review mode', () => {
     await h.discord.slashCommand('imagine', { prompt: 'a secret garden' }, { user: 'alice', locale: 'zh-CN' });
     const review = await slot.wait(() => reviewPosts(h.discord)[0], 20_000);
     const id = generationIdOf(review);
-    const reviewMessageId = await slot.wait(() => h.bot.store.reviews.get(id)?.reviewMessageId ?? undefined);
+    const reviewMessageId = await slot.wait(async () => (await h.bot.store.reviews.get(id))?.reviewMessageId ?? undefined);
     // Her interaction token has expired, and her DMs are closed.
-    h.bot.store.db.prepare('UPDATE reviews SET interaction_at = 0 WHERE id = ?').run(id);
+    await h.bot.store.db.updateTable('reviews').set({ interaction_at: 0 }).where('id', '=', id).execute();
     h.discord.fail({ method: 'POST', path: new RegExp(`/channels/${h.discord.ids.channels.dm}/messages`) }, { status: 403, code: 50007, message: 'Cannot send messages to this user' });
-    const placeholderId = h.bot.store.reviews.get(id)!.placeholderId!;
+    const placeholderId = (await h.bot.store.reviews.get(id))!.placeholderId!;
 
     const press = await h.discord.button(`vi:imagine:reject:${id}`, { id: reviewMessageId }, { user: 'admin', permissions: MANAGE_MESSAGES });
     const modal = (await press.callback()).json as { data: { custom_id: string } };

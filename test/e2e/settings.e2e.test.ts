@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InteractionHandle } from '../support/discord/fake-discord.js';
+import type { InteractionHandle, Probed } from '../support/discord/fake-discord.js';
 import type { GenerateImageBody } from '../../src/venice/types.js';
 import { startHarness, type Harness } from './harness.js';
 import { EPHEMERAL, ephemeralOf, json, type MessageJson } from './helpers.js';
 
 let h: Harness;
-const wait = <T>(probe: () => T | undefined | false, ms?: number) => h.discord.waitFor(probe, ms);
+const wait = <T>(probe: () => Probed<T> | Promise<Probed<T>>, ms?: number) => h.discord.waitFor(probe, ms);
 const sent = () => h.venice.generateRequests().map((r) => r.body as GenerateImageBody);
 
 beforeEach(async () => {
@@ -157,12 +157,12 @@ describe('/settings language', () => {
   it('sets the language of public results, shows it, and clears it back to the server’s own', async () => {
     const set = await settings('language', { language: 'zh-CN' });
     expect(set.content).toBe('Saved for this server.\nResults the bot posts for everyone in this server are now in Simplified Chinese. What only one member sees stays in their own Discord language.');
-    expect(h.bot.store.settings.guild(h.discord.ids.guild).language).toBe('zh-CN');
+    expect((await h.bot.store.settings.guild(h.discord.ids.guild)).language).toBe('zh-CN');
     expect(await shown()).toContain('**Language of public results:** Simplified Chinese');
 
     const cleared = await settings('language', { language: 'default' });
     expect(cleared.content).toBe('Saved for this server.\nResults the bot posts for everyone in this server now follow the server’s own language (English).');
-    expect(h.bot.store.settings.guild(h.discord.ids.guild).language).toBeUndefined();
+    expect((await h.bot.store.settings.guild(h.discord.ids.guild)).language).toBeUndefined();
     expect(await shown()).toContain('**Language of public results:** server default (English)');
   });
 
@@ -183,7 +183,7 @@ describe('/settings language', () => {
   it('is refused to a member without Manage Server, like every other /settings sub-command', async () => {
     const answer = await settings('language', { language: 'zh-CN' }, 'alice');
     expect(answer.content).toMatch(/Only members with the Manage Server permission/);
-    expect(h.bot.store.settings.guild(h.discord.ids.guild).language).toBeUndefined();
+    expect((await h.bot.store.settings.guild(h.discord.ids.guild)).language).toBeUndefined();
   });
 
   it('writes the moderator log in the chosen language, whatever the moderator’s own', async () => {

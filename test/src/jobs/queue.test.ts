@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FairQueue, JobAborted, abortReason, type QueueLimits, type QueuedJob } from '../../../src/jobs/queue.js';
+import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -367,5 +368,38 @@ describe('a failing job', () => {
     await line.fail('cancelled', line.signalOf('cancelled').reason);
 
     expect(line.started).toEqual(['cancelled', 'next']);
+  });
+});
+
+describe('with the Venice pacer as its gate', () => {
+  it('holds a started job’s requests, so a job that waits on the store first does not let others past the pacer', async () => {
+    const pacer = new VeniceRateLimiter();
+    const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { gate: pacer });
+    const started: string[] = [];
+    const release = deferred();
+    const job = (id: string, userId: string): QueuedJob => ({
+      id,
+      userId,
+      guildId: null,
+      requests: 2,
+      run: async (signal) => {
+        started.push(id);
+        // What the lifecycle does before a job's first request: a write to the store.
+        await new Promise((resolve) => setImmediate(resolve));
+        await pacer.acquire(signal);
+        await release.promise;
+      },
+    });
+    queue.enqueue(job('first', 'alice'));
+    queue.enqueue(job('second', 'bob'));
+    queue.enqueue(job('third', 'carol'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Before Venice's first answer the pacer lets one request through: one job starts, the
+    // others keep their places in the fair line instead of queueing inside the pacer.
+    expect(started).toEqual(['first']);
+    expect(queue.stats()).toMatchObject({ running: 1, queued: 2 });
+    expect(pacer.stats()).toMatchObject({ inFlight: 1, waiting: 0 });
+    release.resolve();
+    queue.dispose();
   });
 });

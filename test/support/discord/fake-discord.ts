@@ -360,13 +360,17 @@ export interface FakeDiscord {
   cdnFetches(): CdnFetch[];
   /** The next `times` (default 1) matching requests answer with Discord's error shape. */
   fail(match: FaultMatch, fault: Fault, times?: number): void;
-  waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
+  /** Resolves with the probe's first answer that is neither undefined nor false; the probe may be async. */
+  waitFor<T>(probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs?: number): Promise<T>;
   /** Drops the client's gateway sockets (as a network failure would); discord.js then resumes. */
   disconnectGateway(): void;
   /** A gateway outage until `restore()`: sockets dropped, new ones never get a HELLO. */
   takeGatewayDown(): { restore(): void };
   close(): Promise<void>;
 }
+
+/** What a `waitFor` probe answers: the value waited for, or undefined/false for not yet. */
+export type Probed<T> = T | undefined | false;
 
 export interface FakeDiscordOptions {
   token?: string;
@@ -636,23 +640,45 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     forumTags: { ...world.forumTags },
   };
 
-  function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  function waitFor<T>(probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
-      const check = (): void => {
+      /** A probe that reads the (asynchronous) store is not asked again until it has answered. */
+      let asking = false;
+      const settle = (value: Probed<T>): void => {
+        if (done || value === undefined || value === false) return;
+        finish();
+        resolve(value);
+      };
+      const fail = (error: unknown): void => {
         if (done) return;
-        let value: T | undefined | false;
+        finish();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      const check = (): void => {
+        if (done || asking) return;
+        let value: Probed<T> | Promise<Probed<T>>;
         try {
           value = probe();
         } catch (error) {
-          finish();
-          reject(error instanceof Error ? error : new Error(String(error)));
+          fail(error);
           return;
         }
-        if (value !== undefined && value !== false) {
-          finish();
-          resolve(value);
+        if (value instanceof Promise) {
+          asking = true;
+          value.then(
+            (v) => {
+              asking = false;
+              settle(v);
+            },
+            (error: unknown) => {
+              asking = false;
+              fail(error);
+            },
+          );
+          return;
         }
+        settle(value);
       };
       const timer = setTimeout(() => {
         finish();

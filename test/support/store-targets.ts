@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openStore, type Store } from '../../src/store/index.js';
+
+/**
+ * The databases the store's tests run on: SQLite always, and the real PostgreSQL server at
+ * TEST_DATABASE_URL when it is set (`.ci/run` starts one; see the README). CI must have it:
+ * there a missing URL fails the run instead of quietly testing one dialect.
+ */
+export interface StoreTarget {
+  name: 'sqlite' | 'postgres';
+  /** A location no other test uses: a new SQLite file, or a new PostgreSQL database. */
+  fresh(): Promise<string>;
+}
+
+const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+if (process.env.CI && !testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set: CI runs the store tests on PostgreSQL too (.ci/run starts it)');
+
+const sqlite: StoreTarget = {
+  name: 'sqlite',
+  fresh: async () => join(mkdtempSync(join(tmpdir(), 'vi-store-')), 'bot.sqlite'),
+};
+
+/** Databases this run created, dropped when it ends (`dropTestDatabases`, in the global teardown). */
+const created: string[] = [];
+
+const postgres = (url: string): StoreTarget => ({
+  name: 'postgres',
+  async fresh() {
+    const name = `vi_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    created.push(name);
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    return u.toString();
+  },
+});
+
+export const STORE_TARGETS: readonly StoreTarget[] = testDatabaseUrl ? [sqlite, postgres(testDatabaseUrl)] : [sqlite];
+
+/** The PostgreSQL target alone, for what only it can show (several processes on one database). */
+export const POSTGRES_TARGET: StoreTarget | undefined = testDatabaseUrl ? postgres(testDatabaseUrl) : undefined;
+
+/** Opens a store on a fresh location of `target`; `close` it when done. */
+export async function openFreshStore(target: StoreTarget, options: { migrateTo?: number } = {}): Promise<Store> {
+  return openStore(await target.fresh(), options);
+}
+
+/** Drops the databases this process created (each test file's, once its stores are closed). */
+export async function dropTestDatabases(): Promise<void> {
+  if (!testDatabaseUrl || created.length === 0) return;
+  const admin = new pg.Client({ connectionString: testDatabaseUrl });
+  await admin.connect();
+  try {
+    for (const name of created.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** One query on its own connection, for a test to read or change a database behind the bot's back. */
+export async function queryPostgres(url: string, text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Array<Record<string, unknown>>;
+  } finally {
+    await client.end();
+  }
+}
