@@ -28,6 +28,21 @@ const flag = z
 const PORT_PROBLEM = 'expected a port number from 0 to 65535 (0 picks a free one)'; // i18n-exempt: operator-facing
 const port = z.coerce.number({ error: PORT_PROBLEM }).int({ error: PORT_PROBLEM }).min(0, { error: PORT_PROBLEM }).max(65_535, { error: PORT_PROBLEM });
 
+/** `0-3`, `4,5` or `0,2-3`: shard ids, each once, in order. */
+const shardIds = z
+  .string()
+  .trim()
+  .regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { error: 'expected shard ids such as 0-3 or 4,5' }) // i18n-exempt: operator-facing
+  .transform((text, ctx) => {
+    const ids = new Set<number>();
+    for (const part of text.split(',')) {
+      const [from, to = from] = part.split('-').map(Number) as [number, number?];
+      if (to < from) ctx.addIssue({ code: 'custom', message: `${part} runs backwards` }); // i18n-exempt: operator-facing
+      for (let id = from; id <= to; id++) ids.add(id);
+    }
+    return [...ids].sort((a, b) => a - b);
+  });
+
 /** `auto` (Discord's recommendation, read at login) or a fixed number of shards. */
 const shardCount = z.union([z.literal('auto'), positiveInt], { error: 'expected "auto" or a whole number above 0' }); // i18n-exempt: operator-facing
 
@@ -64,8 +79,30 @@ export const configSchema = z.object({
   HTTP_PORT: port.optional(),
   /** Loopback by default, so `npm start` exposes nothing; the Docker image sets 0.0.0.0. */
   HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
-  /** discord.js's own (internal) sharding: every shard in this one process. */
+  /** discord.js's own (internal) sharding: every shard in this one process, or SHARD_IDS of them. */
   SHARD_COUNT: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), shardCount).default('auto'),
+  /** The shards this process runs, of SHARD_COUNT (`0-3`, `4,5`): several processes split the gateway. */
+  SHARD_IDS: shardIds.optional(),
+  /** The scale-out mode's shared line, caps and cooldowns: several processes on one Redis. */
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/\S+$/i, { error: 'expected a redis:// or rediss:// URL' }) // i18n-exempt: operator-facing
+    .optional(),
+  /** Prefix of every key in Redis, so two bots (or test runs) can share one server. */
+  REDIS_PREFIX: z.string().trim().min(1).default('vi:'),
+}).superRefine((c, ctx) => {
+  // Run even when a field failed its own check: then that field holds the raw text.
+  if (!Array.isArray(c.SHARD_IDS)) return;
+  if (c.SHARD_COUNT === 'auto') {
+    ctx.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: 'needs SHARD_COUNT set to a number: every process must agree on the count' }); // i18n-exempt: operator-facing
+    return;
+  }
+  const outside = c.SHARD_IDS.filter((id) => id >= Number(c.SHARD_COUNT));
+  if (outside.length > 0) ctx.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: `shard ${outside.join(', ')} is not below SHARD_COUNT (${c.SHARD_COUNT})` }); // i18n-exempt: operator-facing
+  if (c.DATABASE_URL === undefined || c.REDIS_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: 'splits the gateway over processes, which must share DATABASE_URL and REDIS_URL' }); // i18n-exempt: operator-facing
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -96,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 /** Names every secret the logger must never print. */
 export function secretsOf(config: Config): string[] {
-  return [config.DISCORD_TOKEN, config.VENICE_API_KEY, ...[config.DATABASE_URL].flatMap(passwordOf)];
+  return [config.DISCORD_TOKEN, config.VENICE_API_KEY, ...[config.DATABASE_URL, config.REDIS_URL].flatMap(passwordOf)];
 }
 
 /** The password inside a connection URL (PostgreSQL, Redis), which no log line may carry. */

@@ -12,7 +12,8 @@ import { InteractionRegistry } from './discord/interactions.js';
 import { NO_MENTIONS } from './discord/replies.js';
 import { INPUT_MAX_BYTES } from './jobs/input-image.js';
 import { createLedger } from './jobs/ledger.js';
-import { FairQueue } from './jobs/queue.js';
+import { FairQueue, type JobQueue, type QueuedJob } from './jobs/queue.js';
+import { newOwnerId, SharedQueue } from './jobs/shared-queue.js';
 import type { Logger } from './logger.js';
 import { gatewayReady, instrumentDiscordRest, shardPings, shardingOptions } from './observability/discord.js';
 import { startHealthServer, type HealthServer } from './observability/http.js';
@@ -29,7 +30,7 @@ export interface Bot {
   venice: VeniceClient;
   catalog: Catalog;
   store: Store;
-  queue: FairQueue;
+  queue: JobQueue;
   metrics: BotMetrics;
   /** Where /metrics, /healthz and /readyz answer (with HTTP_PORT set), e.g. http://127.0.0.1:8080. */
   httpUrl: string | undefined;
@@ -66,11 +67,18 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     pacerMetrics: metrics.pacer('chat'),
     ...(options.veniceRetry ? { retry: options.veniceRetry } : {}),
   });
-  const queue = new FairQueue(
-    { maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD },
-    // Venice's pace decides when the next job starts; MAX_CONCURRENT_JOBS is only a ceiling.
-    { onError: (err, job) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer, metrics },
-  );
+  const limits = { maxConcurrent: config.MAX_CONCURRENT_JOBS, maxPerUser: config.MAX_JOBS_PER_USER, maxPerGuild: config.MAX_JOBS_PER_GUILD };
+  // Venice's pace decides when the next job starts; MAX_CONCURRENT_JOBS is only a ceiling.
+  const queueOptions = { onError: (err: unknown, job: QueuedJob) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer, metrics };
+  // With REDIS_URL, one line (caps, fairness) for every process; alone, the line in memory.
+  let shared: SharedQueue | undefined;
+  try {
+    shared = config.REDIS_URL === undefined ? undefined : await SharedQueue.connect(limits, { ...queueOptions, redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, owner: newOwnerId(), log });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const queue: JobQueue = shared ?? new FairQueue(limits, queueOptions);
   const catalog = createCatalog({ venice, log, refreshSeconds: config.CATALOG_REFRESH_SECONDS });
 
   // The health server answers from here on: /healthz while Venice's catalogue is still loading
@@ -87,13 +95,14 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       port: config.HTTP_PORT,
       registry: metrics.registry,
       log,
-      readiness: async () => ({ running: !stopped, gateway: gateway.client !== undefined && gatewayReady(gateway.client), catalog: catalog.current().loadedAt > 0, store: await store.answers() }),
+      readiness: async () => ({ running: !stopped, gateway: gateway.client !== undefined && gatewayReady(gateway.client), catalog: catalog.current().loadedAt > 0, store: await store.answers(), ...(shared ? { redis: await shared.answers() } : {}) }),
     });
   }
   try {
     await catalog.start();
   } catch (err) {
     await http?.close();
+    await queue.dispose();
     await store.close();
     throw err;
   }
@@ -102,7 +111,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     intents: [GatewayIntentBits.Guilds],
     // discord.js's internal sharding: every shard in this process, so every per-guild state
     // (queue, pacer, interactions) is shared whichever shard a server is on.
-    ...shardingOptions(config.SHARD_COUNT),
+    ...shardingOptions(config.SHARD_COUNT, config.SHARD_IDS),
     // Prompts are user text: no message of ours may ping, whatever a call site forgets.
     allowedMentions: { parse: [], repliedUser: false },
     rest: {
@@ -135,12 +144,13 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     apiMode: config.VENICE_API_MODE,
     store,
     queue,
+    sharedLine: shared,
     ledger: createLedger(store, {
       dailyBudgetUsd: config.DAILY_BUDGET_USD,
       dmDailyBudgetUsd: config.DM_DAILY_BUDGET_USD,
       dmCooldownSeconds: config.DM_COOLDOWN_SECONDS,
       allowDms: config.ALLOW_DMS,
-    }, metrics),
+    }, metrics, shared?.owner ?? null),
     interactions: new InteractionRegistry(now),
     announcedDeprecations: new Set(),
     log,
@@ -218,6 +228,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     await client.destroy();
     await venice.close();
     await http?.close();
+    await queue.dispose();
     await store.close();
     throw err;
   }
@@ -237,7 +248,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       const deadline = Date.now() + config.SHUTDOWN_GRACE_SECONDS * 1000;
       catalog.stop();
       for (const command of commands) await command.onShutdown?.(ctx, Math.max(0, deadline - Date.now()));
-      queue.dispose();
+      await queue.dispose();
       await client.destroy();
       // Whatever is still in flight to Venice was aborted or belongs to nobody now: do not wait for it.
       await venice.destroy();

@@ -47,7 +47,7 @@ export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx:
  * out together; each is bounded by discord.js's REST timeout.
  */
 export async function recoverJobs(ctx: CommandContext): Promise<void> {
-  const left = await ctx.store.jobs.all();
+  const left = await leftBehind(ctx);
   if (left.length > 0) {
     ctx.log.warn({ jobs: left.length }, 'reporting jobs interrupted by the last shutdown');
     await Promise.all(
@@ -60,6 +60,66 @@ export async function recoverJobs(ctx: CommandContext): Promise<void> {
   // the review message); overdue ones are rejected now.
   await recoverApprovals(ctx);
   await startReviewSweeper(ctx);
+  if (ctx.sharedLine) startOrphanSweeper(ctx);
+}
+
+/**
+ * The jobs no running process will finish: alone, every job the store holds (this process has
+ * not started any yet); in the scale-out mode, those of a bot that ran alone, and those of
+ * processes `gone` says are gone, each taken over first so that two processes never both
+ * report one.
+ */
+async function leftBehind(ctx: CommandContext, gone: (owner: string, alive: boolean) => boolean = () => false): Promise<JobRecord[]> {
+  const line = ctx.sharedLine;
+  if (!line) return ctx.store.jobs.all();
+  const others = await ctx.store.jobs.notOwnedBy(line.owner);
+  const living = await line.living([...new Set(others.flatMap((j) => (j.owner === null ? [] : [j.owner])))]);
+  const taken: JobRecord[] = [];
+  for (const job of others) {
+    if (job.owner !== null && !gone(job.owner, living.has(job.owner))) continue;
+    if (await ctx.store.jobs.takeOver(job.id, job.owner, line.owner)) taken.push(job);
+  }
+  return taken;
+}
+
+/** How often a process of the scale-out mode looks for the jobs of one that died. */
+const ORPHAN_SWEEP_MS = 5_000;
+
+/**
+ * While the bot runs: a process killed mid-job (SIGKILL, a lost host) has its jobs reported by
+ * this one. A process counts as gone once its heartbeat has been missing on two sweeps in a
+ * row: one that was only cut off from Redis for a moment puts itself back in the line and
+ * keeps its jobs.
+ */
+function startOrphanSweeper(ctx: CommandContext): void {
+  let sweeping = false;
+  /** Owners whose heartbeat was missing at the last sweep. */
+  let missing = new Set<string>();
+  const gone = (seen: Set<string>) => (owner: string, alive: boolean) => {
+    if (alive) return false;
+    seen.add(owner);
+    return missing.has(owner);
+  };
+  const timer = setInterval(() => {
+    if (!ctx.queue.accepting) {
+      clearInterval(timer);
+      return;
+    }
+    if (sweeping) return;
+    sweeping = true;
+    const seen = new Set<string>();
+    leftBehind(ctx, gone(seen))
+      .then(async (jobs) => {
+        missing = seen;
+        if (jobs.length > 0) ctx.log.warn({ jobs: jobs.length }, 'reporting the jobs of a process that is gone');
+        await Promise.all(jobs.map((job) => reportInterrupted(job, job.state === 'running' ? 'imagine.recovery.restartedRunning' : 'imagine.recovery.restartedQueued', ctx)));
+      })
+      .catch((err: unknown) => ctx.log.error({ err }, 'could not look for the jobs of processes that are gone'))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, ORPHAN_SWEEP_MS);
+  timer.unref();
 }
 
 const within = (promise: Promise<unknown>, ms: number): Promise<void> =>

@@ -6,7 +6,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { APIActionRowComponent, APIComponentInMessageActionRow, APIEmbed } from 'discord.js';
-import type { FairQueue } from '../jobs/queue.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { Ledger } from '../jobs/ledger.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics, JobMetrics } from '../observability/metrics.js';
@@ -27,7 +27,12 @@ export interface CommandContext {
   /** Seeds come from here so tests and replays can pin them. */
   randomSeed(): number;
   now(): number;
-  queue: FairQueue;
+  queue: JobQueue;
+  /**
+   * In the scale-out mode: this process's name in the shared line, and which other processes
+   * are alive, so the jobs of one that died are reported (once) by one that lives.
+   */
+  sharedLine?: { owner: string; living(owners: readonly string[]): Promise<Set<string>> } | undefined;
   /** Every job's money and state transitions, each one transaction. */
   ledger: Ledger;
   interactions: InteractionRegistry;

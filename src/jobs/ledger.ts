@@ -60,8 +60,11 @@ export interface Ledger {
   abandon(id: string, outcome: Outcome): Promise<void>;
 }
 
-/** `metrics` hears what Venice charged, by kind of job. */
-export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pick<JobMetrics, 'charged'>): Ledger {
+/**
+ * `metrics` hears what Venice charged, by kind of job; `owner` names this process on every
+ * job it admits, in the scale-out mode (see `SharedQueue`).
+ */
+export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pick<JobMetrics, 'charged'>, owner: string | null = null): Ledger {
   async function refusalFor({ generations, jobs, usage }: Repositories, request: AdmissionRequest, now: number): Promise<AdmissionRefused | undefined> {
     const { guildId, userId } = request.generation;
     // A refusal is read privately by the member who asked, in their own language.
@@ -117,6 +120,7 @@ export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pic
           locale: request.interaction.locale,
           publicLocale: request.interaction.publicLocale,
           createdAt: now,
+          owner,
         });
         return generation;
       },

@@ -5,7 +5,7 @@ import type { JobMetrics } from '../observability/metrics.js';
 import type { Generation, Outcome } from '../store/generations.js';
 import type { JobStore } from '../store/jobs.js';
 import type { Ledger } from './ledger.js';
-import { abortReason, type FairQueue } from './queue.js';
+import { abortReason, type JobQueue } from './queue.js';
 
 /** What a job's work reports when it produced something for the user. */
 export interface JobResult {
@@ -40,7 +40,7 @@ export interface JobMessenger {
 }
 
 export interface LifecycleDeps {
-  queue: FairQueue;
+  queue: JobQueue;
   ledger: Ledger;
   jobs: JobStore;
   log: Logger;
@@ -87,6 +87,14 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
     guildId: generation.guildId,
     requests: Math.max(1, generation.request.length),
     onPosition: (position, etaMs) => messenger.position(position, etaMs),
+    onRejected: (err) => {
+      count('failed');
+      const errorId = newErrorId();
+      log.error({ err, errorId }, 'could not put the job in line');
+      void finish(() => ledger.abandon(id, 'failed')).then(() =>
+        messenger.failed(message('common.internalError', { errorId })).catch((again: unknown) => log.warn({ err: again }, 'could not tell the requester')),
+      );
+    },
     onRemoved: () => {
       count('cancelled');
       void finish(() => ledger.abandon(id, 'cancelled'));

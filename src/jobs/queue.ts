@@ -17,6 +17,27 @@ export interface QueuedJob {
   onRemoved?(): void;
   /** How many Venice requests the job makes (its variants); default 1. */
   requests?: number;
+  /** Called when the job could not be put in line at all (the shared line's Redis failed). */
+  onRejected?(err: unknown): void;
+}
+
+/**
+ * What the bot needs of a line of jobs: the in-process `FairQueue`, or the `SharedQueue`
+ * that several processes share through Redis (the scale-out mode).
+ */
+export interface JobQueue {
+  readonly accepting: boolean;
+  stats(): QueueStats;
+  /** Adds a job; returns its position when known at once (0 when it started or is not known yet). */
+  enqueue(job: QueuedJob): number;
+  cancel(id: string): CancelResult;
+  /** The job's place in the line (1 = next), while it waits. */
+  positionOf(id: string): number | undefined;
+  takePending(): QueuedJob[];
+  close(): void;
+  drain(deadlineMs: number): Promise<{ finished: boolean }>;
+  abortAll(): void;
+  dispose(): void | Promise<void>;
 }
 
 /**
@@ -64,17 +85,30 @@ export interface QueueStats {
   completed: number;
 }
 
-interface Running {
+/** A job this process started, until it ends. */
+export interface Running {
   job: QueuedJob;
   controller: AbortController;
   done: Promise<void>;
+}
+
+/** Waits for every running job to end, or for `deadlineMs`, whichever comes first. */
+export async function waitForRunning(running: Iterable<Running>, deadlineMs: number): Promise<{ finished: boolean }> {
+  const all = Promise.all([...running].map((r) => r.done)).then(() => true);
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
+  return { finished: await Promise.race([all, timeout]) };
+}
+
+/** Aborts every running job, as a shutdown does after its deadline. */
+export function abortRunning(running: Iterable<Running>): void {
+  for (const r of running) r.controller.abort(new JobAborted('shutdown'));
 }
 
 export type CancelResult = 'removed' | 'aborted' | 'unknown';
 
 const DEFAULT_JOB_MS = 15_000;
 
-export class FairQueue {
+export class FairQueue implements JobQueue {
   readonly #limits: QueueLimits;
   /** Pending jobs per user, in arrival order. */
   readonly #pending = new Map<string, QueuedJob[]>();
@@ -213,16 +247,14 @@ export class FairQueue {
   }
 
   /** Stops taking jobs and waits for the running ones, up to `deadlineMs`. */
-  async drain(deadlineMs: number): Promise<{ finished: boolean }> {
+  drain(deadlineMs: number): Promise<{ finished: boolean }> {
     this.#accepting = false;
-    const all = Promise.all([...this.#running.values()].map((r) => r.done)).then(() => true);
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
-    return { finished: await Promise.race([all, timeout]) };
+    return waitForRunning(this.#running.values(), deadlineMs);
   }
 
   /** Aborts every running job (after a drain deadline). */
   abortAll(): void {
-    for (const r of this.#running.values()) r.controller.abort(new JobAborted('shutdown'));
+    abortRunning(this.#running.values());
   }
 
   #removeFromLine(user: string): void {

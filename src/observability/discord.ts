@@ -38,7 +38,7 @@ export function gatewayReady(client: Client): boolean {
  * so `SHARD_COUNT=auto` there would become NaN and the client would refuse to start. Any other
  * count stops that; with `shards: 'auto'` the gateway's recommendation replaces it at login.
  */
-export function shardingOptions(count: 'auto' | number): { shards: 'auto' | number[]; shardCount: number } {
+export function shardingOptions(count: 'auto' | number, ids?: readonly number[]): { shards: 'auto' | number[]; shardCount: number } {
   if (count === 'auto') return { shards: 'auto', shardCount: 2 };
-  return { shards: Array.from({ length: count }, (_, i) => i), shardCount: count };
+  return { shards: ids ? [...ids] : Array.from({ length: count }, (_, i) => i), shardCount: count };
 }

@@ -19,6 +19,7 @@ const rowSchema = z.object({
   locale: z.string(),
   public_locale: z.string(),
   created_at: z.number(),
+  owner: z.string().nullable(),
 });
 
 export interface JobRecord {
@@ -42,6 +43,8 @@ export interface JobRecord {
   /** The language of the job's public messages (the server's, or the one its admins set). */
   publicLocale: string;
   createdAt: number;
+  /** The process running it, in the scale-out mode; null for a bot that runs alone. */
+  owner: string | null;
 }
 
 export interface JobStore {
@@ -58,6 +61,13 @@ export interface JobStore {
   reservedByGuild(guildId: string): Promise<number>;
   reservedByAll(): Promise<number>;
   reservedImagesByUser(guildId: string | null, userId: string): Promise<number>;
+  /**
+   * Makes `owner` the job's process if it still belongs to `from` (null: a bot that ran alone):
+   * true for the one caller that did, so two processes never both report a job.
+   */
+  takeOver(id: string, from: string | null, owner: string): Promise<boolean>;
+  /** Jobs of any process but `owner`'s, and of none. */
+  notOwnedBy(owner: string): Promise<JobRecord[]>;
 }
 
 const sumSchema = z.object({ total: z.number().nullable() });
@@ -81,6 +91,7 @@ function fromRow(raw: unknown): JobRecord {
     locale: r.locale,
     publicLocale: r.public_locale,
     createdAt: r.created_at,
+    owner: r.owner,
   };
 }
 
@@ -106,6 +117,7 @@ export function createJobStore(db: Executor): JobStore {
           locale: job.locale,
           public_locale: job.publicLocale,
           created_at: job.createdAt,
+          owner: job.owner,
         })
         .execute();
     },
@@ -134,6 +146,17 @@ export function createJobStore(db: Executor): JobStore {
       total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_usd').as('total')).where(sameGuild(guildId)).where('user_id', '=', userId).executeTakeFirst()),
     reservedByGuild: async (guildId) => total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_usd').as('total')).where('guild_id', '=', guildId).executeTakeFirst()),
     reservedByAll: async () => total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_usd').as('total')).executeTakeFirst()),
+    takeOver: async (id, from, owner) => {
+      const result = await db
+        .updateTable('jobs')
+        .set({ owner })
+        .where('id', '=', id)
+        .where((eb) => (from === null ? eb('owner', 'is', null) : eb('owner', '=', from)))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+    notOwnedBy: async (owner) =>
+      (await jobs().selectAll().where((eb) => eb.or([eb('owner', 'is', null), eb('owner', '<>', owner)])).orderBy('created_at').execute()).map(fromRow),
     reservedImagesByUser: async (guildId, userId) =>
       total(await jobs().select((eb) => eb.fn.sum<number | null>('reserved_images').as('total')).where(sameGuild(guildId)).where('user_id', '=', userId).executeTakeFirst()),
   };

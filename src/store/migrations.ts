@@ -311,6 +311,22 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE generations ADD COLUMN age_restricted INTEGER NOT NULL DEFAULT 0;
   `,
   },
+
+  // 9: which process runs a job, in the scale-out mode (null for one process alone): a job
+  // whose process is gone is reported to its requester by one that lives, and a restarting
+  // process leaves the others' jobs alone.
+  {
+    // i18n-exempt: SQL
+    sqlite: `
+  ALTER TABLE jobs ADD COLUMN owner TEXT;
+  CREATE INDEX jobs_by_owner ON jobs (owner);
+  `,
+    // i18n-exempt: SQL
+    postgres: `
+  ALTER TABLE jobs ADD COLUMN owner TEXT;
+  CREATE INDEX jobs_by_owner ON jobs (owner);
+  `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

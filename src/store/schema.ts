@@ -46,6 +46,7 @@ export interface Tables {
     locale: string;
     public_locale: string;
     created_at: number;
+    owner: string | null;
   };
   reviews: {
     id: string;

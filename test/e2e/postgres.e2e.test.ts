@@ -33,7 +33,11 @@ function describeOnPostgres(target: StoreTarget) {
       expect(first.files.map((f) => f.filename)).toEqual(['image-1.webp']);
       expect((h.venice.generateRequests()[0]?.body as GenerateImageBody).prompt).toBe('a fox in the snow');
 
-      const generations = await queryPostgres(url, 'SELECT outcome, charged_usd, price_usd, created_at FROM generations');
+      // The job settles just after the result is delivered.
+      const generations = await h.discord.waitFor(async () => {
+        const found = await queryPostgres(url, 'SELECT outcome, charged_usd, price_usd, created_at FROM generations');
+        return found[0]?.outcome === 'posted' && found;
+      });
       expect(generations).toHaveLength(1);
       expect(generations[0]).toMatchObject({ outcome: 'posted', charged_usd: 0.01, price_usd: 0.01 });
       expect(typeof generations[0]?.created_at).toBe('string'); // BIGINT, as pg returns it raw

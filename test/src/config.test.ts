@@ -33,7 +33,23 @@ describe('reading the configuration from the environment', () => {
       ALLOW_DMS: true,
       HTTP_HOST: '127.0.0.1',
       SHARD_COUNT: 'auto',
+      REDIS_PREFIX: 'vi:',
     });
+  });
+
+  it('takes the scale-out mode’s DATABASE_URL, REDIS_URL and SHARD_IDS, and names what does not fit together', () => {
+    const scale = { ...required, DATABASE_URL: 'postgres://bot:pw-of-the-db@db:5432/bot', REDIS_URL: 'redis://:pw-of-redis@cache:6379', SHARD_COUNT: '8' };
+    expect(loadConfig({ ...scale, SHARD_IDS: '0-2,5' }).SHARD_IDS).toEqual([0, 1, 2, 5]);
+    expect(loadConfig({ ...scale, SHARD_IDS: ' 7 ' }).SHARD_IDS).toEqual([7]);
+    expect(problemsWith({ ...scale, SHARD_IDS: '6-9' })).toEqual(['SHARD_IDS: shard 8, 9 is not below SHARD_COUNT (8)']);
+    expect(problemsWith({ ...scale, SHARD_IDS: '3-1' })).toEqual(['SHARD_IDS: 3-1 runs backwards']);
+    expect(problemsWith({ ...scale, SHARD_IDS: 'all' })).toEqual(['SHARD_IDS: expected shard ids such as 0-3 or 4,5']);
+    expect(problemsWith({ ...scale, SHARD_COUNT: 'auto', SHARD_IDS: '0' })).toEqual(['SHARD_IDS: needs SHARD_COUNT set to a number: every process must agree on the count']);
+    expect(problemsWith({ ...required, SHARD_COUNT: '2', SHARD_IDS: '0' })).toEqual(['SHARD_IDS: splits the gateway over processes, which must share DATABASE_URL and REDIS_URL']);
+    expect(problemsWith({ ...required, DATABASE_URL: 'mysql://db/bot' })).toEqual(['DATABASE_URL: expected a postgres:// URL']);
+    expect(problemsWith({ ...required, REDIS_URL: 'localhost:6379' })).toEqual(['REDIS_URL: expected a redis:// or rediss:// URL']);
+    // Their passwords are secrets like the token and the key: no log line carries them.
+    expect(secretsOf(loadConfig(scale))).toEqual(['discord-token-value', 'venice-key-value', 'pw-of-the-db', 'pw-of-redis']);
   });
 
   it('serves HTTP only when HTTP_PORT is set, on loopback unless HTTP_HOST says otherwise', () => {

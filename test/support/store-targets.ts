@@ -19,6 +19,13 @@ export interface StoreTarget {
 const testDatabaseUrl = process.env.TEST_DATABASE_URL;
 if (process.env.CI && !testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set: CI runs the store tests on PostgreSQL too (.ci/run starts it)');
 
+/** The real Redis server of the scale-out tests (`.ci/services` starts one); required in CI. */
+export const TEST_REDIS_URL: string | undefined = process.env.TEST_REDIS_URL;
+if (process.env.CI && !TEST_REDIS_URL) throw new Error('TEST_REDIS_URL is not set: CI runs the scale-out tests on a real Redis (.ci/run starts it)');
+
+/** A key prefix no other test uses, so tests share one Redis without seeing each other. */
+export const freshRedisPrefix = (): string => `vi-test-${randomBytes(6).toString('hex')}:`;
+
 const sqlite: StoreTarget = {
   name: 'sqlite',
   fresh: async () => join(mkdtempSync(join(tmpdir(), 'vi-store-')), 'bot.sqlite'),

@@ -378,6 +378,8 @@ export interface FakeDiscordOptions {
   now?: () => number;
   /** The shard count GET /gateway/bot recommends; default 1. A guild's events go to its shard. */
   shards?: number;
+  /** Puts the server on this shard, of this many (its id is chosen so): a test of several gateways needs it on a known one. */
+  guildOnShard?: readonly [number, number];
   /** `session_start_limit.max_concurrency`: IDENTIFYs allowed per 5 s; default 1, as for most bots. */
   maxConcurrency?: number;
 }
@@ -556,7 +558,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   warmUpValidators();
   const now = options.now ?? Date.now;
   const token = options.token ?? defaultFakeToken();
-  const world: World = createWorld(Date.now());
+  const world: World = createWorld(Date.now(), options.guildOnShard ? { guildOnShard: options.guildOnShard } : {});
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const changed = (): void => {

@@ -252,8 +252,15 @@ function thread(id: string, guild: string, name: string, parent: string, owner: 
   };
 }
 
-export function createWorld(now: number): World {
-  const guildCreated = now - 3 * YEAR;
+/** `guildOnShard`: [shard, count] — the server's id is made to fall on that shard by Discord's formula. */
+export function createWorld(now: number, options: { guildOnShard?: readonly [number, number] } = {}): World {
+  let guildCreated = now - 3 * YEAR;
+  if (options.guildOnShard) {
+    const [shard, count] = options.guildOnShard;
+    // shard = (id >> 22) % count, and id >> 22 is the creation time since Discord's epoch.
+    const at = BigInt(guildCreated) - DISCORD_EPOCH;
+    guildCreated += Number((BigInt(shard) - (at % BigInt(count)) + BigInt(count)) % BigInt(count));
+  }
   const application = snowflake(now - 2 * YEAR);
   const guild = snowflake(guildCreated);
   const botUser = user(application, 'Venice Imagine (fake)', null, {

@@ -1,0 +1,152 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { shardOfGuild } from '../support/discord/gateway.js';
+import { startFakeDiscord, type FakeDiscord, type InteractionHandle } from '../support/discord/fake-discord.js';
+import { dropTestDatabases, freshRedisPrefix, POSTGRES_TARGET, queryPostgres, TEST_REDIS_URL, type StoreTarget } from '../support/store-targets.js';
+import type { SimRequest, VeniceSimulator } from '../support/venice/simulator.js';
+import { startVeniceSimulator } from '../support/venice/simulator.js';
+import type { GenerateImageBody } from '../../src/venice/types.js';
+import { freePort } from '../support/ports.js';
+import { fakeEnv } from './harness.js';
+import { json } from './helpers.js';
+import { spawnBot, type BotProcess } from './process.js';
+
+/**
+ * The scale-out mode as an operator runs it: separate bot processes, each with its own shard
+ * of a fake Discord that routes every event to its shard (the server on shard 1, DMs on 0),
+ * sharing a real PostgreSQL and a real Redis. Defined only where both run: CI always has them
+ * (test/support/store-targets.ts fails the run without TEST_DATABASE_URL and TEST_REDIS_URL).
+ */
+if (POSTGRES_TARGET && TEST_REDIS_URL) describeScaleOut(POSTGRES_TARGET, TEST_REDIS_URL);
+
+function describeScaleOut(database: StoreTarget, redisUrl: string) {
+  let discord: FakeDiscord | undefined;
+  let venice: VeniceSimulator | undefined;
+  let bots: BotProcess[] = [];
+  afterEach(async () => {
+    for (const bot of bots) bot.child.kill('SIGKILL');
+    await Promise.all(bots.map((b) => b.exit));
+    bots = [];
+    await discord?.close();
+    await venice?.close();
+  });
+  afterAll(dropTestDatabases);
+
+  interface Gateway {
+    process: BotProcess;
+    http: string;
+  }
+
+  /** Two processes, shard 0 and shard 1 of 2, on one database and one Redis. */
+  async function start(extra: Record<string, string> = {}, options: { inferenceDelayMs?: number } = {}): Promise<{ zero: Gateway; one: Gateway; url: string }> {
+    discord = await startFakeDiscord({ shards: 2, guildOnShard: [1, 2] });
+    venice = await startVeniceSimulator({ inferenceDelayMs: options.inferenceDelayMs ?? 1_200 });
+    expect(shardOfGuild(discord.ids.guild, 2)).toBe(1);
+    const url = await database.fresh();
+    const env = fakeEnv(discord, venice, { DATABASE_URL: url, REDIS_URL: redisUrl, REDIS_PREFIX: freshRedisPrefix(), SHARD_COUNT: '2', LOG_LEVEL: 'info', ...extra });
+    const gateways = await Promise.all(
+      ['0', '1'].map(async (shard) => {
+        const port = await freePort();
+        const p = spawnBot({ ...env, SHARD_IDS: shard, HTTP_PORT: String(port) });
+        bots.push(p);
+        return { process: p, http: `http://127.0.0.1:${port}` };
+      }),
+    );
+    await discord.waitFor(() => gateways.every((g) => g.process.output().includes('"msg":"ready"')), 90_000);
+    await discord.ready();
+    return { zero: gateways[0]!, one: gateways[1]!, url };
+  }
+
+  const promptOf = (r: SimRequest) => (r.body as GenerateImageBody).prompt;
+  /** The most of `prefix`'s requests Venice was working on at one moment. */
+  function peakAtOnce(requests: SimRequest[], prefix: string): number {
+    const mine = requests.filter((r) => promptOf(r).startsWith(prefix));
+    let peak = 0;
+    for (const r of mine) {
+      const at = r.receivedAt;
+      peak = Math.max(peak, mine.filter((o) => o.receivedAt <= at && (o.answeredAt ?? Number.POSITIVE_INFINITY) > at).length);
+    }
+    return peak;
+  }
+  const done = (i: InteractionHandle) => i.originalEdit((r) => r.files.length > 0, 60_000);
+  const metric = async (gateway: Gateway, name: string): Promise<number> => {
+    const text = await (await fetch(`${gateway.http}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(name))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  };
+
+  describe('several processes on PostgreSQL and Redis', () => {
+    it('holds a member’s cap of 2 running jobs across both gateways, never 3, and finishes all of them', async () => {
+      // No DM cooldown: her three DM requests come at once.
+      const { zero, one } = await start({ MAX_JOBS_PER_USER: '2', DM_COOLDOWN_SECONDS: '0' });
+      const asked: InteractionHandle[] = [];
+      // Three in the server (shard 1's process) and three in her DM (shard 0's), all at once.
+      for (let n = 0; n < 3; n++) {
+        asked.push(await discord!.slashCommand('imagine', { prompt: `alice server ${n}` }, { user: 'alice' }));
+        asked.push(await discord!.slashCommand('imagine', { prompt: `alice dm ${n}` }, { user: 'alice', channel: 'dm' }));
+      }
+      const results = await Promise.all(asked.map(done));
+      for (const r of results) expect(r.status).toBe(200);
+      const requests = venice!.generateRequests();
+      expect(requests).toHaveLength(6);
+      expect(peakAtOnce(requests, 'alice')).toBe(2);
+      // Each process ran the jobs asked of it: both did work.
+      expect(await metric(one, 'imagine_jobs_finished_total')).toBe(3);
+      expect(await metric(zero, 'imagine_jobs_finished_total')).toBe(3);
+    }, 180_000);
+
+    it('serves two light members asking on one gateway before the heavy member’s third job on the other', async () => {
+      await start({ MAX_CONCURRENT_JOBS: '2', MAX_JOBS_PER_USER: '2' });
+      const heavy: InteractionHandle[] = [];
+      for (let n = 0; n < 4; n++) heavy.push(await discord!.slashCommand('imagine', { prompt: `heavy ${n}` }, { user: 'alice' }));
+      await discord!.waitFor(() => venice!.generateRequests().length >= 1, 30_000);
+      const light = [
+        await discord!.slashCommand('imagine', { prompt: 'light bob' }, { user: 'bob', channel: 'dm' }),
+        await discord!.slashCommand('imagine', { prompt: 'light admin' }, { user: 'admin', channel: 'dm' }),
+      ];
+      await Promise.all([...heavy, ...light].map(done));
+      const order = venice!
+        .generateRequests()
+        .sort((a, b) => a.receivedAt - b.receivedAt)
+        .map(promptOf);
+      const third = order.indexOf('heavy 2');
+      expect(order.indexOf('light bob')).toBeLessThan(third);
+      expect(order.indexOf('light admin')).toBeLessThan(third);
+      // One line for both processes: never more than MAX_CONCURRENT_JOBS at once anywhere (the
+      // process the light members asked on had nothing of its own running), and the heavy
+      // member's later jobs were told their place in it.
+      expect(peakAtOnce(venice!.generateRequests(), '')).toBe(2);
+      for (const i of heavy.slice(2)) expect(i.requests().some((r) => /In the queue: position \d/.test(json(r).content ?? ''))).toBe(true);
+    }, 180_000);
+
+    it('reports the job of a process killed mid-job from the process that lives, and loses none', async () => {
+      const { zero, url } = await start({}, { inferenceDelayMs: 60_000 });
+      const doomed = await discord!.slashCommand('imagine', { prompt: 'in flight when its process dies' }, { user: 'alice' });
+      await discord!.waitFor(() => venice!.generateRequests().length === 1, 30_000);
+      const [, one] = bots;
+      one!.child.kill('SIGKILL');
+      await one!.exit;
+      // The surviving process (shard 0) finds the job of the one that is gone and tells its requester.
+      const told = await doomed.originalEdit((r) => /restarted while making these images/.test(json(r).content ?? ''), 60_000);
+      expect(told.status).toBe(200);
+      expect(JSON.stringify(json(told).components)).toContain('Retry');
+      // Told first, then its row and reservation go.
+      await discord!.waitFor(async () => (await queryPostgres(url, 'SELECT id FROM jobs')).length === 0, 15_000);
+      expect(await queryPostgres(url, 'SELECT outcome FROM generations')).toEqual([{ outcome: 'interrupted' }]);
+      expect((await fetch(`${zero.http}/readyz`)).status).toBe(200);
+    }, 180_000);
+
+    it('says 503 on /readyz of each process while the gateway is down, and 200 once it is back', async () => {
+      const { zero, one } = await start();
+      const outage = discord!.takeGatewayDown();
+      try {
+        await discord!.waitFor(async () => (await fetch(`${one.http}/readyz`)).status === 503, 30_000);
+        expect((await fetch(`${zero.http}/readyz`)).status).toBe(503);
+      } finally {
+        outage.restore();
+      }
+      await discord!.waitFor(async () => (await fetch(`${one.http}/readyz`)).status === 200 && (await fetch(`${zero.http}/readyz`)).status === 200, 60_000);
+    }, 180_000);
+  });
+}
