@@ -12,8 +12,10 @@ import { InteractionRegistry } from './discord/interactions.js';
 import { NO_MENTIONS } from './discord/replies.js';
 import { INPUT_MAX_BYTES } from './jobs/input-image.js';
 import { createLedger } from './jobs/ledger.js';
+import { settleTrailingWrites } from './jobs/lifecycle.js';
 import { FairQueue, type JobQueue, type QueuedJob } from './jobs/queue.js';
 import { newOwnerId, SharedQueue } from './jobs/shared-queue.js';
+import { SharedPacing } from './venice/shared-pacing.js';
 import type { Logger } from './logger.js';
 import { gatewayReady, instrumentDiscordRest, shardPings, shardingOptions } from './observability/discord.js';
 import { startHealthServer, type HealthServer } from './observability/http.js';
@@ -72,9 +74,16 @@ export async function startBot(config: Config, log: Logger, options: StartOption
   const queueOptions = { onError: (err: unknown, job: QueuedJob) => log.error({ err, generationId: job.id }, 'a job escaped its own error handling'), gate: pacer, metrics };
   // With REDIS_URL, one line (caps, fairness) for every process; alone, the line in memory.
   let shared: SharedQueue | undefined;
+  // ...and one Venice window: every process's pacer hears the others' requests and pauses.
+  let pacing: SharedPacing | undefined;
   try {
-    shared = config.REDIS_URL === undefined ? undefined : await SharedQueue.connect(limits, { ...queueOptions, redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, owner: newOwnerId(), log });
+    if (config.REDIS_URL !== undefined) {
+      const owner = newOwnerId();
+      shared = await SharedQueue.connect(limits, { ...queueOptions, redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, owner, log });
+      pacing = await SharedPacing.connect(pacer, { redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, owner, log });
+    }
   } catch (err) {
+    await shared?.dispose();
     await store.close();
     throw err;
   }
@@ -103,6 +112,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
   } catch (err) {
     await http?.close();
     await queue.dispose();
+    pacing?.close();
     await store.close();
     throw err;
   }
@@ -229,6 +239,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     await venice.close();
     await http?.close();
     await queue.dispose();
+    pacing?.close();
     await store.close();
     throw err;
   }
@@ -249,6 +260,9 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       catalog.stop();
       for (const command of commands) await command.onShutdown?.(ctx, Math.max(0, deadline - Date.now()));
       await queue.dispose();
+      pacing?.close();
+      // Writes are milliseconds; the bound keeps the exit within the grace period plus 2 s.
+      await settleTrailingWrites(500);
       await client.destroy();
       // Whatever is still in flight to Venice was aborted or belongs to nobody now: do not wait for it.
       await venice.destroy();

@@ -1,13 +1,14 @@
 import type { CommandContext } from '../../src/discord/command.js';
 import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
 import { translator, type MessageKey, type Translator } from '../../src/i18n/index.js';
+import type { Generation } from '../../src/store/generations.js';
 import type { JobRecord } from '../../src/store/jobs.js';
 import { recoverApprovals, startReviewSweeper } from './imagine.review.js';
 import { renderInterrupted } from './imagine.view.js';
 
 /** What the interrupted message says about money: only what the ledger recorded as charged. */
-async function chargedNote(t: Translator, job: JobRecord, ctx: CommandContext): Promise<string | undefined> {
-  const charged = (await ctx.store.generations.get(job.id))?.chargedUsd ?? 0;
+function chargedNote(t: Translator, generation: Generation | undefined): string | undefined {
+  const charged = generation?.chargedUsd ?? 0;
   return charged > 0 ? t.t('results.interrupted.charged', { amount: t.usd(charged) }) : undefined;
 }
 
@@ -20,9 +21,14 @@ async function chargedNote(t: Translator, job: JobRecord, ctx: CommandContext): 
 export async function reportInterrupted(job: JobRecord, reason: MessageKey, ctx: CommandContext): Promise<void> {
   // It replaces the job's public reply (or answers it in the channel): in the job's public language.
   const t = translator(job.publicLocale);
+  // A store that does not answer now still lets the requester be told (without the charge).
+  const generation = await ctx.store.generations.get(job.id).catch((err: unknown) => {
+    ctx.log.warn({ err, generationId: job.id }, 'could not read an interrupted job’s generation');
+    return undefined;
+  });
   // A describe is private (its job speaks the member's language) and cannot be retried from a button.
-  const isPrivate = (await ctx.store.generations.get(job.id))?.kind === 'describe';
-  const message = renderInterrupted(t, job.id, t.t(reason), await chargedNote(t, job, ctx), { retry: !isPrivate });
+  const isPrivate = job.kind === 'describe';
+  const message = renderInterrupted(t, job.id, t.t(reason), chargedNote(t, generation), { retry: !isPrivate });
   try {
     if (ctx.now() - job.interactionAt < TOKEN_LIFETIME_MS) {
       await ctx.editOriginalByToken(job.applicationId, job.interactionToken, message);
@@ -125,10 +131,12 @@ function startOrphanSweeper(ctx: CommandContext): void {
 const within = (promise: Promise<unknown>, ms: number): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, Math.max(0, ms));
-    void promise.finally(() => {
-      clearTimeout(timer);
-      resolve();
-    });
+    void promise
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
   });
 
 /** Time kept back at the end of the grace period for aborted jobs to edit their replies. */

@@ -22,6 +22,9 @@ import { crossPost, downloadImages } from './imagine.gallery.js';
 import { renderCancelRow, renderResultComponents, renderReviewButtons, trimPrompt } from './imagine.view.js';
 
 const HOUR_MS = 3_600_000;
+/** How long an approval may be under way before a process of the scale-out mode takes it for cut short. */
+const APPROVAL_SETTLED_MS = 5 * 60_000;
+
 /** How often overdue reviews are looked for while the bot runs. */
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -206,11 +209,17 @@ export async function approve(interaction: MessageComponentInteraction, [id]: st
  */
 async function finishApproval(review: Review, resultMessageId: string, moderatorId: string, priorContent: string | undefined, ctx: CommandContext): Promise<void> {
   const shown = translator(review.publicLocale);
-  await ctx.store.transaction(async (tx) => {
-    await tx.reviews.transition(review.id, 'approving', 'approved');
+  const closed = await ctx.store.transaction(async (tx) => {
+    if (!(await tx.reviews.transition(review.id, 'approving', 'approved'))) return false;
     const generation = await tx.generations.get(review.id);
     if (generation) await tx.generations.finish(review.id, { outcome: generation.outcome, requestIds: generation.requestIds, messageId: resultMessageId });
+    return true;
   });
+  // Someone else finished (or undid) it meanwhile: what follows is theirs to say.
+  if (!closed) {
+    ctx.log.warn({ generationId: review.id }, 'an approval was already closed elsewhere');
+    return;
+  }
   ctx.log.info({ generationId: review.id, moderatorId }, 'review approved');
   await editPlaceholder(review, shown.t('review.approved.placeholder'), ctx);
   const line = shown.t('review.approved.review', { moderatorId, channelId: review.channelId });
@@ -226,6 +235,9 @@ async function finishApproval(review: Review, resultMessageId: string, moderator
  */
 export async function recoverApprovals(ctx: CommandContext): Promise<void> {
   for (const review of await ctx.store.reviews.approving()) {
+    // With several processes, a recent approval is most likely another one's, under way now:
+    // an approval takes seconds, so only one claimed minutes ago was cut short.
+    if (ctx.sharedLine && ctx.now() - (review.decidedAt ?? 0) < APPROVAL_SETTLED_MS) continue;
     try {
       if (review.resultMessageId) {
         ctx.log.warn({ generationId: review.id }, 'finishing an approval a restart cut short');

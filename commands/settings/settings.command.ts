@@ -5,7 +5,7 @@ import { NO_MENTIONS } from '../../src/discord/replies.js';
 import { UserError } from '../../src/errors.js';
 import { LANGUAGES, languageOf, publicLocaleOf, translator, type Language, type Translator } from '../../src/i18n/index.js';
 import { describeBannedPatternProblem } from '../../src/jobs/policy.js';
-import type { Settings } from '../../src/store/settings.js';
+import type { Settings, SettingsPatch } from '../../src/store/settings.js';
 import { suggestModels } from '../imagine/imagine.autocomplete.js';
 import { settingsData } from './settings.data.js';
 import { languageName, renderBannedList, renderSettings } from './settings.view.js';
@@ -56,7 +56,9 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   const sub = o.getSubcommand(true);
   const channel = o.getChannel('channel');
   const scope = { guildId, channelId: channel?.id };
-  const patch: Partial<Record<keyof Settings, unknown>> = {};
+  const patch: SettingsPatch = {};
+  /** For a change to a list (banned patterns, role rules, blocks): built from the list as it is when written. */
+  let build: ((current: Settings) => SettingsPatch) | undefined;
   let note = '';
 
   switch (sub) {
@@ -105,10 +107,10 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     case 'banned': {
       const action = o.getString('action', true);
       const pattern = o.getString('pattern')?.trim();
-      const current = (await ctx.store.settings.guild(guildId)).bannedPatterns ?? [];
       scope.channelId = undefined;
       if (action === 'list') {
-        await interaction.editReply({ content: renderBannedList(t, current), allowedMentions: NO_MENTIONS });
+        const listed = (await ctx.store.settings.guild(guildId)).bannedPatterns ?? [];
+        await interaction.editReply({ content: renderBannedList(t, listed), allowedMentions: NO_MENTIONS });
         return;
       }
       if (action === 'clear') patch.bannedPatterns = undefined;
@@ -117,13 +119,17 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
         if (action === 'add') {
           const problem = describeBannedPatternProblem(t, pattern);
           if (problem) throw new UserError('settings.errors.patternRefused', { problem });
-          if (current.length >= 100) throw new UserError('settings.errors.bannedFull');
-          patch.bannedPatterns = current.includes(pattern) ? current : [...current, pattern];
-        } else {
+        }
+        build = (settings) => {
+          const current = settings.bannedPatterns ?? [];
+          if (action === 'add') {
+            if (current.length >= 100) throw new UserError('settings.errors.bannedFull');
+            return { bannedPatterns: current.includes(pattern) ? current : [...current, pattern] };
+          }
           if (!current.includes(pattern)) throw new UserError('settings.errors.patternNotListed');
           const next = current.filter((p) => p !== pattern);
-          patch.bannedPatterns = next.length > 0 ? next : undefined;
-        }
+          return { bannedPatterns: next.length > 0 ? next : undefined };
+        };
       }
       break;
     }
@@ -138,9 +144,12 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     case 'role': {
       scope.channelId = undefined;
       const role = o.getRole('role', true);
-      const rules = ((await ctx.store.settings.guild(guildId)).roleRules ?? []).filter((r) => r.roleId !== role.id);
+      const others = (settings: Settings) => (settings.roleRules ?? []).filter((r) => r.roleId !== role.id);
       if (o.getBoolean('remove') === true) {
-        patch.roleRules = rules.length > 0 ? rules : undefined;
+        build = (settings) => {
+          const rules = others(settings);
+          return { roleRules: rules.length > 0 ? rules : undefined };
+        };
         break;
       }
       const models = o.getString('models');
@@ -152,7 +161,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
         ...optional('cooldownSeconds', o.getInteger('cooldown_seconds')),
         ...(models === null || models.trim().toLowerCase() === 'all' ? {} : { allowedModels: models.split(',').map((m) => m.trim()).filter(Boolean).map((id) => knownModel(ctx, id)) }),
       };
-      patch.roleRules = [...rules, rule];
+      build = (settings) => ({ roleRules: [...others(settings), rule] });
       note = t.t('settings.notes.roleRule', { roleId: role.id });
       break;
     }
@@ -162,14 +171,14 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const who = o.get('who', true);
       const isRole = who.role !== undefined && who.role !== null;
       const id = String(who.value);
-      const current = await ctx.store.settings.guild(guildId);
-      const list = new Set(isRole ? (current.blockedRoleIds ?? []) : (current.blockedUserIds ?? []));
       const unblock = o.getBoolean('unblock') === true;
-      if (unblock) list.delete(id);
-      else list.add(id);
-      const next = list.size > 0 ? [...list] : undefined;
-      if (isRole) patch.blockedRoleIds = next;
-      else patch.blockedUserIds = next;
+      build = (current) => {
+        const list = new Set(isRole ? (current.blockedRoleIds ?? []) : (current.blockedUserIds ?? []));
+        if (unblock) list.delete(id);
+        else list.add(id);
+        const next = list.size > 0 ? [...list] : undefined;
+        return isRole ? { blockedRoleIds: next } : { blockedUserIds: next };
+      };
       const name = isRole ? `<@&${id}>` : `<@${id}>`;
       note = unblock ? t.t('settings.notes.unblocked', { who: name }) : t.t('settings.notes.blocked', { who: name });
       if (!unblock) await notifyModlog(ctx, interaction, guildId, (pt) => pt.t('settings.modlog.blocked', { who: name, moderatorId: interaction.user.id }));
@@ -195,7 +204,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       const current = await ctx.store.settings.guild(guildId);
       if (enabled && !reviewChannel && !current.reviewChannelId) throw new UserError('review.errors.noReviewChannel');
       if (channel) {
-        if (Object.keys(server).length > 0) await ctx.store.settings.update({ guildId }, server);
+        if (Object.keys(server).length > 0) await ctx.store.transaction((tx) => tx.settings.update({ guildId }, server), { lock: 'settings' });
         patch.reviewEnabled = enabled;
       } else Object.assign(patch, server, { reviewEnabled: enabled });
       break;
@@ -222,7 +231,10 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       throw new UserError('settings.errors.unknownSubcommand');
   }
 
-  await ctx.store.settings.update(scope, patch);
+  // Read and written back in one transaction, under the settings lock: an admin changing
+  // something else at the same moment (on any process) cannot undo this change.
+  const changes = build;
+  await ctx.store.transaction((tx) => tx.settings.update(scope, changes ? (current) => ({ ...patch, ...changes(current) }) : patch), { lock: 'settings' });
   ctx.log.info({ sub, scope, keys: Object.keys(patch) }, 'settings changed');
   const saved = scope.channelId ? t.t('settings.saved.channel', { channelId: scope.channelId }) : t.t('settings.saved.server');
   await interaction.editReply({ content: note ? `${saved}\n${note}` : saved, allowedMentions: NO_MENTIONS });

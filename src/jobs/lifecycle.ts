@@ -50,6 +50,22 @@ export interface LifecycleDeps {
 }
 
 /**
+ * Writes that end a job outside its run (a cancel while it waited, a line that refused it):
+ * the shutdown waits for them before closing the store, so none is cut off halfway.
+ */
+const trailingWrites = new Set<Promise<unknown>>();
+const trail = (write: Promise<unknown>): void => {
+  trailingWrites.add(write);
+  void write.finally(() => trailingWrites.delete(write));
+};
+
+/** Resolves once the trailing writes have ended, or after `ms`. */
+export async function settleTrailingWrites(ms: number): Promise<void> {
+  if (trailingWrites.size === 0) return;
+  await Promise.race([Promise.allSettled([...trailingWrites]), new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+}
+
+/**
  * Puts an admitted job (its generation and reservation already recorded by `ledger.admit`)
  * in the fair queue, and runs it through the one lifecycle every action shares: start,
  * work (charging as Venice answers), then settle. Whatever fails on the way, the requester
@@ -91,13 +107,15 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
       count('failed');
       const errorId = newErrorId();
       log.error({ err, errorId }, 'could not put the job in line');
-      void finish(() => ledger.abandon(id, 'failed')).then(() =>
-        messenger.failed(message('common.internalError', { errorId })).catch((again: unknown) => log.warn({ err: again }, 'could not tell the requester')),
+      trail(
+        finish(() => ledger.abandon(id, 'failed')).then(() =>
+          messenger.failed(message('common.internalError', { errorId })).catch((again: unknown) => log.warn({ err: again }, 'could not tell the requester')),
+        ),
       );
     },
     onRemoved: () => {
       count('cancelled');
-      void finish(() => ledger.abandon(id, 'cancelled'));
+      trail(finish(() => ledger.abandon(id, 'cancelled')));
     },
     run: async (signal) => {
       startedAt = performance.now();

@@ -28,10 +28,11 @@ export interface Repositories {
  * What a transaction must hold for its whole length. `admission`: the check of every budget
  * and the reservation against it. One process on SQLite has one connection, so its
  * transactions never overlap; on PostgreSQL, several processes check at once, and this lock
- * (a transaction-scoped advisory lock) makes their checks take turns.
+ * (a transaction-scoped advisory lock) makes their checks take turns. `settings`: a change
+ * of settings, read and written back whole.
  */
-export type TransactionLock = 'admission';
-const ADVISORY_LOCKS: Record<TransactionLock, number> = { admission: 7_236_002 };
+export type TransactionLock = 'admission' | 'settings';
+const ADVISORY_LOCKS: Record<TransactionLock, number> = { admission: 7_236_002, settings: 7_236_003 };
 
 export interface Store extends Repositories {
   db: Kysely<Tables>;

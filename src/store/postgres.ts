@@ -30,7 +30,9 @@ export const describePostgresUrl = (url: string): string => {
 
 /** A pool on `url`, checked with one query and brought to the latest schema. */
 export async function openPostgres(url: string, options: { migrateTo?: number; max?: number } = {}): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types, connectionTimeoutMillis: 10_000 });
+  // A stalled server (or a lock never released) fails a query within 15 s, so an interaction
+  // is answered with an error instead of hanging; nothing of ours takes near that long.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types, connectionTimeoutMillis: 10_000, statement_timeout: 15_000, query_timeout: 20_000 });
   // An idle client that loses its server emits here; without a listener the process would die.
   pool.on('error', () => undefined);
   let client: pg.PoolClient;

@@ -127,13 +127,19 @@ function compact(settings: Settings): Settings {
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Settings;
 }
 
+export type SettingsPatch = Partial<Record<keyof Settings, unknown>>;
+
 export interface SettingsStore {
   guild(guildId: string): Promise<Settings>;
   channel(channelId: string): Promise<Settings>;
   /** `channelIds` from the outermost (a thread's parent) to the innermost channel. */
   effective(guildId: string | null, channelIds: readonly string[]): Promise<EffectiveSettings>;
-  /** Applies a patch (undefined clears a field) to a server's or, with channelId, a channel's settings. */
-  update(scope: { guildId: string; channelId?: string | undefined }, patch: Partial<Record<keyof Settings, unknown>>): Promise<Settings>;
+  /**
+   * Applies a patch (undefined clears a field) to a server's or, with channelId, a channel's
+   * settings; a function builds the patch from the settings as they are. Run it in a
+   * transaction holding the `settings` lock, so two admins at once cannot lose each other's change.
+   */
+  update(scope: { guildId: string; channelId?: string | undefined }, patch: SettingsPatch | ((current: Settings) => SettingsPatch)): Promise<Settings>;
 }
 
 export function createSettingsStore(db: Executor): SettingsStore {
@@ -160,7 +166,8 @@ export function createSettingsStore(db: Executor): SettingsStore {
     },
     async update(scope, patch) {
       const current = scope.channelId ? await store.channel(scope.channelId) : await store.guild(scope.guildId);
-      const next = settingsSchema.parse(compact({ ...current, ...patch } as Settings));
+      const changes = typeof patch === 'function' ? patch(current) : patch;
+      const next = settingsSchema.parse(compact({ ...current, ...changes } as Settings));
       const json = JSON.stringify(next);
       const now = Date.now();
       if (scope.channelId) {

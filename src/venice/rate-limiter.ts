@@ -27,6 +27,16 @@ interface Waiter {
   since: number;
 }
 
+/**
+ * The other processes pacing the same Venice key (the scale-out mode): this pacer tells them of
+ * each request it sends and each pause it takes, and hears theirs through `peerSent` and
+ * `peerPaused`.
+ */
+export interface PacerPeers {
+  sent(): void;
+  paused(ms: number): void;
+}
+
 export interface PacerStats {
   limit: number | undefined;
   remaining: number | undefined;
@@ -67,14 +77,40 @@ export class VeniceRateLimiter {
   #held = 0;
   #timer: NodeJS.Timeout | undefined;
   #sent = 0;
+  /** Requests other processes sent meanwhile, as they told us (the scale-out mode). */
+  #sentByPeers = 0;
   #rateLimited = 0;
   #guardPauses = 0;
   readonly #now: () => number;
   readonly #metrics: PacerMetrics | undefined;
+  #peers: PacerPeers | undefined;
 
   constructor(now: () => number = Date.now, metrics?: PacerMetrics) {
     this.#now = now;
     this.#metrics = metrics;
+  }
+
+  /** Connects this pacer to the other processes' (see `PacerPeers`). */
+  shareWith(peers: PacerPeers): void {
+    this.#peers = peers;
+  }
+
+  /**
+   * Another process sent a request on the same key: one fewer left in this window. (Venice's
+   * next answer corrects the count either way; this keeps processes from each spending the
+   * same last requests of a window in the meantime.)
+   */
+  peerSent(): void {
+    if (this.#remaining !== undefined) this.#remaining = Math.max(0, this.#remaining - 1);
+    this.#sentByPeers++;
+  }
+
+  /** Another process was told to wait (a 429, or failures piling up): so does this one. */
+  peerPaused(ms: number): void {
+    if (!(ms > 0)) return;
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + Math.min(ms, MAX_PAUSE_MS));
+    this.#schedule();
+    this.#notify();
   }
 
   stats(): PacerStats {
@@ -191,7 +227,8 @@ export class VeniceRateLimiter {
    */
   observe(status: number, headers: Headers, seq?: number): void {
     const now = this.#now();
-    const sentAfter = seq === undefined ? 0 : Math.max(0, this.#sent - seq);
+    // Counting what other processes sent on the key too: Venice's count takes those off as well.
+    const sentAfter = seq === undefined ? 0 : Math.max(0, this.#sent + this.#sentByPeers - seq);
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#learned = true;
     const limit = Number(first(headers['x-ratelimit-limit-requests']));
@@ -260,6 +297,7 @@ export class VeniceRateLimiter {
 
   #pause(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms);
+    this.#peers?.paused(ms);
   }
 
   /** What this window has left, or undefined while the limit is not known. */
@@ -288,7 +326,8 @@ export class VeniceRateLimiter {
     this.#inFlight++;
     this.#sent++;
     if (this.#remaining !== undefined) this.#remaining--;
-    return this.#sent;
+    this.#peers?.sent();
+    return this.#sent + this.#sentByPeers;
   }
 
   /** Lets waiting requests go while there is room, first come first served. */

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, mergeSettings } from '../../../src/store/settings.js';
+import { openStore, type Store } from '../../../src/store/index.js';
 import { dropTestDatabases, openFreshStore, STORE_TARGETS } from '../../support/store-targets.js';
 
 afterAll(dropTestDatabases);
@@ -34,5 +35,19 @@ describe.each(STORE_TARGETS)('stored settings on $name', (target) => {
     const store = await openFreshStore(target);
     await expect(store.settings.update({ guildId: 'g' }, { maxVariants: 7 })).rejects.toThrow();
     await store.close();
+  });
+
+  it('keep every one of many changes to a list made at once, whichever process makes them', async () => {
+    const where = await target.fresh();
+    const first = await openStore(where);
+    // Two stores on one database are two processes; SQLite is one process's, so one store there.
+    const second = target.name === 'postgres' ? await openStore(where) : first;
+    const add = (store: Store, pattern: string) =>
+      store.transaction((tx) => tx.settings.update({ guildId: 'g' }, (current) => ({ bannedPatterns: [...(current.bannedPatterns ?? []), pattern] })), { lock: 'settings' });
+    const patterns = Array.from({ length: 12 }, (_, i) => `pattern-${i}`);
+    await Promise.all(patterns.map((p, i) => add(i % 2 === 0 ? first : second, p)));
+    expect((await first.settings.guild('g')).bannedPatterns?.sort()).toEqual([...patterns].sort());
+    await first.close();
+    if (second !== first) await second.close();
   });
 });

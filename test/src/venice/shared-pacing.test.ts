@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/logger.js';
+import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
+import { SharedPacing } from '../../../src/venice/shared-pacing.js';
+import { freshRedisPrefix, TEST_REDIS_URL } from '../../support/store-targets.js';
+
+/**
+ * Two processes' pacers on one Venice key, through a real Redis. Defined only where a server
+ * runs: CI always has one (store-targets.ts fails the run without it).
+ */
+if (TEST_REDIS_URL) describeSharedPacing(TEST_REDIS_URL);
+
+function describeSharedPacing(redisUrl: string) {
+  const log = createLogger({ level: 'silent', secrets: [] });
+  const open: SharedPacing[] = [];
+  afterEach(() => {
+    for (const p of open.splice(0)) p.close();
+  });
+
+  async function twoProcesses() {
+    const prefix = freshRedisPrefix();
+    const pacers = [new VeniceRateLimiter(), new VeniceRateLimiter()] as const;
+    for (const [i, pacer] of pacers.entries()) open.push(await SharedPacing.connect(pacer, { redisUrl, prefix, owner: `process-${i}`, log }));
+    return pacers;
+  }
+  const until = async (probe: () => boolean, ms = 3_000) => {
+    const end = Date.now() + ms;
+    while (!probe()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** Venice's answer: 10 a window, `remaining` left, the window ending in 30 s. */
+  const answer = (remaining: number) => ({ 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': String(Date.now() + 30_000) });
+
+  describe('pacing shared between processes', () => {
+    it('counts the other process’s requests against this window, so the last ones are not spent twice', async () => {
+      const [a, b] = await twoProcesses();
+      // Both learn the window from an answer (as each would from its own first request).
+      for (const pacer of [a, b]) pacer.observe(200, answer(3));
+      expect(b.capacity()).toBe(3);
+      await a.acquire();
+      await a.acquire();
+      await until(() => b.capacity() === 1);
+      await b.acquire();
+      // Nothing is left in this window, for either of them (a's own count had not seen b's).
+      await until(() => a.capacity() === 0);
+      expect(b.capacity()).toBe(0);
+    });
+
+    it('pauses every process when one is told to wait by a 429', async () => {
+      const [a, b] = await twoProcesses();
+      for (const pacer of [a, b]) pacer.observe(200, answer(8));
+      expect(b.capacity()).toBeGreaterThan(0);
+      const seq = await a.acquire();
+      a.observe(429, { ...answer(0), 'retry-after': '2' }, seq);
+      await until(() => b.capacity() === 0);
+      expect(b.waitMs()).toBeGreaterThan(1_000);
+      expect(b.waitMs()).toBeLessThanOrEqual(2_000);
+    });
+  });
+}
