@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, Options, Routes } from 'discord.js';
 import { commands } from '../commands/index.js';
-import { recoverJobs } from '../commands/imagine/imagine.recovery.js';
+import { adoptHandedOn, recoverJobs } from '../commands/imagine/imagine.recovery.js';
 import type { Config } from './config.js';
 import { attachmentHostsFor, downloadAttachment } from './discord/attachments.js';
+import { replyByToken } from './discord/job-reply.js';
 import { createRouter } from './discord/router.js';
 import { registerCommands } from './discord/register-commands.js';
 import { localizeCommand } from './i18n/commands.js';
@@ -154,7 +155,8 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     apiMode: config.VENICE_API_MODE,
     store,
     queue,
-    sharedLine: shared,
+    sharedLine: shared && { owner: shared.owner, living: (owners) => shared.living(owners), handOver: (ids) => shared.handOver(ids) },
+    replyByToken: (stored) => replyByToken(client, stored),
     ledger: createLedger(store, {
       dailyBudgetUsd: config.DAILY_BUDGET_USD,
       dmDailyBudgetUsd: config.DM_DAILY_BUDGET_USD,
@@ -231,6 +233,8 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     // run creates can never be mistaken for one the last run left behind. REST needs only the token.
     client.rest.setToken(config.DISCORD_TOKEN);
     await recoverJobs(ctx);
+    // Jobs a stopping process handed on, run here from their store rows, from now on.
+    shared?.takeHandedOn((id) => adoptHandedOn(id, ctx));
     await client.login(config.DISCORD_TOKEN);
   } catch (err) {
     catalog.stop();

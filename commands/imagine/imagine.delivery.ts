@@ -1,4 +1,5 @@
-import { DiscordAPIError, HTTPError, type APIActionRowComponent, type APIComponentInMessageActionRow, type RepliableInteraction } from 'discord.js';
+import { DiscordAPIError, HTTPError, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
+import type { JobReply } from '../../src/discord/job-reply.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { UserError } from '../../src/errors.js';
 import { message as say, translator, type Message } from '../../src/i18n/index.js';
@@ -13,7 +14,10 @@ const MESSAGE_BYTES = 24 * 1024 * 1024;
 const FILES_PER_MESSAGE = 10;
 
 export interface DeliveryTarget {
-  interaction: RepliableInteraction;
+  /** The interaction to answer through: the live one, or its token's webhook (a job taken over). */
+  interaction: JobReply;
+  /** Asked in an age-restricted channel. */
+  ageRestricted: boolean;
   placeholderId: string | undefined;
   userId: string;
   channelId: string;

@@ -6,7 +6,12 @@ import { publicLocaleOf, translator, type Translator } from '../../src/i18n/inde
 import { AdmissionRefused } from '../../src/jobs/admission.js';
 import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jobs/image-job.js';
 import { upscalableImages } from '../../src/jobs/upscale-plan.js';
-import { enqueueJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
+import { enqueueJob, lifecycleJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
+import type { QueuedJob } from '../../src/jobs/queue.js';
+import type { JobRecord } from '../../src/store/jobs.js';
+import { mergeSettings, settingsSchema } from '../../src/store/settings.js';
+import type { GenerateImageBody, OpenAiImageBody } from '../../src/venice/types.js';
+import { z } from 'zod';
 import { checkBanned } from '../../src/jobs/policy.js';
 import { madeUnsafe, type Generation, type NewGeneration, type Outcome } from '../../src/store/generations.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
@@ -135,6 +140,7 @@ export function deliveryTarget(interaction: RepliableInteraction, scope: Request
   const isPrivate = options.private === true;
   return {
     interaction,
+    ageRestricted: isAgeRestricted(interaction),
     placeholderId: ctx.interactions.placeholderOf(interaction),
     userId: interaction.user.id,
     channelId: interaction.channelId ?? interaction.user.id,
@@ -161,6 +167,8 @@ export async function admitAndEnqueue(
     scope: RequestScope;
     /** Answered to the member alone (a describe): see `deliveryTarget`. */
     private?: boolean;
+    /** For a job another process may run (see `adoptGeneration`): the rules and the result's summary. */
+    portable?: { settings: EffectiveSettings; summary: ResultSummary };
   },
   work: (generation: Generation, target: DeliveryTarget, run: JobRun) => Promise<JobResult>,
   ctx: CommandContext,
@@ -190,6 +198,7 @@ export async function admitAndEnqueue(
         reserveImages: admission.reserveImages,
         inDm: interaction.guildId === null,
         rules: { cooldownSeconds: settings.cooldownSeconds, userDailyBudgetUsd: settings.userDailyBudgetUsd, guildDailyBudgetUsd: settings.guildDailyBudgetUsd, dailyImages: settings.userDailyImages },
+        spec: admission.portable && !target.private ? JSON.stringify(specOf(target, admission.portable)) : undefined,
       },
       ctx.now(),
     );
@@ -239,6 +248,7 @@ export async function generateAndPost(interaction: RepliableInteraction, request
       reserveUsd: job.totalPriceUsd ?? (ctx.apiMode === 'openai' ? 0 : undefined),
       reserveImages: job.calls.length,
       scope,
+      portable: { settings, summary: job.summary },
     },
     (generation, target, run) => runGeneration({ job, generationId: generation.id, settings, target, requested }, run, ctx),
     ctx,
@@ -328,8 +338,76 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
     return { outcome: outcomeOf(outcomes), requestIds, messageId: null };
   }
   // What an age-restricted channel (or safe mode off) allowed never gets a way into the gallery.
-  const star = guildId !== null && target.canPostInChannel && settings.galleryChannelId !== undefined && !madeUnsafe({ options: requested, ageRestricted: isAgeRestricted(target.interaction) });
+  const star = guildId !== null && target.canPostInChannel && settings.galleryChannelId !== undefined && !madeUnsafe({ options: requested, ageRestricted: target.ageRestricted });
   const delivered = await deliverResult(target, { ...message, components: renderResultComponents(shown, generationId, imageNumbers, upscalable, 'generation', { star }) }, ctx);
   if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
   return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };
+}
+
+/** What a process needs, beyond the store's rows, to run a generation another one admitted. */
+const generationSpecSchema = z.object({
+  v: z.literal(1),
+  guildId: z.string().nullable(),
+  canPostInChannel: z.boolean(),
+  ageRestricted: z.boolean(),
+  attachmentSizeLimit: z.number().int().positive().optional(),
+  /** The server's effective rules when it was admitted. */
+  settings: settingsSchema,
+  summary: z.object({ prompt: z.string(), modelName: z.string(), sizeLabel: z.string(), style: z.string().optional(), pricePerImageUsd: z.number().optional() }),
+});
+type GenerationSpec = z.infer<typeof generationSpecSchema>;
+
+function specOf(target: DeliveryTarget, portable: { settings: EffectiveSettings; summary: ResultSummary }): GenerationSpec {
+  return {
+    v: 1,
+    guildId: target.interaction.guildId,
+    canPostInChannel: target.canPostInChannel,
+    ageRestricted: target.ageRestricted,
+    ...(target.interaction.attachmentSizeLimit ? { attachmentSizeLimit: target.interaction.attachmentSizeLimit } : {}),
+    settings: Object.fromEntries(Object.entries(portable.settings).filter(([, v]) => v !== undefined)) as GenerationSpec['settings'],
+    summary: { ...portable.summary, style: portable.summary.style ?? undefined, pricePerImageUsd: portable.summary.pricePerImageUsd ?? undefined },
+  };
+}
+
+/** A stored request body: ours, written at admission; checked for the fields Venice needs. */
+const storedBodySchema = z.looseObject({ model: z.string(), prompt: z.string(), seed: z.number().int().optional() });
+
+/**
+ * A generation that another process admitted and handed on (a rolling restart), as a job of
+ * this one: the same request bodies, the rules it was admitted under, and its requester
+ * answered through the interaction's webhook. Undefined when it cannot be run here.
+ */
+export async function adoptGeneration(job: JobRecord, ctx: CommandContext): Promise<QueuedJob | undefined> {
+  if (job.kind !== 'generate' || job.spec === null) return undefined;
+  const generation = await ctx.store.generations.get(job.id);
+  if (!generation || generation.deletedAt !== null) return undefined;
+  const spec = generationSpecSchema.parse(JSON.parse(job.spec));
+  const bodies = generation.request.map((body) => storedBodySchema.parse(body));
+  const prepared: PreparedJob = {
+    modelId: generation.model,
+    calls: bodies.map((body) => ({
+      seed: body.seed,
+      run: (signal) => (generation.mode === 'openai' ? ctx.venice.generateOpenAi(body as unknown as OpenAiImageBody, signal) : ctx.venice.generateImage(body as unknown as GenerateImageBody, signal)),
+    })),
+    bodies,
+    seeds: generation.seeds,
+    summary: { prompt: spec.summary.prompt, modelName: spec.summary.modelName, sizeLabel: spec.summary.sizeLabel, style: spec.summary.style, pricePerImageUsd: spec.summary.pricePerImageUsd },
+    totalPriceUsd: generation.priceUsd ?? undefined,
+  };
+  const target: DeliveryTarget = {
+    interaction: ctx.replyByToken({ applicationId: job.applicationId, token: job.interactionToken, guildId: spec.guildId, locale: job.locale, attachmentSizeLimit: spec.attachmentSizeLimit, ephemeral: false }),
+    ageRestricted: spec.ageRestricted,
+    placeholderId: job.placeholderId ?? undefined,
+    userId: job.userId,
+    channelId: job.channelId,
+    receivedAt: job.interactionAt,
+    canPostInChannel: spec.canPostInChannel,
+    locale: job.locale,
+    publicLocale: job.publicLocale,
+    private: false,
+  };
+  const settings = mergeSettings(spec.settings);
+  return lifecycleJob({ ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) =>
+    runGeneration({ job: prepared, generationId: generation.id, settings, target, requested: generation.options }, run, ctx),
+  );
 }

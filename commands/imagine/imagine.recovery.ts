@@ -2,7 +2,9 @@ import type { CommandContext } from '../../src/discord/command.js';
 import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
 import { translator, type MessageKey, type Translator } from '../../src/i18n/index.js';
 import type { Generation } from '../../src/store/generations.js';
-import type { JobRecord } from '../../src/store/jobs.js';
+import { ANY_PROCESS, type JobRecord } from '../../src/store/jobs.js';
+import type { QueuedJob } from '../../src/jobs/queue.js';
+import { adoptGeneration } from './imagine.pipeline.js';
 import { recoverApprovals, startReviewSweeper } from './imagine.review.js';
 import { renderInterrupted } from './imagine.view.js';
 
@@ -79,10 +81,13 @@ async function leftBehind(ctx: CommandContext, gone: (owner: string, alive: bool
   const line = ctx.sharedLine;
   if (!line) return ctx.store.jobs.all();
   const others = await ctx.store.jobs.notOwnedBy(line.owner);
-  const living = await line.living([...new Set(others.flatMap((j) => (j.owner === null ? [] : [j.owner])))]);
+  const living = await line.living([...new Set(others.flatMap((j) => (j.owner === null || j.owner === ANY_PROCESS ? [] : [j.owner])))]);
   const taken: JobRecord[] = [];
   for (const job of others) {
-    if (job.owner !== null && !gone(job.owner, living.has(job.owner))) continue;
+    // Handed on: the line gives it to the next process free, unless nobody took it in time.
+    if (job.owner === ANY_PROCESS) {
+      if (ctx.now() - job.interactionAt < TOKEN_LIFETIME_MS) continue;
+    } else if (job.owner !== null && !gone(job.owner, living.has(job.owner))) continue;
     if (await ctx.store.jobs.takeOver(job.id, job.owner, line.owner)) taken.push(job);
   }
   return taken;
@@ -139,6 +144,25 @@ const within = (promise: Promise<unknown>, ms: number): Promise<void> =>
       });
   });
 
+/**
+ * In the scale-out mode, a stopping process hands its waiting generations on instead of
+ * telling their requesters to retry: they keep their places in the line, and another process
+ * runs them from their store rows (a rolling restart loses no job). Others (edits, upscales,
+ * describes, which need what only this process holds) are told, as before.
+ */
+async function handOnWaiting(ctx: CommandContext): Promise<void> {
+  const line = ctx.sharedLine;
+  if (!line) return;
+  try {
+    const mine = (await ctx.store.jobs.all()).filter((j) => j.owner === line.owner && j.state === 'queued' && j.kind === 'generate' && j.spec !== null);
+    const handed = await line.handOver(mine.map((j) => j.id));
+    for (const id of handed) await ctx.store.jobs.takeOver(id, line.owner, ANY_PROCESS);
+    if (handed.length > 0) ctx.log.info({ jobs: handed.length }, 'handed waiting jobs on to the other processes');
+  } catch (err) {
+    ctx.log.warn({ err }, 'could not hand the waiting jobs on; telling their requesters instead');
+  }
+}
+
 /** Time kept back at the end of the grace period for aborted jobs to edit their replies. */
 const ABORT_REPORT_MS = 1_000;
 
@@ -152,6 +176,7 @@ export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promis
   const deadline = Date.now() + deadlineMs;
   // Nothing new may join while the line is being emptied.
   ctx.queue.close();
+  await handOnWaiting(ctx);
   // Taken before the store is read: while it answers, the line would go on starting jobs.
   const pending = ctx.queue.takePending();
   const records = new Map((await ctx.store.jobs.all()).map((j) => [j.id, j]));
@@ -171,4 +196,21 @@ export async function drainJobs(ctx: CommandContext, deadlineMs: number): Promis
     await ctx.queue.drain(Math.max(0, deadline - Date.now()));
   }
   await within(told, deadline - Date.now());
+}
+
+/**
+ * A job another process handed on, which the line now gives this one: its row taken over, then
+ * run here (see `adoptGeneration`). One that cannot be run here is reported instead.
+ */
+export async function adoptHandedOn(id: string, ctx: CommandContext): Promise<QueuedJob | undefined> {
+  const line = ctx.sharedLine;
+  const record = await ctx.store.jobs.get(id);
+  if (!line || !record || record.owner !== ANY_PROCESS) return undefined;
+  if (!(await ctx.store.jobs.takeOver(id, ANY_PROCESS, line.owner))) return undefined;
+  const job = await adoptGeneration({ ...record, owner: line.owner }, ctx).catch((err: unknown) => {
+    ctx.log.error({ err, generationId: id }, 'could not rebuild a job handed on');
+    return undefined;
+  });
+  if (!job) await reportInterrupted(record, 'imagine.recovery.restartedQueued', ctx);
+  return job;
 }

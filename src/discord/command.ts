@@ -7,6 +7,7 @@ import type {
 } from 'discord.js';
 import type { APIActionRowComponent, APIComponentInMessageActionRow, APIEmbed } from 'discord.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { JobReply, StoredInteraction } from './job-reply.js';
 import type { Ledger } from '../jobs/ledger.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics, JobMetrics } from '../observability/metrics.js';
@@ -32,7 +33,16 @@ export interface CommandContext {
    * In the scale-out mode: this process's name in the shared line, and which other processes
    * are alive, so the jobs of one that died are reported (once) by one that lives.
    */
-  sharedLine?: { owner: string; living(owners: readonly string[]): Promise<Set<string>> } | undefined;
+  sharedLine?:
+    | {
+        owner: string;
+        living(owners: readonly string[]): Promise<Set<string>>;
+        /** Hands waiting jobs on to the next process free to run them (see `SharedQueue.handOver`). */
+        handOver(ids: readonly string[]): Promise<string[]>;
+      }
+    | undefined;
+  /** Answers a job's interaction through its token's webhook: for a job this process took over. */
+  replyByToken(stored: StoredInteraction): JobReply;
   /** Every job's money and state transitions, each one transaction. */
   ledger: Ledger;
   interactions: InteractionRegistry;

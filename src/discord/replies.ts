@@ -1,6 +1,7 @@
 import { MessageFlags, type MessageMentionOptions, type RepliableInteraction } from 'discord.js';
 import { UserError, internalErrorText, newErrorId } from '../errors.js';
 import { translator } from '../i18n/index.js';
+import type { JobReply } from './job-reply.js';
 import type { Logger } from '../logger.js';
 
 /** Nothing the bot posts may ping anyone: prompts are user text and may hold @everyone. */
@@ -14,7 +15,7 @@ export { newErrorId };
  * with `replacesReply`, so is a public reply that was edited since (a queue position, a
  * "Generating..." with its Cancel button) but never became a result.
  */
-export async function replyEphemeral(interaction: RepliableInteraction, content: string, log: Logger, options: { replacesReply?: boolean } = {}): Promise<boolean> {
+export async function replyEphemeral(interaction: JobReply, content: string, log: Logger, options: { replacesReply?: boolean } = {}): Promise<boolean> {
   const payload = { content, flags: MessageFlags.Ephemeral as const, allowedMentions: NO_MENTIONS };
   try {
     if (interaction.deferred && (!interaction.replied || options.replacesReply === true)) {

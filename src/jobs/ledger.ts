@@ -41,6 +41,8 @@ export interface AdmissionRequest {
   rules: ServerRules;
   /** Asked in a DM or group DM (ALLOW_DMS), rather than in a server without the bot. */
   inDm?: boolean;
+  /** What another process would need to run the job (see `JobRecord.spec`). */
+  spec?: string | undefined;
 }
 
 export interface Ledger {
@@ -121,6 +123,7 @@ export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pic
           publicLocale: request.interaction.publicLocale,
           createdAt: now,
           owner,
+          spec: request.spec ?? null,
         });
         return generation;
       },

@@ -5,7 +5,7 @@ import type { JobMetrics } from '../observability/metrics.js';
 import type { Generation, Outcome } from '../store/generations.js';
 import type { JobStore } from '../store/jobs.js';
 import type { Ledger } from './ledger.js';
-import { abortReason, type JobQueue } from './queue.js';
+import { abortReason, type JobQueue, type QueuedJob } from './queue.js';
 
 /** What a job's work reports when it produced something for the user. */
 export interface JobResult {
@@ -73,6 +73,14 @@ export async function settleTrailingWrites(ms: number): Promise<void> {
  * start to report.
  */
 export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenger: JobMessenger, work: JobWork): void {
+  deps.queue.enqueue(lifecycleJob(deps, generation, messenger, work));
+}
+
+/**
+ * The queue's job for an admitted generation: the lifecycle around `work`. `enqueueJob` puts it
+ * in line; a process taking over a job another one handed on runs it as the line gives it.
+ */
+export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Generation, messenger: JobMessenger, work: JobWork): QueuedJob {
   const { ledger, log: parentLog } = deps;
   const id = generation.id;
   const log = parentLog.child({ generationId: id, kind: generation.kind });
@@ -97,7 +105,7 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
     }
   };
 
-  deps.queue.enqueue({
+  return {
     id,
     userId: generation.userId,
     guildId: generation.guildId,
@@ -156,5 +164,5 @@ export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenge
       }
       await messenger.failed(said).catch((err: unknown) => log.warn({ err }, 'could not tell the requester'));
     },
-  });
+  };
 }

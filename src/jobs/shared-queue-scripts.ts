@@ -21,7 +21,8 @@
 const helpers = `
 local p = ARGV[1]
 local function count(key) return tonumber(redis.call('GET', key)) or 0 end
-local function alive(owner) return owner and redis.call('EXISTS', p .. 'owner:' .. owner) == 1 end
+-- '*': handed on at a rolling restart, for whichever process takes it next; never gone.
+local function alive(owner) return owner and (owner == '*' or redis.call('EXISTS', p .. 'owner:' .. owner) == 1) end
 local function forget_if_idle(user)
   if redis.call('ZSCORE', p .. 'line', user) == false and count(p .. 'run:user:' .. user) == 0 then
     redis.call('HDEL', p .. 'served', user)
@@ -77,9 +78,10 @@ return 1
 /**
  * The next job to start anywhere, by the same rule as the in-process queue: users in turn
  * order, the head of each one's jobs, skipping a user at their cap or a server at its cap.
- * It is started here only if it is the caller's; otherwise its owner is named, which starts
- * it when it next looks. ARGV: prefix, owner, max running, max per user, max per server.
- * Returns {'mine', id}, {'other', id, owner}, {'full'} or {'none'}.
+ * It is started here only if it is the caller's, or handed on ('*') and the caller takes such
+ * jobs (ARGV[6] '1'); otherwise its owner is named, which starts it when it next looks. ARGV:
+ * prefix, owner, max running, max per user, max per server, adopts.
+ * Returns {'mine', id}, {'adopt', id}, {'other', id, owner}, {'full'} or {'none'}.
  */
 // i18n-exempt: Lua, read by Redis alone
 export const CLAIM = `${helpers}
@@ -102,7 +104,9 @@ for _, user in ipairs(redis.call('ZRANGE', p .. 'line', 0, -1)) do
     local guild = redis.call('HGET', p .. 'job:' .. head, 'guild')
     if guild == '' or count(p .. 'run:guild:' .. guild) < max_guild then
       local owner = redis.call('HGET', p .. 'job:' .. head, 'owner')
-      if owner ~= me then return {'other', head, owner} end
+      local adopting = owner == '*' and ARGV[6] == '1'
+      if owner ~= me and not adopting then return {'other', head, owner} end
+      if adopting then redis.call('HSET', p .. 'job:' .. head, 'owner', me) end
       redis.call('LPOP', list)
       redis.call('SADD', p .. 'running', head)
       redis.call('INCR', p .. 'run:user:' .. user)
@@ -111,6 +115,7 @@ for _, user in ipairs(redis.call('ZRANGE', p .. 'line', 0, -1)) do
       redis.call('HSET', p .. 'served', user, turn)
       if redis.call('LLEN', list) == 0 then redis.call('ZREM', p .. 'line', user) else redis.call('ZADD', p .. 'line', turn, user) end
       redis.call('PUBLISH', p .. 'changed', 'start')
+      if adopting then return {'adopt', head} end
       return {'mine', head}
     end
   end
@@ -228,4 +233,17 @@ for _, j in ipairs(confirmed) do
 end
 if fixed > 0 then redis.call('PUBLISH', p .. 'changed', 'reconcile') end
 return fixed
+`;
+
+/**
+ * Hands a waiting job on (its process is stopping): it keeps its place, and the next process
+ * free to run it takes it. ARGV: prefix, owner, id. Returns 1, or 0 when it is no longer waiting.
+ */
+// i18n-exempt: Lua, read by Redis alone
+export const HAND_OVER = `${helpers}
+local key = p .. 'job:' .. ARGV[3]
+if redis.call('HGET', key, 'owner') ~= ARGV[2] or redis.call('SISMEMBER', p .. 'running', ARGV[3]) == 1 then return 0 end
+redis.call('HSET', key, 'owner', '*')
+redis.call('PUBLISH', p .. 'changed', 'handover')
+return 1
 `;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { JobMetrics } from '../observability/metrics.js';
-import { CLAIM, ENQUEUE, FINISH, ORDER, REAP, RECONCILE, REMOVE } from './shared-queue-scripts.js';
+import { CLAIM, ENQUEUE, FINISH, HAND_OVER, ORDER, REAP, RECONCILE, REMOVE } from './shared-queue-scripts.js';
 import { abortRunning, JobAborted, waitForRunning, type CancelResult, type JobQueue, type QueueLimits, type QueueStats, type QueuedJob, type Running, type StartGate } from './queue.js';
 
 /** A name for this process in the shared line, unique across restarts and hosts. */
@@ -63,6 +63,9 @@ export class SharedQueue implements JobQueue {
   #again = false;
   /** Set by each heartbeat and after any call that failed: the next look first reconciles. */
   #reconcileDue = true;
+  /** While waiting jobs are handed on, this process starts none of them. */
+  #handingOver = false;
+  #adopter: ((id: string) => Promise<QueuedJob | undefined>) | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #unsubscribe: (() => void) | undefined;
   readonly #enqueuedAt = new WeakMap<QueuedJob, number>();
@@ -283,8 +286,14 @@ export class SharedQueue implements JobQueue {
       this.#reconcileDue = false;
       await this.#reconcile();
     }
-    while (this.#pending.size > 0 && (this.#options.gate === undefined || this.#options.gate.capacity() > 0)) {
-      const answer = (await this.#eval(CLAIM, this.owner, String(this.#limits.maxConcurrent), String(this.#limits.maxPerUser), String(this.#limits.maxPerGuild))) as string[];
+    const adopts = this.#adopter !== undefined && this.#accepting;
+    // With jobs of its own waiting, or able to take those handed on (which it only learns by asking).
+    while (!this.#handingOver && (this.#pending.size > 0 || adopts) && (this.#options.gate === undefined || this.#options.gate.capacity() > 0)) {
+      const answer = (await this.#eval(CLAIM, this.owner, String(this.#limits.maxConcurrent), String(this.#limits.maxPerUser), String(this.#limits.maxPerGuild), adopts ? '1' : '0')) as string[];
+      if (answer[0] === 'adopt' && answer[1] !== undefined) {
+        await this.#adopt(answer[1]);
+        continue;
+      }
       if (answer[0] !== 'mine' || answer[1] === undefined) break;
       const job = this.#pending.get(answer[1]);
       if (!job) {
@@ -297,6 +306,55 @@ export class SharedQueue implements JobQueue {
       this.#start(job);
     }
     await this.#look();
+  }
+
+  /** A job handed on, now this process's to run: built from the store, or given back if it cannot be. */
+  async #adopt(id: string): Promise<void> {
+    let job: QueuedJob | undefined;
+    try {
+      job = await this.#adopter?.(id);
+    } catch (err) {
+      this.#log.error({ err, generationId: id }, 'could not take over a job handed on');
+    }
+    if (!job) {
+      await this.#eval(FINISH, id);
+      return;
+    }
+    this.#log.info({ generationId: id }, 'took over a job another process handed on');
+    this.#start(job);
+  }
+
+  /**
+   * From now on, takes jobs other processes handed on (see `handOver`) when the line gives them
+   * here: `adopt` builds one from the store, or says it cannot be run here (undefined).
+   */
+  takeHandedOn(adopt: (id: string) => Promise<QueuedJob | undefined>): void {
+    this.#adopter = adopt;
+    this.#kick();
+  }
+
+  /**
+   * Hands these waiting jobs on (at shutdown): they keep their places in the line and the next
+   * process free to run them takes them. Returns the ids handed on; the rest are still this
+   * process's (started meanwhile, or the line refused).
+   */
+  async handOver(ids: readonly string[]): Promise<string[]> {
+    this.#handingOver = true;
+    await this.#pumping;
+    const handed: string[] = [];
+    for (const id of ids) {
+      if (!this.#pending.has(id)) continue;
+      try {
+        if (Number(await this.#eval(HAND_OVER, this.owner, id)) !== 1) continue;
+      } catch (err) {
+        this.#log.warn({ err, generationId: id }, 'could not hand a waiting job on');
+        continue;
+      }
+      this.#pending.delete(id);
+      this.#inLine.delete(id);
+      handed.push(id);
+    }
+    return handed;
   }
 
   /** Reads the line's order and totals, and tells this process's waiting jobs their places. */

@@ -20,6 +20,7 @@ const rowSchema = z.object({
   public_locale: z.string(),
   created_at: z.number(),
   owner: z.string().nullable(),
+  spec_json: z.string().nullable(),
 });
 
 export interface JobRecord {
@@ -43,9 +44,17 @@ export interface JobRecord {
   /** The language of the job's public messages (the server's, or the one its admins set). */
   publicLocale: string;
   createdAt: number;
-  /** The process running it, in the scale-out mode; null for a bot that runs alone. */
+  /**
+   * The process running it, in the scale-out mode; null for a bot that runs alone, and
+   * `ANY_PROCESS` for one handed on for whichever process takes it next.
+   */
   owner: string | null;
+  /** What another process needs to run it (JSON, read by its kind's code); null when only its own can. */
+  spec: string | null;
 }
+
+/** The owner of a job handed on at a rolling restart, for the next process free to run it. */
+export const ANY_PROCESS = '*';
 
 export interface JobStore {
   add(job: JobRecord): Promise<void>;
@@ -92,6 +101,7 @@ function fromRow(raw: unknown): JobRecord {
     publicLocale: r.public_locale,
     createdAt: r.created_at,
     owner: r.owner,
+    spec: r.spec_json,
   };
 }
 
@@ -118,6 +128,7 @@ export function createJobStore(db: Executor): JobStore {
           public_locale: job.publicLocale,
           created_at: job.createdAt,
           owner: job.owner,
+          spec_json: job.spec,
         })
         .execute();
     },

@@ -327,6 +327,20 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX jobs_by_owner ON jobs (owner);
   `,
   },
+
+  // 10: what another process needs to run a job it takes over (a rolling restart hands the
+  // waiting ones on): where it may post, the rules it was admitted under, how its result is
+  // described. JSON; null for jobs that only their own process can run.
+  {
+    // i18n-exempt: SQL
+    sqlite: `
+  ALTER TABLE jobs ADD COLUMN spec_json TEXT;
+  `,
+    // i18n-exempt: SQL
+    postgres: `
+  ALTER TABLE jobs ADD COLUMN spec_json TEXT;
+  `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

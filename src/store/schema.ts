@@ -47,6 +47,7 @@ export interface Tables {
     public_locale: string;
     created_at: number;
     owner: string | null;
+    spec_json: string | null;
   };
   reviews: {
     id: string;

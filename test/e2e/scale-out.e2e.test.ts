@@ -137,6 +137,25 @@ function describeScaleOut(database: StoreTarget, redisUrl: string) {
       expect((await fetch(`${zero.http}/readyz`)).status).toBe(200);
     }, 180_000);
 
+    it('loses no job in a rolling restart: the stopping process hands its waiting jobs on, and the other runs them', async () => {
+      const { url } = await start({ MAX_CONCURRENT_JOBS: '1', MAX_JOBS_PER_USER: '3' }, { inferenceDelayMs: 2_500 });
+      // Three in the server (shard 1's process): one running, two waiting in the shared line.
+      const asked: InteractionHandle[] = [];
+      for (let n = 0; n < 3; n++) asked.push(await discord!.slashCommand('imagine', { prompt: `rolling ${n}` }, { user: 'alice' }));
+      await discord!.waitFor(() => venice!.generateRequests().length === 1, 30_000);
+      await asked[2]!.originalEdit((r) => /In the queue/.test(json(r).content ?? ''), 30_000);
+      const [, one] = bots;
+      one!.child.kill('SIGTERM');
+      expect(await one!.exit).toBe(0);
+      // The running job finished on its way out; the waiting ones were made by shard 0's process.
+      const results = await Promise.all(asked.map(done));
+      for (const r of results) expect(r.status).toBe(200);
+      expect(venice!.generateRequests().map(promptOf).sort()).toEqual(['rolling 0', 'rolling 1', 'rolling 2']);
+      for (const i of asked) expect(i.requests().some((r) => /restart/i.test(json(r).content ?? ''))).toBe(false);
+      await discord!.waitFor(async () => (await queryPostgres(url, 'SELECT id FROM jobs')).length === 0, 15_000);
+      expect(await queryPostgres(url, "SELECT count(*)::int AS n FROM generations WHERE outcome = 'posted'")).toEqual([{ n: 3 }]);
+    }, 180_000);
+
     it('says 503 on /readyz of each process while the gateway is down, and 200 once it is back', async () => {
       const { zero, one } = await start();
       const outage = discord!.takeGatewayDown();
