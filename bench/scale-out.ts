@@ -1,7 +1,7 @@
 /**
  * The scale-out mode's figures: jobs per second and the p99 of the interaction ack, with one
- * bot process (both shards) and with two (a shard each), on one real PostgreSQL and one real
- * Redis, against the fake Discord and the Venice simulator on 127.0.0.1. Members ask in the
+ * bot process (both shards), two (a shard each), and two gateways with one worker and with two
+ * (ROLE), on one real PostgreSQL and one real Redis, against the fake Discord and the Venice simulator on 127.0.0.1. Members ask in the
  * server (shard 1) and in DMs (shard 0), so with two processes both have work.
  *
  *   npm run bench:scale [-- --jobs 400] [-- --quick]
@@ -24,15 +24,28 @@ const JOBS = values.quick ? 12 : Number(values.jobs);
 const INFERENCE_MS = 300;
 const USERS: readonly UserKey[] = ['alice', 'bob', 'admin'];
 
+/** Who runs: one process for everything, one per shard, or gateways with their workers. */
+interface Shape {
+  name: string;
+  processes: Array<Record<string, string>>;
+}
+
+const SHAPES: readonly Shape[] = [
+  { name: '1 process (both shards)', processes: [{}] },
+  { name: '2 processes (a shard each)', processes: [{ SHARD_IDS: '0' }, { SHARD_IDS: '1' }] },
+  { name: '2 gateways + 1 worker', processes: [{ SHARD_IDS: '0', ROLE: 'gateway' }, { SHARD_IDS: '1', ROLE: 'gateway' }, { ROLE: 'worker' }] },
+  { name: '2 gateways + 2 workers', processes: [{ SHARD_IDS: '0', ROLE: 'gateway' }, { SHARD_IDS: '1', ROLE: 'gateway' }, { ROLE: 'worker' }, { ROLE: 'worker' }] },
+];
+
 interface Run {
-  processes: number;
+  shape: string;
   jobsPerSecond: number;
   ackP50: number;
   ackP99: number;
   failed: number;
 }
 
-async function measure(processes: 1 | 2, databaseUrl: string, redisUrl: string): Promise<Run> {
+async function measure(shape: Shape, databaseUrl: string, redisUrl: string): Promise<Run> {
   const discord: FakeDiscord = await startFakeDiscord({ shards: 2, guildOnShard: [1, 2] });
   const venice: VeniceSimulator = await startVeniceSimulator({ inferenceDelayMs: INFERENCE_MS });
   // Venice's limits are not what is measured here: a generous window.
@@ -52,12 +65,11 @@ async function measure(processes: 1 | 2, databaseUrl: string, redisUrl: string):
   });
   const bots: BotProcess[] = [];
   try {
-    const shardSets = processes === 1 ? [undefined] : ['0', '1'];
     const health: string[] = [];
-    for (const shards of shardSets) {
+    for (const own of shape.processes) {
       const port = await freePort();
       health.push(`http://127.0.0.1:${port}/readyz`);
-      bots.push(spawnBot({ ...env, ...(shards ? { SHARD_IDS: shards } : {}), HTTP_PORT: String(port) }));
+      bots.push(spawnBot({ ...env, ...own, HTTP_PORT: String(port) }));
     }
     // Ready: every shard connected, the catalogue loaded, the store and Redis answering.
     const ready = async () =>
@@ -79,7 +91,7 @@ async function measure(processes: 1 | 2, databaseUrl: string, redisUrl: string):
     const results = await Promise.allSettled(asked.map((i) => i.originalEdit((r) => r.files.length > 0, 300_000)));
     const seconds = (performance.now() - started) / 1000;
     const ack = summarise(acks);
-    return { processes, jobsPerSecond: results.filter((r) => r.status === 'fulfilled').length / seconds, ackP50: ack.p50, ackP99: ack.p99, failed: results.filter((r) => r.status === 'rejected').length };
+    return { shape: shape.name, jobsPerSecond: results.filter((r) => r.status === 'fulfilled').length / seconds, ackP50: ack.p50, ackP99: ack.p99, failed: results.filter((r) => r.status === 'rejected').length };
   } finally {
     for (const b of bots) b.child.kill('SIGTERM');
     await Promise.all(bots.map((b) => b.exit));
@@ -95,13 +107,13 @@ async function main(): Promise<void> {
   console.log(`${JOBS} /imagine jobs (one image each, ${INFERENCE_MS} ms of Venice time), half in the server (shard 1), half in DMs (shard 0)`);
   const runs: Run[] = [];
   try {
-    for (const processes of [1, 2] as const) runs.push(await measure(processes, await POSTGRES_TARGET.fresh(), TEST_REDIS_URL));
+    for (const shape of SHAPES) runs.push(await measure(shape, await POSTGRES_TARGET.fresh(), TEST_REDIS_URL));
   } finally {
     await dropTestDatabases();
   }
   console.log('| processes | jobs/s | ack p50 (ms) | ack p99 (ms) | failed |');
   console.log('| --- | --- | --- | --- | --- |');
-  for (const r of runs) console.log(`| ${r.processes} | ${r.jobsPerSecond.toFixed(1)} | ${r.ackP50.toFixed(1)} | ${r.ackP99.toFixed(1)} | ${r.failed} |`);
+  for (const r of runs) console.log(`| ${r.shape} | ${r.jobsPerSecond.toFixed(1)} | ${r.ackP50.toFixed(1)} | ${r.ackP99.toFixed(1)} | ${r.failed} |`);
   if (runs.some((r) => r.failed > 0)) process.exitCode = 1;
 }
 

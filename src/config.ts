@@ -91,7 +91,15 @@ export const configSchema = z.object({
     .optional(),
   /** Prefix of every key in Redis, so two bots (or test runs) can share one server. */
   REDIS_PREFIX: z.string().trim().min(1).default('vi:'),
+  /**
+   * The scale-out mode's split: `gateway` (shards and interactions; /imagine's jobs go to the
+   * workers), `worker` (no gateway: runs the jobs gateways hand on), or `all` (both, the default).
+   */
+  ROLE: z.enum(['all', 'gateway', 'worker'], { error: 'expected "all", "gateway" or "worker"' }).default('all'), // i18n-exempt: operator-facing
 }).superRefine((c, ctx) => {
+  if (c.ROLE !== 'all' && (c.DATABASE_URL === undefined || c.REDIS_URL === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['ROLE'], message: `${c.ROLE} shares its jobs with other processes, through DATABASE_URL and REDIS_URL` }); // i18n-exempt: operator-facing
+  }
   // Run even when a field failed its own check: then that field holds the raw text.
   if (!Array.isArray(c.SHARD_IDS)) return;
   if (c.SHARD_COUNT === 'auto') {

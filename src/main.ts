@@ -105,7 +105,13 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       port: config.HTTP_PORT,
       registry: metrics.registry,
       log,
-      readiness: async () => ({ running: !stopped, gateway: gateway.client !== undefined && gatewayReady(gateway.client), catalog: catalog.current().loadedAt > 0, store: await store.answers(), ...(shared ? { redis: await shared.answers() } : {}) }),
+      readiness: async () => ({
+        running: !stopped,
+        // A worker has no gateway: it is ready once it can run jobs.
+        ...(config.ROLE === 'worker' ? {} : { gateway: gateway.client !== undefined && gatewayReady(gateway.client) }),
+        catalog: catalog.current().loadedAt > 0, store: await store.answers(),
+        ...(shared ? { redis: await shared.answers() } : {}),
+      }),
     });
   }
   try {
@@ -155,6 +161,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     apiMode: config.VENICE_API_MODE,
     store,
     queue,
+    role: config.ROLE,
     sharedLine: shared && { owner: shared.owner, living: (owners) => shared.living(owners), handOver: (ids) => shared.handOver(ids) },
     replyByToken: (stored) => replyByToken(client, stored),
     ledger: createLedger(store, {
@@ -212,7 +219,13 @@ export async function startBot(config: Config, log: Logger, options: StartOption
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.Warn, (message) => log.warn({ message }, 'discord client warning'));
 
+  // A worker never connects to the gateway (its REST has the token): ready once it has started.
+  let workerReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
+    if (config.ROLE === 'worker') {
+      workerReady = resolve;
+      return;
+    }
     client.once(Events.ClientReady, (c) => {
       log.info({ user: c.user.tag, guilds: c.guilds.cache.size }, 'connected to Discord');
       registerCommands({
@@ -234,8 +247,12 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     client.rest.setToken(config.DISCORD_TOKEN);
     await recoverJobs(ctx);
     // Jobs a stopping process handed on, run here from their store rows, from now on.
-    shared?.takeHandedOn((id) => adoptHandedOn(id, ctx));
-    await client.login(config.DISCORD_TOKEN);
+    // A gateway leaves them to the workers.
+    if (config.ROLE !== 'gateway') shared?.takeHandedOn((id) => adoptHandedOn(id, ctx));
+    if (config.ROLE === 'worker') {
+      log.info({ role: config.ROLE }, 'running jobs for the gateways; no gateway connection of its own');
+      workerReady();
+    } else await client.login(config.DISCORD_TOKEN);
   } catch (err) {
     catalog.stop();
     unwatchRest?.();

@@ -8,7 +8,7 @@ import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jo
 import { upscalableImages } from '../../src/jobs/upscale-plan.js';
 import { enqueueJob, lifecycleJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
 import type { QueuedJob } from '../../src/jobs/queue.js';
-import type { JobRecord } from '../../src/store/jobs.js';
+import { ANY_PROCESS, type JobRecord } from '../../src/store/jobs.js';
 import { mergeSettings, settingsSchema } from '../../src/store/settings.js';
 import type { GenerateImageBody, OpenAiImageBody } from '../../src/venice/types.js';
 import { z } from 'zod';
@@ -177,6 +177,7 @@ export async function admitAndEnqueue(
   const { scope } = admission;
   const { settings } = scope;
   const target = deliveryTarget(interaction, scope, ctx, { private: admission.private === true });
+  const handOn = ctx.role === 'gateway' && ctx.sharedLine !== undefined && admission.portable !== undefined && !target.private;
   if (admission.reserveUsd === undefined && budgetsApply(scope, ctx)) {
     throw new UserError('results.admission.noPrice');
   }
@@ -199,6 +200,8 @@ export async function admitAndEnqueue(
         inDm: interaction.guildId === null,
         rules: { cooldownSeconds: settings.cooldownSeconds, userDailyBudgetUsd: settings.userDailyBudgetUsd, guildDailyBudgetUsd: settings.guildDailyBudgetUsd, dailyImages: settings.userDailyImages },
         spec: admission.portable && !target.private ? JSON.stringify(specOf(target, admission.portable)) : undefined,
+        // A gateway's generation is for the workers from the start: whichever one is free takes it.
+        owner: handOn ? ANY_PROCESS : undefined,
       },
       ctx.now(),
     );
@@ -217,7 +220,7 @@ export async function admitAndEnqueue(
     await ctx.ledger.abandon(generation.id, 'interrupted');
     throw new UserError('results.admission.restarting');
   }
-  enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run));
+  enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run), { handedOn: handOn });
 }
 
 /**

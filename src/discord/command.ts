@@ -41,6 +41,8 @@ export interface CommandContext {
         handOver(ids: readonly string[]): Promise<string[]>;
       }
     | undefined;
+  /** In the scale-out mode: `gateway` hands /imagine's jobs to the workers; `all` runs everything. */
+  role: 'all' | 'gateway' | 'worker';
   /** Answers a job's interaction through its token's webhook: for a job this process took over. */
   replyByToken(stored: StoredInteraction): JobReply;
   /** Every job's money and state transitions, each one transaction. */

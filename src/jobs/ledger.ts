@@ -43,6 +43,8 @@ export interface AdmissionRequest {
   inDm?: boolean;
   /** What another process would need to run the job (see `JobRecord.spec`). */
   spec?: string | undefined;
+  /** Whose job it is, when not this process's: `ANY_PROCESS` for one handed on from the start. */
+  owner?: string | undefined;
 }
 
 export interface Ledger {
@@ -122,7 +124,7 @@ export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pic
           locale: request.interaction.locale,
           publicLocale: request.interaction.publicLocale,
           createdAt: now,
-          owner,
+          owner: request.owner ?? owner,
           spec: request.spec ?? null,
         });
         return generation;

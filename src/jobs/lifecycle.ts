@@ -72,8 +72,8 @@ export async function settleTrailingWrites(ms: number): Promise<void> {
  * is answered and the reservation is released; a crash leaves the job's row for the next
  * start to report.
  */
-export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenger: JobMessenger, work: JobWork): void {
-  deps.queue.enqueue(lifecycleJob(deps, generation, messenger, work));
+export function enqueueJob(deps: LifecycleDeps, generation: Generation, messenger: JobMessenger, work: JobWork, options: { handedOn?: boolean } = {}): void {
+  deps.queue.enqueue({ ...lifecycleJob(deps, generation, messenger, work), ...(options.handedOn ? { handedOn: true } : {}) });
 }
 
 /**

@@ -19,6 +19,11 @@ export interface QueuedJob {
   requests?: number;
   /** Called when the job could not be put in line at all (the shared line's Redis failed). */
   onRejected?(err: unknown): void;
+  /**
+   * Put in line for whichever process runs such jobs (a gateway's /imagine, for the workers):
+   * this process keeps it only to show its place and to take it out on Cancel.
+   */
+  handedOn?: boolean;
 }
 
 /**

@@ -6,6 +6,9 @@ import type { JobMetrics } from '../observability/metrics.js';
 import { CLAIM, ENQUEUE, FINISH, HAND_OVER, ORDER, REAP, RECONCILE, REMOVE } from './shared-queue-scripts.js';
 import { abortRunning, JobAborted, waitForRunning, type CancelResult, type JobQueue, type QueueLimits, type QueueStats, type QueuedJob, type Running, type StartGate } from './queue.js';
 
+/** The owner of a job handed on: whichever process takes it next (the store's `ANY_PROCESS`). */
+const ANY_OWNER = '*';
+
 /** A name for this process in the shared line, unique across restarts and hosts. */
 export const newOwnerId = (): string => `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -66,6 +69,10 @@ export class SharedQueue implements JobQueue {
   /** While waiting jobs are handed on, this process starts none of them. */
   #handingOver = false;
   #adopter: ((id: string) => Promise<QueuedJob | undefined>) | undefined;
+  /** Jobs this process put in line for others (`QueuedJob.handedOn`), while they wait. */
+  readonly #handedOn = new Set<string>();
+  /** Jobs it handed on that another process took, so a Cancel can reach them there. */
+  readonly #elsewhere = new Set<string>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #unsubscribe: (() => void) | undefined;
   readonly #enqueuedAt = new WeakMap<QueuedJob, number>();
@@ -97,13 +104,16 @@ export class SharedQueue implements JobQueue {
       await subscriber.connect();
       queue = new SharedQueue(limits, options, redis, subscriber);
       await queue.#heartbeat();
-      await subscriber.subscribe(`${queue.#prefix}changed`);
+      await subscriber.subscribe(`${queue.#prefix}changed`, `${queue.#prefix}cancel`);
     } catch (err) {
       redis.disconnect();
       subscriber.disconnect();
       throw err;
     }
-    subscriber.on('message', () => queue.#kick());
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === `${queue.#prefix}cancel`) queue.#running.get(message)?.controller.abort(new JobAborted('cancelled'));
+      else queue.#kick();
+    });
     const ttl = options.ownerTtlMs ?? 15_000;
     queue.#timers.push(
       setInterval(() => void queue.#heartbeat().catch((err: unknown) => queue.#log.warn({ err }, 'could not renew this process in the shared line')), Math.max(100, Math.floor(ttl / 3))),
@@ -128,13 +138,15 @@ export class SharedQueue implements JobQueue {
     if (!this.#accepting) throw new Error('the queue is closed');
     this.#enqueuedAt.set(job, Date.now());
     this.#pending.set(job.id, job);
-    this.#eval(ENQUEUE, job.id, job.userId, job.guildId ?? '', this.owner, String(job.requests ?? 1)).then(
+    if (job.handedOn) this.#handedOn.add(job.id);
+    this.#eval(ENQUEUE, job.id, job.userId, job.guildId ?? '', job.handedOn ? ANY_OWNER : this.owner, String(job.requests ?? 1)).then(
       () => {
         this.#inLine.add(job.id);
         this.#kick();
       },
       (err: unknown) => {
         this.#pending.delete(job.id);
+        this.#handedOn.delete(job.id);
         this.#log.error({ err, generationId: job.id }, 'could not put a job in the shared line');
         job.onRejected?.(err);
       },
@@ -149,9 +161,22 @@ export class SharedQueue implements JobQueue {
       return 'aborted';
     }
     const job = this.#pending.get(id);
-    if (!job) return 'unknown';
+    if (!job) {
+      if (!this.#elsewhere.has(id)) return 'unknown';
+      // Running in the process that took it: it stops there and tells its requester.
+      this.#tellCancel(id);
+      return 'aborted';
+    }
     this.#pending.delete(id);
     this.#inLine.delete(id);
+    if (this.#handedOn.delete(id)) {
+      // It may be starting elsewhere this very moment: taken out of line, or else stopped there.
+      this.#eval(REMOVE, id).then(
+        (removed) => (Number(removed) === 1 ? job.onRemoved?.() : this.#tellCancel(id)),
+        (err: unknown) => this.#log.warn({ err, generationId: id }, 'could not take a cancelled job out of the shared line'),
+      );
+      return 'removed';
+    }
     void this.#eval(REMOVE, id).catch((err: unknown) => this.#log.warn({ err, generationId: id }, 'could not take a cancelled job out of the shared line'));
     job.onRemoved?.();
     return 'removed';
@@ -163,14 +188,17 @@ export class SharedQueue implements JobQueue {
     return index < 0 ? undefined : index + 1;
   }
 
+  /** This process's own waiting jobs; those it handed on stay in line for the others. */
   takePending(): QueuedJob[] {
     const position = (job: QueuedJob) => {
       const i = this.#order.findIndex((j) => j.id === job.id);
       return i < 0 ? Number.MAX_SAFE_INTEGER : i;
     };
-    const taken = [...this.#pending.values()].sort((a, b) => position(a) - position(b));
-    this.#pending.clear();
-    this.#inLine.clear();
+    const taken = [...this.#pending.values()].filter((j) => !this.#handedOn.has(j.id)).sort((a, b) => position(a) - position(b));
+    for (const job of taken) {
+      this.#pending.delete(job.id);
+      this.#inLine.delete(job.id);
+    }
     for (const job of taken) void this.#eval(REMOVE, job.id).catch((err: unknown) => this.#log.warn({ err, generationId: job.id }, 'could not take a job out of the shared line'));
     return taken;
   }
@@ -223,6 +251,10 @@ export class SharedQueue implements JobQueue {
   }
 
   /** Runs a script; a failure may have left its effect half-known, so the next look reconciles. */
+  #tellCancel(id: string): void {
+    this.#redis.publish(`${this.#prefix}cancel`, id).catch((err: unknown) => this.#log.warn({ err, generationId: id }, 'could not pass a cancel on'));
+  }
+
   async #eval(script: string, ...args: string[]): Promise<unknown> {
     try {
       return await this.#redis.eval(script, 0, this.#prefix, ...args);
@@ -247,8 +279,10 @@ export class SharedQueue implements JobQueue {
   /** See RECONCILE: what this process holds is what the line says it holds. */
   async #reconcile(): Promise<void> {
     const entry = (job: QueuedJob) => ({ id: job.id, user: job.userId, guild: job.guildId ?? '', requests: String(job.requests ?? 1) });
-    const waiting = [...this.#pending.keys()];
-    const confirmed = [...this.#pending.values()].filter((j) => this.#inLine.has(j.id)).map(entry);
+    // What it handed on is not its own to restore: the line (or the process that took it) has it.
+    const own = [...this.#pending.values()].filter((j) => !this.#handedOn.has(j.id));
+    const waiting = own.map((j) => j.id);
+    const confirmed = own.filter((j) => this.#inLine.has(j.id)).map(entry);
     const running = [...this.#running.values()].map((r) => entry(r.job));
     const fixed = Number(await this.#eval(RECONCILE, this.owner, JSON.stringify(waiting), JSON.stringify(confirmed), JSON.stringify(running)));
     if (fixed > 0) this.#log.warn({ fixed }, 'brought the shared line back in step with this process');
@@ -366,6 +400,19 @@ export class SharedQueue implements JobQueue {
     for (let i = 0; i + 1 < raw.length; i += 2) order.push({ id: raw[i]!, requests: Number(raw[i + 1]) || 1 });
     this.#order = order;
     this.#totals = { queued, running };
+    // What it handed on and the line no longer lists was taken by another process (or taken out).
+    if (queued <= ORDER_LIMIT) {
+      const listed = new Set(order.map((o) => o.id));
+      for (const id of this.#handedOn) {
+        if (!this.#inLine.has(id) || listed.has(id)) continue;
+        this.#handedOn.delete(id);
+        this.#pending.delete(id);
+        this.#inLine.delete(id);
+        this.#elsewhere.add(id);
+        // Remembered for a Cancel only while its interaction lasts; a bounded set either way.
+        if (this.#elsewhere.size > 10_000) this.#elsewhere.delete(this.#elsewhere.values().next().value!);
+      }
+    }
 
     let requests = 0;
     order.forEach((entry, i) => {

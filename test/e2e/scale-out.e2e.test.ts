@@ -36,24 +36,28 @@ function describeScaleOut(database: StoreTarget, redisUrl: string) {
     http: string;
   }
 
-  /** Two processes, shard 0 and shard 1 of 2, on one database and one Redis. */
-  async function start(extra: Record<string, string> = {}, options: { inferenceDelayMs?: number } = {}): Promise<{ zero: Gateway; one: Gateway; url: string }> {
+  /**
+   * Two processes, shard 0 and shard 1 of 2, on one database and one Redis; with `workers`,
+   * they are ROLE=gateway and that many ROLE=worker processes run the jobs.
+   */
+  async function start(extra: Record<string, string> = {}, options: { inferenceDelayMs?: number; workers?: number } = {}): Promise<{ zero: Gateway; one: Gateway; workers: Gateway[]; url: string }> {
     discord = await startFakeDiscord({ shards: 2, guildOnShard: [1, 2] });
     venice = await startVeniceSimulator({ inferenceDelayMs: options.inferenceDelayMs ?? 1_200 });
     expect(shardOfGuild(discord.ids.guild, 2)).toBe(1);
     const url = await database.fresh();
     const env = fakeEnv(discord, venice, { DATABASE_URL: url, REDIS_URL: redisUrl, REDIS_PREFIX: freshRedisPrefix(), SHARD_COUNT: '2', LOG_LEVEL: 'info', ...extra });
-    const gateways = await Promise.all(
-      ['0', '1'].map(async (shard) => {
-        const port = await freePort();
-        const p = spawnBot({ ...env, SHARD_IDS: shard, HTTP_PORT: String(port) });
-        bots.push(p);
-        return { process: p, http: `http://127.0.0.1:${port}` };
-      }),
-    );
-    await discord.waitFor(() => gateways.every((g) => g.process.output().includes('"msg":"ready"')), 90_000);
+    const split = options.workers !== undefined;
+    const launch = async (own: Record<string, string>): Promise<Gateway> => {
+      const port = await freePort();
+      const p = spawnBot({ ...env, ...own, HTTP_PORT: String(port) });
+      bots.push(p);
+      return { process: p, http: `http://127.0.0.1:${port}` };
+    };
+    const gateways = await Promise.all(['0', '1'].map((shard) => launch({ SHARD_IDS: shard, ...(split ? { ROLE: 'gateway' } : {}) })));
+    const workers = await Promise.all(Array.from({ length: options.workers ?? 0 }, () => launch({ ROLE: 'worker' })));
+    await discord.waitFor(() => [...gateways, ...workers].every((g) => g.process.output().includes('"msg":"ready"')), 90_000);
     await discord.ready();
-    return { zero: gateways[0]!, one: gateways[1]!, url };
+    return { zero: gateways[0]!, one: gateways[1]!, workers, url };
   }
 
   const promptOf = (r: SimRequest) => (r.body as GenerateImageBody).prompt;
@@ -110,14 +114,18 @@ function describeScaleOut(database: StoreTarget, redisUrl: string) {
         .generateRequests()
         .sort((a, b) => a.receivedAt - b.receivedAt)
         .map(promptOf);
-      const third = order.indexOf('heavy 2');
+      // Her jobs are admitted concurrently, so which of them goes third is whichever got in line third.
+      const hers = order.filter((p) => p.startsWith('heavy'));
+      const third = order.indexOf(hers[2]!);
       expect(order.indexOf('light bob')).toBeLessThan(third);
       expect(order.indexOf('light admin')).toBeLessThan(third);
       // One line for both processes: never more than MAX_CONCURRENT_JOBS at once anywhere (the
       // process the light members asked on had nothing of its own running), and the heavy
       // member's later jobs were told their place in it.
       expect(peakAtOnce(venice!.generateRequests(), '')).toBe(2);
-      for (const i of heavy.slice(2)) expect(i.requests().some((r) => /In the queue: position \d/.test(json(r).content ?? ''))).toBe(true);
+      const waited = heavy.filter((_, n) => hers.indexOf(`heavy ${n}`) >= 2);
+      expect(waited).toHaveLength(2);
+      for (const i of waited) expect(i.requests().some((r) => /In the queue: position \d/.test(json(r).content ?? ''))).toBe(true);
     }, 180_000);
 
     it('reports the job of a process killed mid-job from the process that lives, and loses none', async () => {
@@ -140,10 +148,11 @@ function describeScaleOut(database: StoreTarget, redisUrl: string) {
     it('loses no job in a rolling restart: the stopping process hands its waiting jobs on, and the other runs them', async () => {
       const { url } = await start({ MAX_CONCURRENT_JOBS: '1', MAX_JOBS_PER_USER: '3' }, { inferenceDelayMs: 2_500 });
       // Three in the server (shard 1's process): one running, two waiting in the shared line.
-      const asked: InteractionHandle[] = [];
-      for (let n = 0; n < 3; n++) asked.push(await discord!.slashCommand('imagine', { prompt: `rolling ${n}` }, { user: 'alice' }));
+      const asked: InteractionHandle[] = [await discord!.slashCommand('imagine', { prompt: 'rolling 0' }, { user: 'alice' })];
+      // The first at Venice before the others are asked (admissions otherwise race for the line).
       await discord!.waitFor(() => venice!.generateRequests().length === 1, 30_000);
-      await asked[2]!.originalEdit((r) => /In the queue/.test(json(r).content ?? ''), 30_000);
+      for (let n = 1; n < 3; n++) asked.push(await discord!.slashCommand('imagine', { prompt: `rolling ${n}` }, { user: 'alice' }));
+      for (const waiting of asked.slice(1)) await waiting.originalEdit((r) => /In the queue/.test(json(r).content ?? ''), 30_000);
       const [, one] = bots;
       one!.child.kill('SIGTERM');
       expect(await one!.exit).toBe(0);
@@ -154,6 +163,57 @@ function describeScaleOut(database: StoreTarget, redisUrl: string) {
       for (const i of asked) expect(i.requests().some((r) => /restart/i.test(json(r).content ?? ''))).toBe(false);
       await discord!.waitFor(async () => (await queryPostgres(url, 'SELECT id FROM jobs')).length === 0, 15_000);
       expect(await queryPostgres(url, "SELECT count(*)::int AS n FROM generations WHERE outcome = 'posted'")).toEqual([{ n: 3 }]);
+    }, 180_000);
+
+    it('with two gateways and two workers: the workers make every image, a member’s cap holds, and a killed worker’s job is reported', async () => {
+      const { zero, one, workers, url } = await start({ MAX_JOBS_PER_USER: '2', DM_COOLDOWN_SECONDS: '0' }, { workers: 2 });
+      const asked: InteractionHandle[] = [];
+      for (let n = 0; n < 3; n++) {
+        asked.push(await discord!.slashCommand('imagine', { prompt: `alice server ${n}` }, { user: 'alice' }));
+        asked.push(await discord!.slashCommand('imagine', { prompt: `alice dm ${n}` }, { user: 'alice', channel: 'dm' }));
+      }
+      for (const r of await Promise.all(asked.map(done))) expect(r.status).toBe(200);
+      expect(peakAtOnce(venice!.generateRequests(), 'alice')).toBe(2);
+      // Counted where they ran: nothing on the gateways, all six on the workers.
+      expect((await metric(zero, 'imagine_jobs_finished_total')) + (await metric(one, 'imagine_jobs_finished_total'))).toBe(0);
+      expect((await metric(workers[0]!, 'imagine_jobs_finished_total')) + (await metric(workers[1]!, 'imagine_jobs_finished_total'))).toBe(6);
+      // A worker has no gateway, and is ready all the same.
+      expect(await (await fetch(`${workers[0]!.http}/readyz`)).text()).not.toContain('gateway');
+
+      // A worker killed while Venice works on its job: another process tells the requester.
+      venice!.setInferenceDelay(60_000);
+      const doomed = await discord!.slashCommand('imagine', { prompt: 'its worker dies' }, { user: 'bob' });
+      await discord!.waitFor(() => venice!.generateRequests().length === 7, 30_000);
+      // The worker that took it is named in the job's row (its host, pid and a random part).
+      const victim = await discord!.waitFor(async () => {
+        const [row] = await queryPostgres(url, 'SELECT owner FROM jobs');
+        const i = workers.findIndex((w) => String(row?.owner).includes(`-${w.process.child.pid}-`));
+        return i >= 0 ? i : undefined;
+      }, 15_000);
+      workers[victim]!.process.child.kill('SIGKILL');
+      const told = await doomed.originalEdit((r) => /restarted while making these images/.test(json(r).content ?? ''), 60_000);
+      expect(told.status).toBe(200);
+      await discord!.waitFor(async () => (await queryPostgres(url, 'SELECT id FROM jobs')).length === 0, 15_000);
+    }, 240_000);
+
+    it('passes a Cancel pressed on the gateway on to the worker running the job, which stops it', async () => {
+      const { url } = await start({ MAX_CONCURRENT_JOBS: '1' }, { workers: 1, inferenceDelayMs: 4_000 });
+      // Venice never answers Bob's request: it is surely running when he cancels.
+      venice!.script({ kind: 'hang' }, { match: (r) => promptOf(r) === 'to cancel while it runs' });
+      const first = await discord!.slashCommand('imagine', { prompt: 'slow one' }, { user: 'alice' });
+      // Alice's at Venice first, so Bob's waits behind it (admissions otherwise race).
+      await discord!.waitFor(() => venice!.generateRequests().length === 1, 30_000);
+      const second = await discord!.slashCommand('imagine', { prompt: 'to cancel while it runs' }, { user: 'bob' });
+      const queued = await second.originalEdit((r) => /In the queue/.test(json(r).content ?? ''), 30_000);
+      const cancelId = (JSON.stringify(json(queued).components).match(/"custom_id":"([^"]+)"/) ?? [])[1]!;
+      await done(first);
+      await discord!.waitFor(() => venice!.generateRequests().some((r) => promptOf(r) === 'to cancel while it runs'), 30_000);
+      const press = await discord!.button(cancelId, { id: '1' }, { user: 'bob' });
+      const update = (await press.callback()).json as { type: number; data: { content: string } };
+      expect(update.data.content).toMatch(/Cancelling/);
+      await discord!.waitFor(async () => (await queryPostgres(url, "SELECT outcome FROM generations WHERE outcome = 'cancelled'")).length === 1, 20_000);
+      expect(await queryPostgres(url, 'SELECT id FROM jobs')).toEqual([]);
+      expect(second.requests().some((r) => r.files.length > 0)).toBe(false);
     }, 180_000);
 
     it('says 503 on /readyz of each process while the gateway is down, and 200 once it is back', async () => {

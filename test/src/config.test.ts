@@ -34,6 +34,7 @@ describe('reading the configuration from the environment', () => {
       HTTP_HOST: '127.0.0.1',
       SHARD_COUNT: 'auto',
       REDIS_PREFIX: 'vi:',
+      ROLE: 'all',
     });
   });
 
@@ -48,6 +49,10 @@ describe('reading the configuration from the environment', () => {
     expect(problemsWith({ ...required, SHARD_COUNT: '2', SHARD_IDS: '0' })).toEqual(['SHARD_IDS: splits the gateway over processes, which must share DATABASE_URL and REDIS_URL']);
     expect(problemsWith({ ...required, DATABASE_URL: 'mysql://db/bot' })).toEqual(['DATABASE_URL: expected a postgres:// URL']);
     expect(problemsWith({ ...required, REDIS_URL: 'localhost:6379' })).toEqual(['REDIS_URL: expected a redis:// or rediss:// URL']);
+    expect(loadConfig({ ...scale, ROLE: 'worker' }).ROLE).toBe('worker');
+    expect(loadConfig(required).ROLE).toBe('all');
+    expect(problemsWith({ ...required, ROLE: 'gateway' })).toEqual(['ROLE: gateway shares its jobs with other processes, through DATABASE_URL and REDIS_URL']);
+    expect(problemsWith({ ...scale, ROLE: 'both' })).toEqual(['ROLE: expected "all", "gateway" or "worker"']);
     // Their passwords are secrets like the token and the key: no log line carries them.
     expect(secretsOf(loadConfig(scale))).toEqual(['discord-token-value', 'venice-key-value', 'pw-of-the-db', 'pw-of-redis']);
   });
