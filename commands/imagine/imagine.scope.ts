@@ -29,6 +29,37 @@ export function budgetsApply(scope: RequestScope, ctx: CommandContext): boolean 
  * there, user-installed use included (which its admins may refuse); elsewhere (DMs, group
  * DMs, servers without the bot) only the operator's limits do, and safe mode stays on.
  */
+/**
+ * Settings as autocomplete reads them: about five seconds old at most. Suggestions come on every
+ * keystroke and must not wait behind the store's writes (the jobs' charges and settles hold its
+ * one SQLite connection, or a PostgreSQL round trip away); the command itself reads them fresh.
+ */
+const SUGGESTION_SETTINGS_MS = 5_000;
+const SUGGESTION_SETTINGS_MAX = 1_000;
+const suggestionSettings = new Map<string, { at: number; settings: EffectiveSettings; refreshing: boolean }>();
+
+async function settingsForSuggestions(guildId: string, channelIds: readonly string[], ctx: CommandContext): Promise<EffectiveSettings> {
+  const key = `${guildId}/${channelIds.join('/')}`;
+  const cached = suggestionSettings.get(key);
+  const read = async () => {
+    const settings = await ctx.store.settings.effective(guildId, channelIds);
+    suggestionSettings.delete(key);
+    if (suggestionSettings.size >= SUGGESTION_SETTINGS_MAX) suggestionSettings.delete(suggestionSettings.keys().next().value!);
+    suggestionSettings.set(key, { at: ctx.now(), settings, refreshing: false });
+    return settings;
+  };
+  if (!cached) return read();
+  // Old ones are still answered at once, while a fresh copy is read for the next keystroke.
+  if (!cached.refreshing && ctx.now() - cached.at >= SUGGESTION_SETTINGS_MS) {
+    cached.refreshing = true;
+    read().catch((err: unknown) => {
+      cached.refreshing = false;
+      ctx.log.debug({ err }, 'could not refresh the settings for suggestions');
+    });
+  }
+  return cached.settings;
+}
+
 export async function requestScope(interaction: Interaction, ctx: CommandContext): Promise<RequestScope> {
   const guildId = interaction.guildId;
   const roleIds = memberRoleIds(interaction);
@@ -38,7 +69,9 @@ export async function requestScope(interaction: Interaction, ctx: CommandContext
     const botDm = interaction.context === InteractionContextType.BotDM || (interaction.context === null && interaction.channel?.type === ChannelType.DM);
     return { settings: { ...DEFAULT_SETTINGS }, guildId: null, canPostInChannel: guildId === null && botDm, roleIds };
   }
-  const settings = await ctx.store.settings.effective(guildId, settingsChannels(interaction));
+  const settings = interaction.isAutocomplete()
+    ? await settingsForSuggestions(guildId, settingsChannels(interaction), ctx)
+    : await ctx.store.settings.effective(guildId, settingsChannels(interaction));
   // Key "0" (the server's install) absent and key "1" present: only the member's own install authorised this.
   const owners = interaction.authorizingIntegrationOwners;
   const viaUserInstall = owners.guildId === null && owners.userId !== null;
