@@ -22,6 +22,7 @@ import { gatewayReady, instrumentDiscordRest, shardPings, shardingOptions } from
 import { startHealthServer, type HealthServer } from './observability/http.js';
 import { createBotMetrics, type BotMetrics } from './observability/metrics.js';
 import { openStore, type Store } from './store/index.js';
+import { ANY_PROCESS } from './store/jobs.js';
 import { createCatalog, type Catalog, type CatalogSnapshot } from './venice/catalog.js';
 import { createVeniceClient, type VeniceClient } from './venice/client.js';
 import { SEED_MAX, SEED_MIN } from './venice/request-builder.js';
@@ -44,6 +45,14 @@ export interface Bot {
 
 /** Whether Venice's catalogue lists this model id, of any type: only those become metric labels. */
 const listsModel = (snapshot: CatalogSnapshot, id: string): boolean => snapshot.byId.has(id) || snapshot.editById.has(id) || snapshot.textById.has(id);
+
+/** A job handed on is marked in the store first (`ANY_PROCESS`), and given back if the line refuses it. */
+const handedOnInStore = (store: Store, owner: string) => ({
+  mark: (id: string) => store.jobs.takeOver(id, owner, ANY_PROCESS),
+  unmark: async (id: string) => {
+    await store.jobs.takeOver(id, ANY_PROCESS, owner);
+  },
+});
 
 export interface StartOptions {
   /** Tests shorten Venice's retry pauses; production uses the defaults. */
@@ -162,7 +171,9 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     store,
     queue,
     role: config.ROLE,
-    sharedLine: shared && { owner: shared.owner, living: (owners) => shared.living(owners), handOver: (ids) => shared.handOver(ids) },
+    sharedLine: shared && { owner: shared.owner, living: (owners) => shared.living(owners), handOver: (ids) => shared.handOver(ids, handedOnInStore(store, shared.owner)),
+      restoreHandedOn: (jobs) => shared.restoreHandedOn(jobs),
+    },
     replyByToken: (stored) => replyByToken(client, stored),
     ledger: createLedger(store, {
       dailyBudgetUsd: config.DAILY_BUDGET_USD,

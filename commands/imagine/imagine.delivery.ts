@@ -207,11 +207,12 @@ const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 
  * at most once per interval and only when it changed; a trailing timer makes sure the last
  * change is shown), "Generating…" once it starts, and its end when it produced nothing.
  */
-export function createJobMessenger(target: DeliveryTarget, generationId: string, ctx: CommandContext): JobMessenger {
+export function createJobMessenger(target: DeliveryTarget, generationId: string, ctx: CommandContext, options: { waited?: boolean } = {}): JobMessenger {
   const { interaction } = target;
   // The reply being edited is public; only a failure is told to the requester alone.
   const shown = translator(target.publicLocale);
-  let lastShown: number | undefined;
+  // A job taken over from another process waited in line there: its reply shows a place, which "Generating…" replaces.
+  let lastShown: number | undefined = options.waited ? 0 : undefined;
   let lastEditAt = 0;
   let latest: { position: number; etaMs: number } | undefined;
   let timer: NodeJS.Timeout | undefined;

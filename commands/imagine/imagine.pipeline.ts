@@ -373,7 +373,7 @@ function specOf(target: DeliveryTarget, portable: { settings: EffectiveSettings;
 }
 
 /** A stored request body: ours, written at admission; checked for the fields Venice needs. */
-const storedBodySchema = z.looseObject({ model: z.string(), prompt: z.string(), seed: z.number().int().optional() });
+const storedBodySchema = z.looseObject({ model: z.string().optional(), prompt: z.string(), seed: z.number().int().optional() });
 
 /**
  * A generation that another process admitted and handed on (a rolling restart), as a job of
@@ -410,7 +410,7 @@ export async function adoptGeneration(job: JobRecord, ctx: CommandContext): Prom
     private: false,
   };
   const settings = mergeSettings(spec.settings);
-  return lifecycleJob({ ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) =>
+  return lifecycleJob({ ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx, { waited: true }), (run) =>
     runGeneration({ job: prepared, generationId: generation.id, settings, target, requested: generation.options }, run, ctx),
   );
 }

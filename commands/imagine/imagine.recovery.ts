@@ -93,6 +93,16 @@ async function leftBehind(ctx: CommandContext, gone: (owner: string, alive: bool
   return taken;
 }
 
+/** Jobs the store says are handed on, within their interaction's time: back in line if Redis lost them. */
+async function restoreHandedOn(ctx: CommandContext): Promise<void> {
+  const line = ctx.sharedLine;
+  if (!line) return;
+  const waiting = (await ctx.store.jobs.notOwnedBy(line.owner)).filter((j) => j.owner === ANY_PROCESS && ctx.now() - j.interactionAt < TOKEN_LIFETIME_MS);
+  if (waiting.length === 0) return;
+  const generations = await Promise.all(waiting.map((j) => ctx.store.generations.get(j.id)));
+  await line.restoreHandedOn(waiting.map((j, i) => ({ id: j.id, userId: j.userId, guildId: j.guildId, requests: Math.max(1, generations[i]?.request.length ?? 1) })));
+}
+
 /** How often a process of the scale-out mode looks for the jobs of one that died. */
 const ORPHAN_SWEEP_MS = 5_000;
 
@@ -119,7 +129,8 @@ function startOrphanSweeper(ctx: CommandContext): void {
     if (sweeping) return;
     sweeping = true;
     const seen = new Set<string>();
-    leftBehind(ctx, gone(seen))
+    restoreHandedOn(ctx)
+      .then(() => leftBehind(ctx, gone(seen)))
       .then(async (jobs) => {
         missing = seen;
         if (jobs.length > 0) ctx.log.warn({ jobs: jobs.length }, 'reporting the jobs of a process that is gone');
@@ -156,7 +167,6 @@ async function handOnWaiting(ctx: CommandContext): Promise<void> {
   try {
     const mine = (await ctx.store.jobs.all()).filter((j) => j.owner === line.owner && j.state === 'queued' && j.kind === 'generate' && j.spec !== null);
     const handed = await line.handOver(mine.map((j) => j.id));
-    for (const id of handed) await ctx.store.jobs.takeOver(id, line.owner, ANY_PROCESS);
     if (handed.length > 0) ctx.log.info({ jobs: handed.length }, 'handed waiting jobs on to the other processes');
   } catch (err) {
     ctx.log.warn({ err }, 'could not hand the waiting jobs on; telling their requesters instead');

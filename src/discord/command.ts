@@ -37,8 +37,10 @@ export interface CommandContext {
     | {
         owner: string;
         living(owners: readonly string[]): Promise<Set<string>>;
-        /** Hands waiting jobs on to the next process free to run them (see `SharedQueue.handOver`). */
+        /** Hands waiting jobs on to the next process free to run them (see `SharedQueue.handOver`), the store first. */
         handOver(ids: readonly string[]): Promise<string[]>;
+        /** Puts jobs the store says are handed on back in the line, if Redis lost them. */
+        restoreHandedOn(jobs: ReadonlyArray<{ id: string; userId: string; guildId: string | null; requests: number }>): Promise<void>;
       }
     | undefined;
   /** In the scale-out mode: `gateway` hands /imagine's jobs to the workers; `all` runs everything. */

@@ -105,18 +105,23 @@ for _, user in ipairs(redis.call('ZRANGE', p .. 'line', 0, -1)) do
     if guild == '' or count(p .. 'run:guild:' .. guild) < max_guild then
       local owner = redis.call('HGET', p .. 'job:' .. head, 'owner')
       local adopting = owner == '*' and ARGV[6] == '1'
-      if owner ~= me and not adopting then return {'other', head, owner} end
-      if adopting then redis.call('HSET', p .. 'job:' .. head, 'owner', me) end
-      redis.call('LPOP', list)
-      redis.call('SADD', p .. 'running', head)
-      redis.call('INCR', p .. 'run:user:' .. user)
-      if guild ~= '' then redis.call('INCR', p .. 'run:guild:' .. guild) end
-      local turn = redis.call('INCR', p .. 'turn')
-      redis.call('HSET', p .. 'served', user, turn)
-      if redis.call('LLEN', list) == 0 then redis.call('ZREM', p .. 'line', user) else redis.call('ZADD', p .. 'line', turn, user) end
-      redis.call('PUBLISH', p .. 'changed', 'start')
-      if adopting then return {'adopt', head} end
-      return {'mine', head}
+      -- A job handed on that this process does not take (a gateway's, for the workers) is not
+      -- its turn to wait on: it looks further down the line for one of its own.
+      local skip = owner == '*' and not adopting
+      if owner ~= me and not adopting and not skip then return {'other', head, owner} end
+      if not skip then
+        if adopting then redis.call('HSET', p .. 'job:' .. head, 'owner', me) end
+        redis.call('LPOP', list)
+        redis.call('SADD', p .. 'running', head)
+        redis.call('INCR', p .. 'run:user:' .. user)
+        if guild ~= '' then redis.call('INCR', p .. 'run:guild:' .. guild) end
+        local turn = redis.call('INCR', p .. 'turn')
+        redis.call('HSET', p .. 'served', user, turn)
+        if redis.call('LLEN', list) == 0 then redis.call('ZREM', p .. 'line', user) else redis.call('ZADD', p .. 'line', turn, user) end
+        redis.call('PUBLISH', p .. 'changed', 'start')
+        if adopting then return {'adopt', head} end
+        return {'mine', head}
+      end
     end
   end
 end

@@ -251,8 +251,25 @@ export class SharedQueue implements JobQueue {
   }
 
   /** Runs a script; a failure may have left its effect half-known, so the next look reconciles. */
+  /**
+   * Tells the process running a job handed on that its requester cancelled it: a flag it reads
+   * before starting one it takes (the message alone could arrive while it is still building
+   * the job), and a message for one already running.
+   */
   #tellCancel(id: string): void {
-    this.#redis.publish(`${this.#prefix}cancel`, id).catch((err: unknown) => this.#log.warn({ err, generationId: id }, 'could not pass a cancel on'));
+    this.#redis
+      .set(`${this.#prefix}cancelled:${id}`, '1', 'EX', 900)
+      .then(() => this.#redis.publish(`${this.#prefix}cancel`, id))
+      .catch((err: unknown) => this.#log.warn({ err, generationId: id }, 'could not pass a cancel on'));
+  }
+
+  /** Puts jobs handed on back in line if Redis lost them (a restart, a flush): the store says they wait. */
+  async restoreHandedOn(jobs: ReadonlyArray<{ id: string; userId: string; guildId: string | null; requests: number }>): Promise<void> {
+    for (const job of jobs) {
+      // A no-op for a job the line still has (waiting, or being run).
+      const added = Number(await this.#eval(ENQUEUE, job.id, job.userId, job.guildId ?? '', ANY_OWNER, String(job.requests)));
+      if (added === 1) this.#log.warn({ generationId: job.id }, 'put a job handed on back in the shared line');
+    }
   }
 
   async #eval(script: string, ...args: string[]): Promise<unknown> {
@@ -354,6 +371,12 @@ export class SharedQueue implements JobQueue {
       await this.#eval(FINISH, id);
       return;
     }
+    if ((await this.#redis.exists(`${this.#prefix}cancelled:${id}`).catch(() => 0)) === 1) {
+      // Its requester cancelled it while it changed hands: it ends here, as a cancel in line does.
+      job.onRemoved?.();
+      await this.#eval(FINISH, id);
+      return;
+    }
     this.#log.info({ generationId: id }, 'took over a job another process handed on');
     this.#start(job);
   }
@@ -372,16 +395,22 @@ export class SharedQueue implements JobQueue {
    * process free to run them takes them. Returns the ids handed on; the rest are still this
    * process's (started meanwhile, or the line refused).
    */
-  async handOver(ids: readonly string[]): Promise<string[]> {
+  async handOver(ids: readonly string[], store: { mark(id: string): Promise<boolean>; unmark(id: string): Promise<void> }): Promise<string[]> {
     this.#handingOver = true;
     await this.#pumping;
     const handed: string[] = [];
     for (const id of ids) {
       if (!this.#pending.has(id)) continue;
+      // The store first: a process that takes it from the line must find it handed on there.
+      if (!(await store.mark(id))) continue;
+      let moved = false;
       try {
-        if (Number(await this.#eval(HAND_OVER, this.owner, id)) !== 1) continue;
+        moved = Number(await this.#eval(HAND_OVER, this.owner, id)) === 1;
       } catch (err) {
         this.#log.warn({ err, generationId: id }, 'could not hand a waiting job on');
+      }
+      if (!moved) {
+        await store.unmark(id);
         continue;
       }
       this.#pending.delete(id);

@@ -207,5 +207,21 @@ function describeShared(redisUrl: string) {
         raw.disconnect();
       }
     });
+
+    it('lets a process that takes no handed-on jobs (a gateway) start its own past ones waiting for a worker', async () => {
+      const { queues, prefix } = await processes(1, { maxConcurrent: 16, maxPerUser: 2, maxPerGuild: 16 });
+      const raw = new Redis(redisUrl);
+      try {
+        // First in line: a job handed on for the workers, and no worker running.
+        await raw.eval(ENQUEUE, 0, prefix, 'for-a-worker', 'alice', 'g', '*', '1');
+        const j = jobs();
+        queues[0]!.enqueue(j.job('own', 'bob'));
+        await until(() => j.started.includes('own'), 3_000);
+        // The handed-on job still waits for a worker, first in line.
+        expect(await raw.lindex(`${prefix}pending:alice`, 0)).toBe('for-a-worker');
+      } finally {
+        raw.disconnect();
+      }
+    });
   });
 }
