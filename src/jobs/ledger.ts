@@ -73,27 +73,36 @@ export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pic
     const { guildId, userId } = request.generation;
     // A refusal is read privately by the member who asked, in their own language.
     const t = translator(request.interaction.locale);
-    const operator: BudgetLine = { scope: 'operator', budgetUsd: limits.dailyBudgetUsd, spentUsd: (await usage.allSpent(now)) + (await jobs.reservedByAll()) };
-    const userSpent = (await usage.userSpent(guildId, userId, now)) + (await jobs.reservedByUser(guildId, userId));
+    // Only what a limit that is set needs is read: with none set (the default), admission
+    // reads nothing, and each sum is a query inside the admission lock.
+    const line = async (scope: BudgetLine['scope'], budgetUsd: number | undefined, spent: () => Promise<number>): Promise<BudgetLine> => ({
+      scope,
+      budgetUsd,
+      spentUsd: budgetUsd === undefined ? 0 : await spent(),
+    });
+    const operator = () => line('operator', limits.dailyBudgetUsd, async () => (await usage.allSpent(now)) + (await jobs.reservedByAll()));
+    const userSpent = async () => (await usage.userSpent(guildId, userId, now)) + (await jobs.reservedByUser(guildId, userId));
+    const lastStarted = (cooldownSeconds: number) => (cooldownSeconds > 0 ? generations.lastStartedAt(guildId, userId) : Promise.resolve(undefined));
     if (guildId === null) {
       if (!limits.allowDms && request.inDm !== false) return new AdmissionRefused('dms', 'jobs.refusal.dms');
-      const cooldown = findCooldownRefusal(t, limits.dmCooldownSeconds, await generations.lastStartedAt(null, userId), now, 'operator');
+      const cooldown = findCooldownRefusal(t, limits.dmCooldownSeconds, await lastStarted(limits.dmCooldownSeconds), now, 'operator');
       if (cooldown) return cooldown;
-      return findBudgetRefusal(t, request.reserveUsd, [{ scope: 'dm', budgetUsd: limits.dmDailyBudgetUsd, spentUsd: userSpent }, operator], now);
+      return findBudgetRefusal(t, request.reserveUsd, [await line('dm', limits.dmDailyBudgetUsd, userSpent), await operator()], now);
     }
-    const cooldown = findCooldownRefusal(t, request.rules.cooldownSeconds, await generations.lastStartedAt(guildId, userId), now, 'server');
+    const cooldown = findCooldownRefusal(t, request.rules.cooldownSeconds, await lastStarted(request.rules.cooldownSeconds), now, 'server');
     if (cooldown) return cooldown;
-    const imagesUsed = (await usage.userImages(guildId, userId, now)) + (await jobs.reservedImagesByUser(guildId, userId));
-    const quota = findImageQuotaRefusal(t, request.rules.dailyImages, imagesUsed, request.reserveImages ?? 1, now);
-    if (quota) return quota;
-    const guildSpent = (await usage.guildSpent(guildId, now)) + (await jobs.reservedByGuild(guildId));
+    if (request.rules.dailyImages !== undefined) {
+      const imagesUsed = (await usage.userImages(guildId, userId, now)) + (await jobs.reservedImagesByUser(guildId, userId));
+      const quota = findImageQuotaRefusal(t, request.rules.dailyImages, imagesUsed, request.reserveImages ?? 1, now);
+      if (quota) return quota;
+    }
     return findBudgetRefusal(
       t,
       request.reserveUsd,
       [
-        { scope: 'user', budgetUsd: request.rules.userDailyBudgetUsd, spentUsd: userSpent },
-        { scope: 'guild', budgetUsd: request.rules.guildDailyBudgetUsd, spentUsd: guildSpent },
-        operator,
+        await line('user', request.rules.userDailyBudgetUsd, userSpent),
+        await line('guild', request.rules.guildDailyBudgetUsd, async () => (await usage.guildSpent(guildId, now)) + (await jobs.reservedByGuild(guildId))),
+        await operator(),
       ],
       now,
     );
@@ -143,12 +152,12 @@ export function createLedger(store: Store, limits: OperatorLimits, metrics?: Pic
   const recordCharge = (id: string, amount: { usd: number; images: number }, now: number) =>
     store.transaction(
       async (tx) => {
-        const job = await tx.jobs.get(id);
-        const generation = await tx.generations.get(id);
+        const generation = await tx.generations.chargeTarget(id);
         if (!generation) return undefined;
         await tx.usage.record({ guildId: generation.guildId, userId: generation.userId, usd: amount.usd, images: amount.images }, now);
         await tx.generations.addCharge(id, amount.usd);
-        if (job) await tx.jobs.consumeReservation(id, amount.usd, amount.images);
+        // A job already settled has no row left, and so nothing reserved to shrink.
+        await tx.jobs.consumeReservation(id, amount.usd, amount.images);
         return generation.kind;
       },
       { lock: 'admission' },

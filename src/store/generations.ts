@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { prepared } from './prepared.js';
 import type { Executor } from './schema.js';
 import { sameGuild } from './where.js';
 import { StoreError } from './db.js';
@@ -107,6 +108,7 @@ export interface Generation extends NewGeneration {
 }
 
 const jsonArray = z.array(z.unknown());
+const chargeTargetSchema = rowSchema.pick({ kind: true, guild_id: true, user_id: true });
 
 function fromRow(raw: unknown): Generation {
   const parsed = rowSchema.safeParse(raw);
@@ -152,6 +154,8 @@ export const newGenerationId = (): string => randomBytes(6).toString('base64url'
 export interface GenerationStore {
   create(g: NewGeneration, now: number): Promise<Generation>;
   get(id: string): Promise<Generation | undefined>;
+  /** Whom a charge for this generation counts against, read without its stored JSON (once per image). */
+  chargeTarget(id: string): Promise<{ kind: JobKind; guildId: string | null; userId: string } | undefined>;
   finish(id: string, result: { outcome: Outcome; requestIds: string[]; messageId: string | null }): Promise<void>;
   setOutcome(id: string, outcome: Outcome): Promise<void>;
   /** Replaces the stored options (a describe records its prompts once Venice has answered). */
@@ -168,6 +172,22 @@ export interface GenerationStore {
 }
 
 const modelRow = z.object({ model: z.string(), usd: z.number(), jobs: z.number() });
+
+// What every job runs (see `prepared`).
+const chargeTarget = prepared((db, v: { id: string }) => db.selectFrom('generations').select(['kind', 'guild_id', 'user_id']).where('id', '=', v.id));
+const addCharge = prepared((db, v: { id: string; usd: number }) =>
+  db
+    .updateTable('generations')
+    .set((eb) => ({ charged_usd: eb('charged_usd', '+', v.usd) }))
+    .where('id', '=', v.id),
+);
+const setOutcome = prepared((db, v: { id: string; outcome: Outcome }) => db.updateTable('generations').set({ outcome: v.outcome }).where('id', '=', v.id));
+const finish = prepared((db, v: { id: string; outcome: Outcome; requestIds: string; messageId: string | null }) =>
+  db
+    .updateTable('generations')
+    .set((eb) => ({ outcome: v.outcome, request_ids: v.requestIds, message_id: v.messageId, price_usd: eb.ref('charged_usd') }))
+    .where('id', '=', v.id),
+);
 
 export function createGenerationStore(db: Executor): GenerationStore {
   const update = () => db.updateTable('generations');
@@ -196,24 +216,24 @@ export function createGenerationStore(db: Executor): GenerationStore {
         .execute();
       return { id, ...g, ageRestricted: g.ageRestricted === true, createdAt: now, requestIds: [], messageId: null, outcome: 'queued', deletedAt: null, chargedUsd: 0 };
     },
+    async chargeTarget(id) {
+      const [row] = (await chargeTarget(db, { id })).rows;
+      if (row === undefined) return undefined;
+      const r = chargeTargetSchema.parse(row);
+      return { kind: r.kind, guildId: r.guild_id, userId: r.user_id };
+    },
     async get(id) {
       const row = await db.selectFrom('generations').selectAll().where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
     },
     async finish(id, result) {
-      await update()
-        .set((eb) => ({ outcome: result.outcome, request_ids: JSON.stringify(result.requestIds), message_id: result.messageId, price_usd: eb.ref('charged_usd') }))
-        .where('id', '=', id)
-        .execute();
+      await finish(db, { id, outcome: result.outcome, requestIds: JSON.stringify(result.requestIds), messageId: result.messageId });
     },
     async addCharge(id, usd) {
-      await update()
-        .set((eb) => ({ charged_usd: eb('charged_usd', '+', usd) }))
-        .where('id', '=', id)
-        .execute();
+      await addCharge(db, { id, usd });
     },
     async setOutcome(id, outcome) {
-      await update().set({ outcome }).where('id', '=', id).execute();
+      await setOutcome(db, { id, outcome });
     },
     async setOptions(id, options) {
       await update()

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { withPreparedStatements } from './statements.js';
 import { openDatabase } from './db.js';
 import { createGalleryStore, type GalleryStore } from './gallery.js';
 import { createGenerationStore, type GenerationStore } from './generations.js';
 import { createJobStore, type JobStore } from './jobs.js';
-import { openPostgres } from './postgres.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import type { Executor, Tables } from './schema.js';
 import { createSettingsStore, type SettingsStore } from './settings.js';
@@ -82,12 +82,14 @@ export async function openStore(where: string, options: { migrateTo?: number } =
   let db: Kysely<Tables>;
   let dialect: Dialect;
   if (isPostgresUrl(where)) {
+    // Loaded only for a PostgreSQL URL: pg costs the default SQLite bot memory it never uses.
+    const { openPostgres } = await import('./postgres.js');
     const pool = await openPostgres(where, options);
     db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
   } else {
     const database: Database.Database = openDatabase(where, options);
-    db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
+    db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withPreparedStatements(database) }) });
     dialect = 'sqlite';
   }
   const store: Store = {

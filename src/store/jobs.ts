@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prepared } from './prepared.js';
 import type { Executor } from './schema.js';
 import { sameGuild } from './where.js';
 import { JOB_KINDS, type JobKind } from './generations.js';
@@ -105,6 +106,19 @@ function fromRow(raw: unknown): JobRecord {
   };
 }
 
+// What every job runs (see `prepared`).
+const setState = prepared((db, v: { id: string; state: 'queued' | 'running' }) => db.updateTable('jobs').set({ state: v.state }).where('id', '=', v.id));
+const consumeReservation = prepared((db, v: { id: string; usd: number; images: number }) =>
+  db
+    .updateTable('jobs')
+    .set((eb) => ({
+      reserved_usd: eb.case().when('reserved_usd', '>', v.usd).then(eb('reserved_usd', '-', v.usd)).else(0).end(),
+      reserved_images: eb.case().when('reserved_images', '>', v.images).then(eb('reserved_images', '-', v.images)).else(0).end(),
+    }))
+    .where('id', '=', v.id),
+);
+const removeJob = prepared((db, v: { id: string }) => db.deleteFrom('jobs').where('id', '=', v.id));
+
 export function createJobStore(db: Executor): JobStore {
   const jobs = () => db.selectFrom('jobs');
   return {
@@ -137,20 +151,13 @@ export function createJobStore(db: Executor): JobStore {
       return row === undefined ? undefined : fromRow(row);
     },
     setState: async (id, state) => {
-      await db.updateTable('jobs').set({ state }).where('id', '=', id).execute();
+      await setState(db, { id, state });
     },
     consumeReservation: async (id, usd, images) => {
-      await db
-        .updateTable('jobs')
-        .set((eb) => ({
-          reserved_usd: eb.case().when('reserved_usd', '>', usd).then(eb('reserved_usd', '-', usd)).else(0).end(),
-          reserved_images: eb.case().when('reserved_images', '>', images).then(eb('reserved_images', '-', images)).else(0).end(),
-        }))
-        .where('id', '=', id)
-        .execute();
+      await consumeReservation(db, { id, usd, images });
     },
     remove: async (id) => {
-      await db.deleteFrom('jobs').where('id', '=', id).execute();
+      await removeJob(db, { id });
     },
     all: async () => (await jobs().selectAll().orderBy('created_at').execute()).map(fromRow),
     reservedByUser: async (guildId, userId) =>

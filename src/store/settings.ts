@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prepared } from './prepared.js';
 import type { Executor } from './schema.js';
 import { StoreError } from './db.js';
 
@@ -142,6 +143,10 @@ export interface SettingsStore {
   update(scope: { guildId: string; channelId?: string | undefined }, patch: SettingsPatch | ((current: Settings) => SettingsPatch)): Promise<Settings>;
 }
 
+// Every interaction reads both (see `prepared`).
+const guildSettings = prepared((db, v: { guildId: string }) => db.selectFrom('guild_settings').select('settings_json').where('guild_id', '=', v.guildId));
+const channelSettings = prepared((db, v: { channelId: string }) => db.selectFrom('channel_settings').select('settings_json').where('channel_id', '=', v.channelId));
+
 export function createSettingsStore(db: Executor): SettingsStore {
   const parse = (row: { settings_json: string } | undefined, where: string): Settings => {
     if (!row) return {};
@@ -157,8 +162,8 @@ export function createSettingsStore(db: Executor): SettingsStore {
   };
 
   const store: SettingsStore = {
-    guild: async (guildId) => parse(await db.selectFrom('guild_settings').select('settings_json').where('guild_id', '=', guildId).executeTakeFirst(), `guild ${guildId}`),
-    channel: async (channelId) => parse(await db.selectFrom('channel_settings').select('settings_json').where('channel_id', '=', channelId).executeTakeFirst(), `channel ${channelId}`),
+    guild: async (guildId) => parse((await guildSettings(db, { guildId })).rows[0], `guild ${guildId}`),
+    channel: async (channelId) => parse((await channelSettings(db, { channelId })).rows[0], `channel ${channelId}`),
     effective: async (guildId, channelIds) => {
       if (!guildId) return { ...DEFAULT_SETTINGS };
       const [guild, ...channels] = await Promise.all([store.guild(guildId), ...channelIds.map((id) => store.channel(id))]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prepared } from './prepared.js';
 import type { Executor } from './schema.js';
 
 /** Usage is counted per UTC day, so a budget resets at the same moment for everyone. */
@@ -30,22 +31,26 @@ export interface UsageStore {
 const dayRow = z.object({ day: z.string(), usd: z.number(), images: z.number() });
 const userRow = z.object({ user_id: z.string(), usd: z.number(), images: z.number() });
 
+// Every charge runs it (see `prepared`).
+const record = prepared((db, v: { day: string; guildId: string; userId: string; usd: number; images: number }) =>
+  db
+    .insertInto('usage')
+    .values({ day: v.day, guild_id: v.guildId, user_id: v.userId, usd: v.usd, images: v.images })
+    .onConflict((oc) =>
+      oc.columns(['day', 'guild_id', 'user_id']).doUpdateSet((eb) => ({
+        usd: eb('usage.usd', '+', eb.ref('excluded.usd')),
+        images: eb('usage.images', '+', eb.ref('excluded.images')),
+      })),
+    ),
+);
+
 export function createUsageStore(db: Executor): UsageStore {
   // DMs have no guild; '' keeps the primary key non-null.
   const g = (guildId: string | null) => guildId ?? '';
   const usage = () => db.selectFrom('usage');
   return {
     async record(entry, now) {
-      await db
-        .insertInto('usage')
-        .values({ day: dayOf(now), guild_id: g(entry.guildId), user_id: entry.userId, usd: entry.usd, images: entry.images })
-        .onConflict((oc) =>
-          oc.columns(['day', 'guild_id', 'user_id']).doUpdateSet((eb) => ({
-            usd: eb('usage.usd', '+', eb.ref('excluded.usd')),
-            images: eb('usage.images', '+', eb.ref('excluded.images')),
-          })),
-        )
-        .execute();
+      await record(db, { day: dayOf(now), guildId: g(entry.guildId), userId: entry.userId, usd: entry.usd, images: entry.images });
     },
     userSpent: async (guildId, userId, now) =>
       total(await usage().select((eb) => eb.fn.sum<number | null>('usd').as('total')).where('day', '=', dayOf(now)).where('guild_id', '=', g(guildId)).where('user_id', '=', userId).executeTakeFirst()),
