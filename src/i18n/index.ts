@@ -62,6 +62,9 @@ export interface Translator {
 }
 
 const cache = new Map<Language, Translator>();
+/** Rendered texts each language keeps (a few hundred keys, and values that recur), and the longest key+values kept. */
+const SAID_KEPT = 1024;
+const SAID_KEY_MAX = 160;
 
 export function translator(locale: string | null | undefined): Translator {
   const language = languageOf(locale);
@@ -78,17 +81,44 @@ export const en: Translator = translator('en-US');
 
 function createTranslator(language: Language): Translator {
   const fixed: TFunction = instance.getFixedT(language);
-  const say = (key: MessageKey, params?: MessageParams): string => fixed(key, params ?? {});
+  // i18next takes about 10 µs a lookup and a result message makes dozens (its buttons, its
+  // menu): what was said once is said again from a map. The catalogues never change while the
+  // bot runs. Texts with short values are kept too, since most of those recur (image numbers,
+  // counts), but not ones carrying a prompt; the map starts over when full.
+  const said = new Map<string, string>();
+  const say = (key: MessageKey, params?: MessageParams): string => {
+    const memo = params === undefined ? key : `${key}\u0000${JSON.stringify(params)}`;
+    const kept = said.get(memo);
+    if (kept !== undefined) return kept;
+    const text = fixed(key, params ?? {});
+    if (memo.length <= SAID_KEY_MAX) {
+      if (said.size >= SAID_KEPT) said.clear();
+      said.set(memo, text);
+    }
+    return text;
+  };
   const cents = new Intl.NumberFormat(language, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const mills = new Intl.NumberFormat(language, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 3 });
   const lists = new Intl.ListFormat(language, { style: 'long', type: 'conjunction' });
   const days = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' });
+  // Building an Intl.NumberFormat costs far more than formatting with one, and queue updates
+  // format numbers on every message: one formatter per set of options, made once.
+  const numbers = new Map<string, Intl.NumberFormat>();
+  const numberFormat = (options: Intl.NumberFormatOptions | undefined): Intl.NumberFormat => {
+    const key = options === undefined ? '' : JSON.stringify(options);
+    let format = numbers.get(key);
+    if (!format) {
+      format = new Intl.NumberFormat(language, options);
+      numbers.set(key, format);
+    }
+    return format;
+  };
   return {
     language,
     t: say,
     render: (m) => say(m.key, m.params),
     usd: (amount) => (amount < 0.1 ? mills : cents).format(amount),
-    number: (value, options) => new Intl.NumberFormat(language, options).format(value),
+    number: (value, options) => numberFormat(options).format(value),
     duration(ms) {
       // Rounded as people say a wait: "45 s", "3 min", "2 h". The units are catalogue text
       // (with plural forms), since Intl's short units differ from what the bot has always said.
