@@ -15,8 +15,8 @@ import { INPUT_MAX_BYTES } from './jobs/input-image.js';
 import { createLedger } from './jobs/ledger.js';
 import { settleTrailingWrites } from './jobs/lifecycle.js';
 import { FairQueue, type JobQueue, type QueuedJob } from './jobs/queue.js';
-import { newOwnerId, SharedQueue } from './jobs/shared-queue.js';
-import { SharedPacing } from './venice/shared-pacing.js';
+import type { SharedQueue } from './jobs/shared-queue.js';
+import type { SharedPacing } from './venice/shared-pacing.js';
 import type { Logger } from './logger.js';
 import { gatewayReady, instrumentDiscordRest, shardPings, shardingOptions } from './observability/discord.js';
 import { startHealthServer, type HealthServer } from './observability/http.js';
@@ -88,6 +88,8 @@ export async function startBot(config: Config, log: Logger, options: StartOption
   let pacing: SharedPacing | undefined;
   try {
     if (config.REDIS_URL !== undefined) {
+      // Loaded only for the scale-out mode: ioredis costs a bot on its own a few MB it never uses.
+      const [{ newOwnerId, SharedQueue }, { SharedPacing }] = await Promise.all([import('./jobs/shared-queue.js'), import('./venice/shared-pacing.js')]);
       const owner = newOwnerId();
       shared = await SharedQueue.connect(limits, { ...queueOptions, redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, owner, log });
       pacing = await SharedPacing.connect(pacer, { redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, owner, log });

@@ -201,6 +201,13 @@ export async function tellUser(target: DeliveryTarget, text: string, ctx: Comman
 
 /** The further back in the line, the less often the position is worth an edit (Discord rate-limits edits). */
 const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 25 ? 10_000 : 30_000);
+/**
+ * Each job waits up to half as long again between edits, chosen once. A burst of requests
+ * enters the line together, and without it their edits came due together every 30 s: hundreds
+ * of requests to Discord in one turn of the event loop, which stalled everything else the
+ * bot was doing (acks, autocomplete) for tens of milliseconds.
+ */
+const editSpread = (): number => 1 + Math.random() / 2;
 
 /**
  * The job's voice towards its requester, over the interaction: its place in the line (edited
@@ -214,6 +221,7 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
   // A job taken over from another process waited in line there: its reply shows a place, which "Generating…" replaces.
   let lastShown: number | undefined = options.waited ? 0 : undefined;
   let lastEditAt = 0;
+  const spread = editSpread();
   let latest: { position: number; etaMs: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -240,7 +248,7 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
     position(position, etaMs) {
       latest = { position, etaMs };
       if (stopped || position === lastShown || timer) return;
-      const wait = lastEditAt + editInterval(position) - Date.now();
+      const wait = lastEditAt + editInterval(position) * spread - Date.now();
       if (wait <= 0) flush();
       else {
         timer = setTimeout(flush, wait);

@@ -172,7 +172,7 @@ export class FairQueue implements JobQueue {
       this.#pending.set(job.userId, [job]);
       this.#rotation.push(job.userId);
     }
-    this.#pump();
+    this.#pump(true);
     return this.positionOf(job.id) ?? 0;
   }
 
@@ -279,8 +279,12 @@ export class FairQueue implements JobQueue {
     return n;
   }
 
-  /** Starts jobs while there is room, taking users in turn. */
-  #pump(): void {
+  /**
+   * Starts jobs while there is room, taking users in turn. The line is told its places when it
+   * moved (a job started, or `joined` one joined); not on every call, as the gate calls on each
+   * of Venice's answers, and with hundreds waiting each telling costs a pass over all of them.
+   */
+  #pump(joined = false): void {
     let started = false;
     while (this.#running.size < this.#limits.maxConcurrent && (this.#gate === undefined || this.#gate.capacity() > 0)) {
       const next = this.#pickNext();
@@ -288,7 +292,7 @@ export class FairQueue implements JobQueue {
       this.#start(next);
       started = true;
     }
-    if (started || this.#pending.size > 0) this.#announce();
+    if (started || joined) this.#announce();
   }
 
   #pickNext(): QueuedJob | undefined {
