@@ -84,14 +84,15 @@ function createTranslator(language: Language): Translator {
   // i18next takes about 10 µs a lookup and a result message makes dozens (its buttons, its
   // menu): what was said once is said again from a map. The catalogues never change while the
   // bot runs. Texts with short values are kept too, since most of those recur (image numbers,
-  // counts), but not ones carrying a prompt; the map starts over when full.
+  // counts), but not long ones (most prompts), nor NaN or Infinity, which JSON writes alike as
+  // null; the map starts over when full.
   const said = new Map<string, string>();
   const say = (key: MessageKey, params?: MessageParams): string => {
     const memo = params === undefined ? key : `${key}\u0000${JSON.stringify(params)}`;
     const kept = said.get(memo);
     if (kept !== undefined) return kept;
     const text = fixed(key, params ?? {});
-    if (memo.length <= SAID_KEY_MAX) {
+    if (memo.length <= SAID_KEY_MAX && (params === undefined || Object.values(params).every((v) => typeof v === 'string' || Number.isFinite(v)))) {
       if (said.size >= SAID_KEPT) said.clear();
       said.set(memo, text);
     }

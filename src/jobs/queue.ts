@@ -283,6 +283,7 @@ export class FairQueue implements JobQueue {
    * Starts jobs while there is room, taking users in turn. The line is told its places when it
    * moved (a job started, or `joined` one joined); not on every call, as the gate calls on each
    * of Venice's answers, and with hundreds waiting each telling costs a pass over all of them.
+   * A position edit held back by its interval so shows the estimate as of the line's last move.
    */
   #pump(joined = false): void {
     let started = false;

@@ -219,8 +219,9 @@ export function createGenerationStore(db: Executor): GenerationStore {
     async chargeTarget(id) {
       const [row] = (await chargeTarget(db, { id })).rows;
       if (row === undefined) return undefined;
-      const r = chargeTargetSchema.parse(row);
-      return { kind: r.kind, guildId: r.guild_id, userId: r.user_id };
+      const parsed = chargeTargetSchema.safeParse(row);
+      if (!parsed.success) throw new StoreError(`a generations row does not match the schema: ${parsed.error.issues[0]?.message ?? ''}`);
+      return { kind: parsed.data.kind, guildId: parsed.data.guild_id, userId: parsed.data.user_id };
     },
     async get(id) {
       const row = await db.selectFrom('generations').selectAll().where('id', '=', id).executeTakeFirst();

@@ -26,6 +26,13 @@ describe('a translator says what was said before as it was, and new values anew'
     expect(t.t('results.retouch.edit', { image: `${long}y` })).toBe(`Image ${long}y: ✏️ Edit`);
   });
 
+  it('does not take Infinity for NaN, which JSON writes alike', () => {
+    const t = translator('en-US');
+    const nan = t.t('results.retouch.edit', { image: Number.NaN });
+    expect(nan).toBe('Image NaN: ✏️ Edit');
+    expect(t.t('results.retouch.edit', { image: Number.POSITIVE_INFINITY })).toBe('Image Infinity: ✏️ Edit');
+  });
+
   it('formats numbers with each set of options as asked', () => {
     const t = translator('en-US');
     expect(t.number(1234.5)).toBe('1,234.5');

@@ -38,6 +38,19 @@ describe.each(STORE_TARGETS)('a query prepared once on $name', (target) => {
     await store.close();
   });
 
+  it('binds null where a column takes it, and one value used twice both times (the store\'s own queries)', async () => {
+    const store = await openFreshStore(target);
+    const g = await store.generations.create({ kind: 'generate', source: null, guildId: 'g', channelId: 'c', userId: 'u', mode: 'native', model: 'm', options: { prompt: 'p' }, request: [], seeds: [1], priceUsd: 0.04 }, 1_000);
+    await store.generations.addCharge(g.id, 0.01);
+    await store.generations.finish(g.id, { outcome: 'failed', requestIds: ['r1'], messageId: null });
+    expect(await store.generations.get(g.id)).toMatchObject({ outcome: 'failed', requestIds: ['r1'], messageId: null, chargedUsd: 0.01, priceUsd: 0.01 });
+    await store.generations.finish(g.id, { outcome: 'posted', requestIds: [], messageId: '444' });
+    expect(await store.generations.get(g.id)).toMatchObject({ outcome: 'posted', messageId: '444' });
+    expect(await store.generations.chargeTarget(g.id)).toEqual({ kind: 'generate', guildId: 'g', userId: 'u' });
+    expect(await store.generations.chargeTarget('missing')).toBeUndefined();
+    await store.close();
+  });
+
   it('refuses a run that leaves a value out, instead of binding nothing', async () => {
     const store = await openFreshStore(target);
     const byUser = prepared((db, v: { userId: string }) => db.selectFrom('usage').select('usd').where('user_id', '=', v.userId));
