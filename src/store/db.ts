@@ -42,6 +42,12 @@ export function openDatabase(path: string, options: { migrateTo?: number } = {})
   try {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL syncs at checkpoints, not at every commit, and still never corrupts the
+    // file. A crashed or killed bot loses nothing (its commits are in the OS's hands); a power
+    // cut can lose the last moment's commits. FULL made each of a job's seven commits wait for
+    // the disk's fsync on the event loop: 240 µs a commit on the dev machine's disk against 18
+    // with NORMAL, and a cloud volume's fsync takes milliseconds.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const check = db.pragma('quick_check', { simple: true });

@@ -12,10 +12,12 @@ import { dropTestDatabases, POSTGRES_TARGET, queryPostgres, STORE_TARGETS, type 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'vi-store-')), 'nested', 'bot.sqlite');
 
 describe('the SQLite store', () => {
-  it('creates the file and its folder, in WAL mode, at the latest schema', () => {
+  it('creates the file and its folder, in WAL mode synced at checkpoints, at the latest schema', () => {
     const path = tempFile();
     const db = openDatabase(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    // NORMAL (1): synced at checkpoints, not at every commit (see openDatabase).
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     db.close();
   });
