@@ -230,10 +230,12 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
       () => undefined,
       (err: unknown) => ctx.log.debug({ err }, 'job status not shown'),
     );
-  const flush = () => {
+  /** `queued` when the queue has just told the place; a timer's flush asks the queue again. */
+  const flush = (queued = false) => {
     timer = undefined;
     // Gone from the line (cancelled, taken at shutdown) since the timer was set: nothing to show.
-    if (stopped || !latest || latest.position === lastShown || ctx.queue.positionOf(generationId) === undefined) return;
+    // (Asking costs a pass over the line, so not when the line itself is telling every job.)
+    if (stopped || !latest || latest.position === lastShown || (!queued && ctx.queue.positionOf(generationId) === undefined)) return;
     const { position, etaMs } = latest;
     lastShown = position;
     lastEditAt = Date.now();
@@ -249,7 +251,7 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
       latest = { position, etaMs };
       if (stopped || position === lastShown || timer) return;
       const wait = lastEditAt + editInterval(position) * spread - Date.now();
-      if (wait <= 0) flush();
+      if (wait <= 0) flush(true);
       else {
         timer = setTimeout(flush, wait);
         timer.unref();
