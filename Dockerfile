@@ -21,9 +21,10 @@ ENV NODE_ENV=production \
     DATABASE_PATH=/data/venice-imagine.sqlite \
     HTTP_PORT=8080 \
     HTTP_HOST=0.0.0.0
-# glibc serves each image buffer (~180 KB) from mmap, given back when freed, instead of raising
-# its threshold after the first ones and keeping later ones in a heap that fragments: in the
-# bench's leak check the bot then held 150-154 MB after 2,500 jobs instead of 268-273 MB.
+# glibc serves each image buffer (~180 KB) from mmap, given back when freed, instead of (most
+# likely) raising its threshold after the first ones and keeping later ones in a heap that
+# fragments: in one A/B run of the bench's leak check the bot then held 154 MB after about
+# 2,500 jobs instead of 273 MB.
 ENV MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 # /usage draws its chart with sharp (librsvg), which needs a font; the slim image has none.

@@ -253,7 +253,7 @@ export function createJobMessenger(target: DeliveryTarget, generationId: string,
       const wait = lastEditAt + editInterval(position) * spread - Date.now();
       if (wait <= 0) flush(true);
       else {
-        timer = setTimeout(flush, wait);
+        timer = setTimeout(() => flush(), wait);
         timer.unref();
       }
     },

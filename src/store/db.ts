@@ -41,13 +41,15 @@ export function openDatabase(path: string, options: { migrateTo?: number } = {})
   let db: SqliteDb;
   try {
     db = new Database(path);
-    db.pragma('journal_mode = WAL');
+    const journal: unknown = db.pragma('journal_mode = WAL', { simple: true });
     // In WAL mode NORMAL syncs at checkpoints, not at every commit, and still never corrupts the
     // file. A crashed or killed bot loses nothing (its commits are in the OS's hands); a power
-    // cut can lose the last moment's commits. FULL made each of a job's seven commits wait for
-    // the disk's fsync on the event loop: 240 µs a commit on the dev machine's disk against 18
-    // with NORMAL, and a cloud volume's fsync takes milliseconds.
-    db.pragma('synchronous = NORMAL');
+    // cut or an OS crash can undo the commits of the last few seconds (the OS's writeback delay,
+    // about 30 s on Linux at most). FULL made each of a job's seven commits wait for the disk's
+    // fsync on the event loop: 240 µs a commit on the dev machine's disk against 18 with NORMAL,
+    // and a cloud volume's fsync takes milliseconds. Where WAL is refused (some network file
+    // systems), the default FULL stays: without WAL, NORMAL could corrupt the file.
+    if (journal === 'wal') db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const check = db.pragma('quick_check', { simple: true });
