@@ -95,9 +95,11 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
     }
     throw new UserError('discord.attachment.status', { status: res.statusCode });
   }
+  // undici reports a body destroyed before its end as an 'error' on it: nobody reads one here.
+  const abandon = () => res.body.on('error', () => undefined).destroy();
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    res.body.destroy();
+    abandon();
     throw tooLarge();
   }
   const chunks: Buffer[] = [];
@@ -107,7 +109,7 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
       const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       size += bytes.length;
       if (size > maxBytes) {
-        res.body.destroy();
+        abandon();
         throw tooLarge();
       }
       chunks.push(bytes);
