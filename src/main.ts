@@ -5,6 +5,7 @@ import { adoptHandedOn, recoverJobs } from '../commands/imagine/imagine.recovery
 import type { Config } from './config.js';
 import { attachmentHostsFor, downloadAttachment } from './discord/attachments.js';
 import { replyByToken } from './discord/job-reply.js';
+import { BotRest, userIdOfToken } from './discord/rest.js';
 import { createRouter } from './discord/router.js';
 import { registerCommands } from './discord/register-commands.js';
 import { localizeCommand } from './i18n/commands.js';
@@ -164,6 +165,13 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       GuildStickerManager: 0,
     }),
   });
+
+  // Interaction endpoints are not bound to the bot's global limit; discord.js would cap them all the same.
+  const tokenUser = userIdOfToken(config.DISCORD_TOKEN);
+  // The REST discord.js made is replaced before anything used it; its sweep timers go with it.
+  client.rest.clearHashSweeper();
+  client.rest.clearHandlerSweeper();
+  client.rest = new BotRest(client.options.rest ?? {}, (id) => id === (client.application?.id ?? tokenUser));
 
   const now = () => Date.now();
   const ctx: CommandContext = {

@@ -8,7 +8,9 @@ import type { DiscordMetrics } from './metrics.js';
  */
 export function instrumentDiscordRest(client: Client, metrics: DiscordMetrics): () => void {
   const onResponse = (request: { method: string }, response: ResponseLike): void => {
-    // discord.js hands listeners a clone of the answer; its unread body would be buffered for nothing.
+    // Under fetch discord.js hands listeners a clone of the answer, whose unread body would be
+    // buffered for nothing; under Node's undici it is the answer itself (no `cancel`), whose
+    // body discord.js still has to read: never read it here.
     const body = response.body as { cancel?: () => Promise<void> } | null;
     if (body && typeof body.cancel === 'function') void body.cancel().catch(() => undefined);
     if (response.status >= 400) metrics.discordRestError(request.method, response.status);
