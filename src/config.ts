@@ -47,7 +47,12 @@ const shardIds = z
 const shardCount = z.union([z.literal('auto'), positiveInt], { error: 'expected "auto" or a whole number above 0' }); // i18n-exempt: operator-facing
 
 export const configSchema = z.object({
-  DISCORD_TOKEN: z.string({ error: 'required: the bot token from the Discord developer portal' }).min(1, { error: 'required: the bot token from the Discord developer portal' }),
+  DISCORD_TOKEN: z
+    .string({ error: 'required: the bot token from the Discord developer portal' })
+    .trim()
+    // discord.js puts "Bot " in front itself: a token pasted with it would go out as "Bot Bot …" and be refused.
+    .transform((token) => token.replace(/^Bot(\s+|$)/i, ''))
+    .pipe(z.string().min(1, { error: 'required: the bot token from the Discord developer portal' })),
   VENICE_API_KEY: z.string({ error: 'required: an API key from venice.ai/settings/api' }).min(1, { error: 'required: an API key from venice.ai/settings/api' }),
   VENICE_API_URL: httpUrl.default('https://api.venice.ai/api/v1'),
   VENICE_API_MODE: z.enum(['native', 'openai'], { error: 'expected "native" or "openai"' }).default('native'),

@@ -114,6 +114,12 @@ describe('reading the configuration from the environment', () => {
     expect(problemsWith({ DISCORD_TOKEN: 'x' })).toEqual([expect.stringMatching(/^VENICE_API_KEY: required/)]);
   });
 
+  it('takes a Discord token pasted with its "Bot " prefix as the token itself', () => {
+    expect(loadConfig({ ...required, DISCORD_TOKEN: 'Bot discord-token-value' }).DISCORD_TOKEN).toBe('discord-token-value');
+    expect(loadConfig({ ...required, DISCORD_TOKEN: ' bot  discord-token-value ' }).DISCORD_TOKEN).toBe('discord-token-value');
+    expect(problemsWith({ ...required, DISCORD_TOKEN: 'Bot ' })).toEqual([expect.stringMatching(/^DISCORD_TOKEN: required/)]);
+  });
+
   it('treats empty and blank variables as unset', () => {
     expect(problemsWith({ DISCORD_TOKEN: '', VENICE_API_KEY: '   ' })).toEqual([
       expect.stringMatching(/^DISCORD_TOKEN: required/),
