@@ -6,6 +6,7 @@ import { publicLocaleOf, translator, type Translator } from '../../src/i18n/inde
 import { AdmissionRefused } from '../../src/jobs/admission.js';
 import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jobs/image-job.js';
 import { upscalableImages } from '../../src/jobs/upscale-plan.js';
+import { releaseBuffer } from '../../src/images/release.js';
 import { enqueueJob, lifecycleJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
 import type { QueuedJob } from '../../src/jobs/queue.js';
 import { ANY_PROCESS, type JobRecord } from '../../src/store/jobs.js';
@@ -267,9 +268,8 @@ interface GenerationRun {
 }
 
 async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext): Promise<JobResult> {
-  const { job, generationId, settings, target, requested } = g;
-  const { signal, log } = run;
-  const { userId, channelId } = target;
+  const { job } = g;
+  const { signal } = run;
   const pricePerImage = job.summary.pricePerImageUsd ?? 0;
   // Each answer is charged the moment it arrives: whatever happens to the upload, the spend is kept.
   const calls: VariantCall[] = job.calls.map((call) => ({
@@ -281,6 +281,19 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
     },
   }));
   const outcomes = await runVariants(calls, signal);
+  try {
+    return await finishGeneration(g, run, ctx, outcomes);
+  } finally {
+    // Posted, held for review or refused: nothing reads these bytes again (buttons fetch the posted files).
+    for (const o of outcomes) if (o.ok) for (const bytes of o.result.images) releaseBuffer(bytes);
+  }
+}
+
+/** Reports a generation's variants and posts what may be posted. */
+async function finishGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext, outcomes: VariantOutcome[]): Promise<JobResult> {
+  const { job, generationId, settings, target, requested } = g;
+  const { signal, log } = run;
+  const { userId, channelId } = target;
   if (signal.aborted) throw signal.reason;
   const { posted, refused, failed } = partitionOutcomes(outcomes);
   const requestIds = outcomes.flatMap((o) => (o.ok ? (o.result.requestId ?? []) : o.error instanceof VeniceError && o.error.requestId ? [o.error.requestId] : []));

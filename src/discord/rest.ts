@@ -1,4 +1,5 @@
 import { REST, RESTEvents, type InternalRequest, type RESTOptions, type ResponseLike } from 'discord.js';
+import { MultipartBody, multipartAware } from './multipart.js';
 
 /** `/webhooks/{id}/{token}…`: the application's id (for an interaction) and the token. */
 const WEBHOOK_ROUTE = /^\/webhooks\/(\d{17,20})\/[^/?]+/;
@@ -25,9 +26,10 @@ export class BotRest extends REST {
   readonly #isApplication: (id: string) => boolean;
 
   constructor(options: Partial<RESTOptions>, isApplication: (id: string) => boolean) {
-    super(options);
+    const sending = { ...options, makeRequest: multipartAware(options.makeRequest) };
+    super(sending);
     this.#isApplication = isApplication;
-    this.#interactions = new REST({ ...options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
+    this.#interactions = new REST({ ...sending, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
     // Listeners subscribe to this REST: what the other one reports is told here too. (Under
     // Node, discord.js hands a Response listener the answer itself, body included, not a copy:
     // a listener must not read it.)
@@ -45,7 +47,8 @@ export class BotRest extends REST {
   }
 
   override queueRequest(request: InternalRequest): Promise<ResponseLike> {
-    return this.isInteractionRequest(request) ? this.#interactions.queueRequest(request) : super.queueRequest(request);
+    const sent = withOwnMultipart(request);
+    return this.isInteractionRequest(sent) ? this.#interactions.queueRequest(sent) : super.queueRequest(sent);
   }
 
   override setAgent(agent: Parameters<REST['setAgent']>[0]): this {
@@ -63,6 +66,17 @@ export class BotRest extends REST {
     super.clearHandlerSweeper();
     this.#interactions.clearHandlerSweeper();
   }
+}
+
+/**
+ * A request with files, with its body made a `MultipartBody` of the files' own bytes (sent by
+ * `multipartAware`) instead of discord.js's `FormData` of copies. Stickers' form fields
+ * (`appendToFormData`) and files that are not bytes keep discord.js's path.
+ */
+function withOwnMultipart(request: InternalRequest): InternalRequest {
+  if (!request.files?.length || request.appendToFormData) return request;
+  const body = MultipartBody.of(request.files, request.body);
+  return body === undefined ? request : { ...request, files: undefined, body, passThroughBody: true };
 }
 
 /**
