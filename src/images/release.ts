@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
 
-/** Smaller buffers may be slices of Node's shared pool (8 KB): never released. */
-const MIN_BYTES = 64 * 1024;
+/** Below this a buffer is left to the collector: not worth a message (TLS reads are up to 16 KB). */
+const MIN_BYTES = 16 * 1024;
 
 let sink: MessageChannel | undefined;
 

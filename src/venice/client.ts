@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { PacerMetrics, VeniceMetrics } from '../observability/metrics.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
+import { readWhole } from './body.js';
 import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
 import { VeniceRateLimiter } from './rate-limiter.js';
 import { backoffDelay, defaultRetryPolicy, serverWaitMs, sleep, type RetryPolicy } from './retry.js';
@@ -224,7 +225,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
           },
           body: body === undefined ? undefined : body instanceof FormData ? body : body instanceof JsonText ? body.text : JSON.stringify(body),
         });
-        const bytes = Buffer.from(await res.body.arrayBuffer());
+        const bytes = await readWhole(res.body, res.headers['content-length']);
         return { status: res.statusCode, headers: res.headers, body: bytes, elapsedMs: Date.now() - sentAt };
       });
     } catch (err) {
