@@ -1,6 +1,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
+import { releaseBuffer } from '../../src/images/release.js';
 import { message, translator, type Message } from '../../src/i18n/index.js';
 import { checkImageBytes, imageLabel } from '../../src/jobs/input-image.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
@@ -103,6 +104,24 @@ export async function enqueueEdit(interaction: RepliableInteraction, plan: EditP
 }
 
 async function runEdit(generation: Generation, plan: EditPlan, settings: EffectiveSettings, target: DeliveryTarget, run: JobRun, ctx: CommandContext): Promise<JobResult> {
+  const held: Buffer[] = [];
+  try {
+    return await editAndDeliver(generation, plan, settings, target, run, ctx, held);
+  } finally {
+    // The inputs (up to 25 MB each) and the result: freed now, not at a full collection.
+    for (const bytes of held) releaseBuffer(bytes);
+  }
+}
+
+async function editAndDeliver(
+  generation: Generation,
+  plan: EditPlan,
+  settings: EffectiveSettings,
+  target: DeliveryTarget,
+  run: JobRun,
+  ctx: CommandContext,
+  held: Buffer[],
+): Promise<JobResult> {
   // Downloaded only now, when the job runs: a long line holds links, not megabytes.
   // A refusal is the requester's alone; the result is the channel's.
   const requester = translator(target.locale);
@@ -111,6 +130,7 @@ async function runEdit(generation: Generation, plan: EditPlan, settings: Effecti
   for (const [i, input] of plan.inputs.entries()) {
     const label = imageLabel(requester, i, plan.inputs.length);
     const bytes = await ctx.downloadAttachment(input.attachmentUrl);
+    held.push(bytes);
     const { contentType, format } = await checkImageBytes(requester, bytes, label);
     // i18n-exempt: the file name Venice receives, not text anyone reads
     images.push({ data: bytes, name: `image-${i + 1}.${EXTENSION[format]}`, contentType });
@@ -132,6 +152,7 @@ async function runEdit(generation: Generation, plan: EditPlan, settings: Effecti
           },
           run.signal,
         );
+  held.push(result.image);
   const requestIds = result.requestId ? [result.requestId] : [];
   if (result.contentViolation) {
     run.log.warn({ requestId: result.requestId }, 'Venice refused the content of an edit');

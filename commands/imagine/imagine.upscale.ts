@@ -1,6 +1,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
+import { releaseBuffer } from '../../src/images/release.js';
 import { publicLocaleOf, translator } from '../../src/i18n/index.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation, GenerationSource } from '../../src/store/generations.js';
@@ -60,31 +61,39 @@ async function runUpscale(
   ctx: CommandContext,
 ): Promise<JobResult> {
   const original = await ctx.downloadAttachment(choice.attachmentUrl);
-  const result = await ctx.venice.upscaleImage(original, choice.scale, run.signal);
-  if (result.contentViolation) {
-    // Only the requester reads the refusal: in their own language.
-    await tellUser(target, translator(target.interaction.locale).t('imagine.upscale.refused'), ctx, { replacesReply: true });
-    return { outcome: 'refused', requestIds: result.requestId ? [result.requestId] : [], messageId: null };
+  let upscaled: Buffer | undefined;
+  try {
+    const result = await ctx.venice.upscaleImage(original, choice.scale, run.signal);
+    upscaled = result.image;
+    if (result.contentViolation) {
+      // Only the requester reads the refusal: in their own language.
+      await tellUser(target, translator(target.interaction.locale).t('imagine.upscale.refused'), ctx, { replacesReply: true });
+      return { outcome: 'refused', requestIds: result.requestId ? [result.requestId] : [], messageId: null };
+    }
+    await run.charge(price ?? 0, 1);
+    run.log.info({ image: choice.image, scale: choice.scale, bytes: result.image.length, requestId: result.requestId }, 'upscaled');
+    const spoiler = choice.spoiler || result.blurred;
+    const t = translator(publicLocale);
+    // Posted directly even in a review-mode channel: an upscale enlarges an image that is already
+    // public (the buttons exist only on a posted, or approved, result), and adds nothing new to judge.
+    const said = { image: choice.image, id: String(choice.generationId), scale: choice.scale };
+    const delivered = await deliverResult(
+      target,
+      {
+        content: price !== undefined ? t.t('imagine.upscale.donePriced', { ...said, price: t.usd(price) }) : t.t('imagine.upscale.done', said),
+        embeds: [],
+        // Re-encoded by the delivery when over the server's file limit, like any result.
+        // i18n-exempt: a file name, which the spoiler and upscale buttons read back
+        files: [{ attachment: result.image, name: `${spoiler ? 'SPOILER_' : ''}image-${choice.image}-x${choice.scale}.png` }],
+        components: [],
+        allowedMentions: NO_MENTIONS,
+      },
+      ctx,
+    );
+    return { outcome: 'posted', requestIds: result.requestId ? [result.requestId] : [], messageId: delivered.messageId };
+  } finally {
+    // Megabytes each (a 4x upscale of a 1024² image is 4096²): freed now, not at a full collection.
+    releaseBuffer(original);
+    if (upscaled) releaseBuffer(upscaled);
   }
-  await run.charge(price ?? 0, 1);
-  run.log.info({ image: choice.image, scale: choice.scale, bytes: result.image.length, requestId: result.requestId }, 'upscaled');
-  const spoiler = choice.spoiler || result.blurred;
-  const t = translator(publicLocale);
-  // Posted directly even in a review-mode channel: an upscale enlarges an image that is already
-  // public (the buttons exist only on a posted, or approved, result), and adds nothing new to judge.
-  const said = { image: choice.image, id: String(choice.generationId), scale: choice.scale };
-  const delivered = await deliverResult(
-    target,
-    {
-      content: price !== undefined ? t.t('imagine.upscale.donePriced', { ...said, price: t.usd(price) }) : t.t('imagine.upscale.done', said),
-      embeds: [],
-      // Re-encoded by the delivery when over the server's file limit, like any result.
-      // i18n-exempt: a file name, which the spoiler and upscale buttons read back
-      files: [{ attachment: result.image, name: `${spoiler ? 'SPOILER_' : ''}image-${choice.image}-x${choice.scale}.png` }],
-      components: [],
-      allowedMentions: NO_MENTIONS,
-    },
-    ctx,
-  );
-  return { outcome: 'posted', requestIds: result.requestId ? [result.requestId] : [], messageId: delivered.messageId };
 }

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { UserError } from '../errors.js';
+import { releaseBuffer } from '../images/release.js';
 
 /** Where Discord serves attachments: `url` on the CDN, `proxy_url` on the media proxy. */
 export const DISCORD_ATTACHMENT_HOSTS: readonly string[] = ['cdn.discordapp.com', 'media.discordapp.net'];
@@ -118,5 +119,8 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
     if (err instanceof UserError) throw err;
     throw failed(err);
   }
-  return Buffer.concat(chunks, size);
+  const whole = Buffer.concat(chunks, size);
+  // The reads off the socket, copied: their memory goes back now, not at a full collection.
+  for (const chunk of chunks) releaseBuffer(chunk);
+  return whole;
 }

@@ -78,6 +78,9 @@ describe('fault suite', () => {
     expect(refusals).toHaveLength(4);
     const delivered = presses.flatMap((p) => p.requests().filter((r) => accepted(r) && r.files.length > 0));
     expect(delivered.map((r) => r.files.map((f) => f.filename))).toEqual([['image-1-x2.png']]);
+    // Exactly the bytes Venice returned: the bot frees its copy only once Discord has them.
+    const [upscale] = h.venice.editRequests('/image/upscale');
+    expect(upscale?.answer && delivered[0]?.files[0]?.data.equals(upscale.answer)).toBe(true);
     expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.bob, Date.now())).toBeCloseTo(0.02, 9);
   });
 
