@@ -1,7 +1,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
-import { releaseBuffer } from '../../src/images/release.js';
+import { releaseBuffer } from '../../src/images/memory.js';
 import { message, translator, type Message } from '../../src/i18n/index.js';
 import { checkImageBytes, imageLabel } from '../../src/jobs/input-image.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';

@@ -6,7 +6,7 @@ import { publicLocaleOf, translator, type Translator } from '../../src/i18n/inde
 import { AdmissionRefused } from '../../src/jobs/admission.js';
 import { runVariants, type VariantCall, type VariantOutcome } from '../../src/jobs/image-job.js';
 import { upscalableImages } from '../../src/jobs/upscale-plan.js';
-import { releaseBuffer } from '../../src/images/release.js';
+import { releaseBuffer } from '../../src/images/memory.js';
 import { enqueueJob, lifecycleJob, type JobResult, type JobRun } from '../../src/jobs/lifecycle.js';
 import type { QueuedJob } from '../../src/jobs/queue.js';
 import { ANY_PROCESS, type JobRecord } from '../../src/store/jobs.js';

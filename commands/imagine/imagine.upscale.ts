@@ -1,7 +1,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { NO_MENTIONS } from '../../src/discord/replies.js';
-import { releaseBuffer } from '../../src/images/release.js';
+import { releaseBuffer } from '../../src/images/memory.js';
 import { publicLocaleOf, translator } from '../../src/i18n/index.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation, GenerationSource } from '../../src/store/generations.js';

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { UserError } from '../errors.js';
-import { releaseBuffer } from '../images/release.js';
+import { joinChunks } from '../images/memory.js';
 
 /** Where Discord serves attachments: `url` on the CDN, `proxy_url` on the media proxy. */
 export const DISCORD_ATTACHMENT_HOSTS: readonly string[] = ['cdn.discordapp.com', 'media.discordapp.net'];
@@ -119,8 +119,6 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
     if (err instanceof UserError) throw err;
     throw failed(err);
   }
-  const whole = Buffer.concat(chunks, size);
   // The reads off the socket, copied: their memory goes back now, not at a full collection.
-  for (const chunk of chunks) releaseBuffer(chunk);
-  return whole;
+  return joinChunks(chunks, size);
 }

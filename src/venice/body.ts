@@ -1,4 +1,4 @@
-import { releaseBuffer } from '../images/release.js';
+import { allocImageBuffer, joinChunks, releaseBuffer } from '../images/memory.js';
 
 /**
  * A response body read whole into one buffer, each chunk freed once copied.
@@ -8,18 +8,20 @@ import { releaseBuffer } from '../images/release.js';
  * counts towards its next full collection (the benchmark's PNG jobs ran one every few hundred
  * milliseconds). Here the bytes go into a buffer of the declared length as they arrive, and a
  * chunk that owns its memory (a read off the socket) gives it back at once. Without a length
- * (a chunked answer), the chunks are joined at the end.
+ * (a chunked answer), the chunks are joined at the end. The whole is an `allocImageBuffer`.
  */
 export async function readWhole(body: AsyncIterable<Uint8Array>, contentLength: string | string[] | undefined): Promise<Buffer> {
   const declared = typeof contentLength === 'string' && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
   if (declared === undefined || !Number.isSafeInteger(declared)) {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of body) chunks.push(chunk);
-    const whole = Buffer.concat(chunks);
-    for (const chunk of chunks) releaseBuffer(chunk);
-    return whole;
+    let length = 0;
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      length += chunk.byteLength;
+    }
+    return joinChunks(chunks, length);
   }
-  const whole = Buffer.allocUnsafeSlow(declared);
+  const whole = allocImageBuffer(declared);
   let at = 0;
   for await (const chunk of body) {
     // undici ends the body with an error on a length mismatch; this only guards the copy.

@@ -1,0 +1,60 @@
+import { MessageChannel } from 'node:worker_threads';
+
+/** From this size an image's buffer gets pages of its own (a resizable ArrayBuffer is mapped, not malloc'd). */
+const OWN_PAGES_FROM = 64 * 1024;
+
+/** `ArrayBuffer`'s constructor with ES2024's options, which this project's ES2023 lib does not declare (Node 20 has it). */
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
+
+/**
+ * A buffer for an image's bytes (for the caller to fill), in memory mapped for it alone rather
+ * than from glibc's heap. glibc takes buffers of this size (hundreds of KB) from its heap once it has raised its
+ * mmap threshold past them, which it does after freeing the first few, and its heap then
+ * fragments and is not given back: the leak check's RSS climbed by tens of MB over 10,000 jobs
+ * while the JS heap stayed flat (the Docker image's MALLOC_MMAP_THRESHOLD_ fixed that only for
+ * the image). V8 maps a resizable ArrayBuffer's pages itself and unmaps them when the buffer is
+ * freed or released. Small buffers stay ordinary.
+ */
+export function allocImageBuffer(length: number): Buffer {
+  if (length < OWN_PAGES_FROM) return Buffer.allocUnsafeSlow(length);
+  return Buffer.from(new ResizableArrayBuffer(length, { maxByteLength: length }), 0, length);
+}
+
+/** Below this a buffer is left to the collector: not worth a message (TLS reads are up to 16 KB). */
+const MIN_BYTES = 16 * 1024;
+
+let sink: MessageChannel | undefined;
+
+/**
+ * Frees an image's memory now, not at some later full garbage collection.
+ *
+ * An image buffer outlives a few young-generation collections while its job runs, so once it
+ * is garbage it waits for a full one, and V8 starts those for external memory only after it has
+ * grown by 64 MB: a burst of results held tens of MB of finished images (see
+ * docs/benchmarks.md). Moving the buffer's memory into a message to a closed port detaches it
+ * (the buffer reads as empty from then on), and the closed port drops the message on the event
+ * loop's next turn, freeing the memory then. Only for a buffer that owns its
+ * whole memory and that nothing reads any more: a slice of a shared one is left alone.
+ */
+export function releaseBuffer(bytes: Uint8Array): void {
+  const memory = bytes.buffer;
+  if (!(memory instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== memory.byteLength || memory.byteLength < MIN_BYTES) return;
+  if (sink === undefined) {
+    sink = new MessageChannel();
+    sink.port2.close();
+    sink.port1.unref();
+  }
+  sink.port1.postMessage(null, [memory]);
+}
+
+/** The chunks read off a socket joined into one `allocImageBuffer` of `length` bytes, each chunk released once copied. */
+export function joinChunks(chunks: readonly Uint8Array[], length: number): Buffer {
+  const whole = allocImageBuffer(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+    releaseBuffer(chunk);
+  }
+  return whole;
+}
