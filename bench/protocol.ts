@@ -19,7 +19,8 @@ export interface ProcessStats {
   heapUsed: number;
   /**
    * Where the RSS is, for finding what to cut: V8's heap as reserved (`heapTotal`), memory V8
-   * knows is held outside it (`external`, of which `arrayBuffers` are Buffers), and the kernel's
+   * knows is held outside it (`external`, of which `arrayBuffers` are Buffers, except those on a
+   * resizable ArrayBuffer: the bot's image buffers count in `external` only), and the kernel's
    * split of RSS into anonymous memory (heaps: V8's and malloc's) and mapped files (the node
    * binary, native addons), 0 where /proc is not there.
    */

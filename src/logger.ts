@@ -47,6 +47,9 @@ const byteCount = (value: unknown): number => {
  * and the message sent. The log needs only how much was sent.
  */
 function summariseRequestBody(body: unknown): { files: number; bytes: number } {
+  // The bot's own multipart upload (src/discord/multipart.ts) is the `json` there, and says what it carries.
+  const sent = (body as { json?: unknown } | null | undefined)?.json as { fileCount?: unknown; fileBytes?: unknown } | null | undefined;
+  if (typeof sent?.fileCount === 'number' && typeof sent.fileBytes === 'number') return { files: sent.fileCount, bytes: sent.fileBytes };
   const files = (body as { files?: unknown } | null | undefined)?.files;
   const list = Array.isArray(files) ? files : [];
   return { files: list.length, bytes: list.reduce((sum: number, f: unknown) => sum + byteCount((f as { data?: unknown } | null)?.data), 0) };

@@ -7,8 +7,13 @@ import { sniffImageFormat } from '../venice/image-bytes.js';
 
 const IMAGE_TYPES = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
 
-/** A field's name or file name inside a quoted header value, escaped as WHATWG's FormData does. */
+/** A name inside a quoted header value, escaped as WHATWG's FormData (undici's) escapes it. */
 const quoted = (value: string): string => value.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+/** A field's name has its line breaks made CRLF before that, as FormData does; a file name does not. */
+const fieldName = (value: string): string => quoted(value.replace(/\r?\n|\r/g, '\r\n'));
+
+/** A `Blob`'s type as the `Blob` constructor keeps it: lowercased, or none when it has characters outside printable ASCII. */
+const blobType = (type: string | undefined): string => (type !== undefined && /^[\x20-\x7e]*$/.test(type) ? type.toLowerCase() : '');
 
 /**
  * A request's files and JSON as a multipart/form-data body sent from the files' own bytes.
@@ -19,14 +24,24 @@ const quoted = (value: string): string => value.replace(/\n/g, '%0A').replace(/\
  * docs/benchmarks.md). This body writes the caller's buffers to the socket as they are. It can
  * be read any number of times, once for each of discord.js's attempts; its length is known, so
  * it goes with a Content-Length like discord.js's own.
+ *
+ * The buffers are read when the request is sent, which may be after a rate-limit wait, and
+ * again on a retry (discord.js copied them when the request was queued): whoever frees them
+ * (`releaseBuffer`) must wait until the request has settled. A buffer freed early shows as a
+ * body shorter than its Content-Length, which undici refuses rather than send.
  */
 export class MultipartBody implements Iterable<Uint8Array> {
   readonly contentType: string;
   readonly length: number;
+  /** How many files it carries and their bytes: what a log line says of a refused upload. */
+  readonly fileCount: number;
+  readonly fileBytes: number;
   readonly #parts: readonly Uint8Array[];
 
-  private constructor(parts: Uint8Array[], boundary: string) {
+  private constructor(parts: Uint8Array[], boundary: string, files: readonly Uint8Array[]) {
     this.#parts = parts;
+    this.fileCount = files.length;
+    this.fileBytes = files.reduce((n, f) => n + f.byteLength, 0);
     // i18n-exempt: an HTTP header, not text for people
     this.contentType = `multipart/form-data; boundary=${boundary}`;
     this.length = parts.reduce((n, p) => n + p.byteLength, 0);
@@ -37,20 +52,24 @@ export class MultipartBody implements Iterable<Uint8Array> {
     if (!files.every((f) => f.data instanceof Uint8Array)) return undefined;
     const boundary = `----venice-imagine-${randomBytes(16).toString('hex')}`;
     const parts: Uint8Array[] = [];
+    const data = files.map((file) => file.data as Uint8Array);
     files.forEach((file, index) => {
-      const data = file.data as Uint8Array;
-      const type = file.contentType ?? imageType(data) ?? 'application/octet-stream';
+      const bytes = data[index] as Uint8Array;
+      // As discord.js: the file's own type if it has one, else what its bytes say.
+      const type = blobType(file.contentType) || (imageType(bytes) ?? 'application/octet-stream');
       const name = file.key ?? `files[${index}]`;
+      // i18n-exempt: a multipart header (RFC 7578), not text for people
+      const filename = file.name ? `; filename="${quoted(file.name)}"` : '';
       // i18n-exempt: multipart headers (RFC 7578), not text for people
-      const head = `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"; filename="${quoted(file.name)}"\r\nContent-Type: ${type}\r\n\r\n`;
-      parts.push(Buffer.from(head), data, Buffer.from('\r\n'));
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="${fieldName(name)}"${filename}\r\nContent-Type: ${type}\r\n\r\n`;
+      parts.push(Buffer.from(head), bytes, Buffer.from('\r\n'));
     });
     if (payload !== undefined && payload !== null) {
       // i18n-exempt: multipart headers (RFC 7578), not text for people
       parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="payload_json"\r\n\r\n${JSON.stringify(payload)}\r\n`));
     }
     parts.push(Buffer.from(`--${boundary}--\r\n`));
-    return new MultipartBody(parts, boundary);
+    return new MultipartBody(parts, boundary, data);
   }
 
   *[Symbol.iterator](): Iterator<Uint8Array> {
@@ -58,9 +77,13 @@ export class MultipartBody implements Iterable<Uint8Array> {
   }
 }
 
+/** PNG, JPEG, WebP (what the bot posts) and GIF; discord.js knows more types, none of which the bot sends. */
 function imageType(data: Uint8Array): string | undefined {
-  const format = sniffImageFormat(Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 16)));
-  return format === undefined ? undefined : IMAGE_TYPES[format];
+  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 16));
+  const format = sniffImageFormat(head);
+  if (format !== undefined) return IMAGE_TYPES[format];
+  const magic = head.toString('latin1', 0, 6);
+  return magic === 'GIF87a' || magic === 'GIF89a' ? 'image/gif' : undefined;
 }
 
 type MakeRequest = RESTOptions['makeRequest'];

@@ -32,9 +32,10 @@ let sink: MessageChannel | undefined;
  * is garbage it waits for a full one, and V8 starts those for external memory only after it has
  * grown by 64 MB: a burst of results held tens of MB of finished images (see
  * docs/benchmarks.md). Moving the buffer's memory into a message to a closed port detaches it
- * (the buffer reads as empty from then on), and the closed port drops the message on the event
- * loop's next turn, freeing the memory then. Only for a buffer that owns its
- * whole memory and that nothing reads any more: a slice of a shared one is left alone.
+ * (from then on its length is 0, and slicing it, copying from it or reading a number out of it
+ * throws), and the closed port drops the message on the event loop's next turn, freeing the
+ * memory then. Only for a buffer that owns its whole memory and that nothing reads any more: a
+ * slice of a shared one is left alone. Never throws: what cannot be moved is left to the collector.
  */
 export function releaseBuffer(bytes: Uint8Array): void {
   const memory = bytes.buffer;
@@ -44,7 +45,11 @@ export function releaseBuffer(bytes: Uint8Array): void {
     sink.port2.close();
     sink.port1.unref();
   }
-  sink.port1.postMessage(null, [memory]);
+  try {
+    sink.port1.postMessage(null, [memory]);
+  } catch {
+    // An ArrayBuffer Node will not let go of (newer Nodes throw for those): the collector frees it.
+  }
 }
 
 /** The chunks read off a socket joined into one `allocImageBuffer` of `length` bytes, each chunk released once copied. */

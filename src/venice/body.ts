@@ -1,5 +1,8 @@
 import { allocImageBuffer, joinChunks, releaseBuffer } from '../images/memory.js';
 
+/** Venice's largest answers are 4x upscales (4096² PNG, tens of MB); more than this is not allocated ahead. */
+const PREALLOCATE_MAX = 64 * 1024 * 1024;
+
 /**
  * A response body read whole into one buffer, each chunk freed once copied.
  *
@@ -12,7 +15,8 @@ import { allocImageBuffer, joinChunks, releaseBuffer } from '../images/memory.js
  */
 export async function readWhole(body: AsyncIterable<Uint8Array>, contentLength: string | string[] | undefined): Promise<Buffer> {
   const declared = typeof contentLength === 'string' && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
-  if (declared === undefined || !Number.isSafeInteger(declared)) {
+  // A length past any image Venice makes is not taken on trust: its memory is taken as the bytes come.
+  if (declared === undefined || !Number.isSafeInteger(declared) || declared > PREALLOCATE_MAX) {
     const chunks: Uint8Array[] = [];
     let length = 0;
     for await (const chunk of body) {

@@ -61,6 +61,22 @@ describe('MultipartBody', () => {
     expect(Buffer.concat([...body]).equals(Buffer.concat(once))).toBe(true);
   });
 
+  it("types each part as a Blob would keep the file's own type, else from its bytes", async () => {
+    const gif = Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.alloc(20)]);
+    const body = MultipartBody.of(
+      [
+        { name: 'a.png', data: webp(100, 1), contentType: 'IMAGE/PNG' },
+        { name: 'b.webp', data: webp(100, 2), contentType: '' },
+        { name: 'c.gif', data: gif },
+      ],
+      undefined,
+    );
+    if (!body) throw new Error('no body');
+    const form = await parse(Buffer.concat([...body]), body.contentType);
+    expect(['files[0]', 'files[1]', 'files[2]'].map((k) => (form.get(k) as File).type)).toEqual(['image/png', 'image/webp', 'image/gif']);
+    expect([body.fileCount, body.fileBytes]).toEqual([3, 226]);
+  });
+
   it("leaves files that are not bytes to discord.js's own path", () => {
     expect(MultipartBody.of([{ name: 'a.txt', data: 'text' }], undefined)).toBeUndefined();
   });
@@ -118,7 +134,8 @@ describe('BotRest with files', () => {
     const [req] = received;
     if (!req) return;
     expect(req.method).toBe('PATCH');
-    expect(req.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    // Our body, not discord.js's FormData (whose boundary undici names otherwise).
+    expect(req.headers['content-type']).toMatch(/^multipart\/form-data; boundary=----venice-imagine-[0-9a-f]{32}$/);
     expect(Number(req.headers['content-length'])).toBe(req.body.length);
     expect(req.headers.authorization).toBeUndefined();
     const form = await parse(req.body, req.headers['content-type'] ?? '');
@@ -137,8 +154,19 @@ describe('BotRest with files', () => {
     expect(received.map((r) => r.headers.authorization)).toEqual(['Bot bot-token', 'Bot bot-token']);
     const [first, second] = received;
     if (!first || !second) return;
+    expect(second.headers['content-type']).toMatch(/boundary=----venice-imagine-/);
     expect(second.body.length).toBe(first.body.length);
     const form = await parse(second.body, second.headers['content-type'] ?? '');
     expect(Buffer.from(await (form.get('files[0]') as File).arrayBuffer()).equals(image)).toBe(true);
+  });
+
+  it("leaves a file that is not bytes to discord.js's own FormData, which still sends it", async () => {
+    await rest.post(Routes.channelMessages(CHANNEL), { body: { content: 'text' }, files: [{ name: 'note.txt', data: 'plain text', contentType: 'text/plain' }] });
+    const [req] = received;
+    if (!req) throw new Error('nothing received');
+    expect(req.headers['content-type']).not.toMatch(/venice-imagine/);
+    const form = await parse(req.body, req.headers['content-type'] ?? '');
+    expect(await (form.get('files[0]') as File).text()).toBe('plain text');
+    expect(JSON.parse(form.get('payload_json') as string)).toEqual({ content: 'text' });
   });
 });

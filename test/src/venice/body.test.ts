@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { readWhole } from '../../../src/venice/body.js';
 
@@ -32,5 +35,36 @@ describe('readWhole', () => {
   it('refuses a body that does not match its Content-Length, rather than passing on a cut or padded image', async () => {
     await expect(readWhole(chunksOf(Buffer.alloc(10)), '12')).rejects.toThrow(/ended after 10 of its 12 bytes/);
     await expect(readWhole(chunksOf(Buffer.alloc(10), Buffer.alloc(5)), '12')).rejects.toThrow(/longer than its Content-Length/);
+  });
+
+  it('does not take memory for a Content-Length no image could have ahead of the bytes', async () => {
+    // 100 GB declared, ten bytes sent: allocating the declared length would throw here.
+    const whole = await readWhole(chunksOf(Buffer.alloc(10, 4)), String(100 * 1024 ** 3));
+    expect(whole.length).toBe(10);
+  });
+
+  it('reads real answers off one kept-alive connection exactly, with and without a Content-Length', async () => {
+    const image = Buffer.alloc(700 * 1024);
+    for (let i = 0; i < image.length; i++) image[i] = (i * 31 + 7) % 251;
+    const server = createServer((req, res) => {
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        for (let at = 0; at < image.length; at += 50_000) res.write(image.subarray(at, at + 50_000));
+        res.end();
+      } else res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(image.length) }).end(image);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new Agent({ connections: 1 });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const path of ['/sized', '/chunked', '/sized', '/chunked']) {
+        const res = await request(`${url}${path}`, { dispatcher: agent });
+        const whole = await readWhole(res.body, res.headers['content-length']);
+        expect(whole.equals(image), path).toBe(true);
+      }
+    } finally {
+      await agent.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
