@@ -5,7 +5,8 @@ import { MultipartBody, multipartAware } from './multipart.js';
 const WEBHOOK_ROUTE = /^\/webhooks\/(\d{17,20})\/[^/?]+/;
 
 /**
- * discord.js's REST, with the interaction endpoints taken out of its global cap.
+ * discord.js's REST, with the interaction endpoints taken out of its global cap, and files
+ * sent as a multipart body of their own bytes (`multipart.ts`, `withOwnMultipart` below).
  *
  * Discord's global limit (50 requests a second) binds the bot token; the interaction endpoints
  * (the callback, and the original response and follow-ups under the interaction's token) are
