@@ -8,11 +8,11 @@ const ResizableArrayBuffer = ArrayBuffer as unknown as new (length: number, opti
 
 /**
  * A buffer for an image's bytes (for the caller to fill), in memory mapped for it alone rather
- * than from glibc's heap. glibc takes buffers of this size (hundreds of KB) from its heap once it has raised its
- * mmap threshold past them, which it does after freeing the first few, and its heap then
- * fragments and is not given back: the leak check's RSS climbed by tens of MB over 10,000 jobs
- * while the JS heap stayed flat (the Docker image's MALLOC_MMAP_THRESHOLD_ fixed that only for
- * the image). V8 maps a resizable ArrayBuffer's pages itself and unmaps them when the buffer is
+ * than from glibc's heap. glibc takes buffers of this size (hundreds of KB) from its heap once
+ * it has raised its mmap threshold past them, which it does after freeing the first few, and
+ * its heap then fragments and is not given back: the leak check's RSS climbed by tens of MB
+ * over 10,000 jobs while the JS heap stayed flat (the Docker image's MALLOC_MMAP_THRESHOLD_
+ * fixed that only for the image). V8 maps a resizable ArrayBuffer's pages itself and unmaps them when the buffer is
  * freed or released. Small buffers stay ordinary.
  */
 export function allocImageBuffer(length: number): Buffer {
