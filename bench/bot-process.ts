@@ -69,6 +69,19 @@ function rssSplit(): { rssAnon: number; rssFile: number } {
   return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
 }
 
+/**
+ * Nanoseconds this thread has waited on a run queue (ready, not running), from
+ * /proc/thread-self/schedstat ("run wait timeslices"); NaN off Linux. Read on the main thread,
+ * so it is the event loop's own wait.
+ */
+function runQueueWaitNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function lagOf(histogram: ReturnType<typeof monitorEventLoopDelay>): LagSummary {
   const ms = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
   if (histogram.count === 0) return { p50: 0, p99: 0, max: 0, mean: 0 };
@@ -86,6 +99,7 @@ async function main(): Promise<void> {
   histogram.enable();
   let peakRss = process.memoryUsage.rss();
   let cpuAtReset = process.cpuUsage();
+  let waitAtReset = runQueueWaitNs();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, RSS_SAMPLE_MS);
@@ -112,6 +126,7 @@ async function main(): Promise<void> {
       maxRss: process.resourceUsage().maxRSS * 1024,
       lag: lagOf(histogram),
       cpuMs: (cpu.user + cpu.system) / 1000,
+      cpuWaitMs: (runQueueWaitNs() - waitAtReset) / 1e6,
     };
   };
 
@@ -162,6 +177,7 @@ async function main(): Promise<void> {
         histogram.reset();
         peakRss = process.memoryUsage.rss();
         cpuAtReset = process.cpuUsage();
+        waitAtReset = runQueueWaitNs();
         send({ type: 'done', id: raw.id });
         return;
       case 'stop':

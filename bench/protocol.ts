@@ -39,6 +39,12 @@ export interface ProcessStats {
   lag: LagSummary;
   /** CPU time (user + system) since the last reset, milliseconds. */
   cpuMs: number;
+  /**
+   * Time the bot's main thread was ready to run but waited for a CPU since the last reset,
+   * milliseconds (Linux's schedstat); NaN where /proc does not say. The event loop is late by
+   * this much whatever the bot's code does, so it is printed beside the lag.
+   */
+  cpuWaitMs: number;
 }
 
 export type ParentMessage =

@@ -141,6 +141,18 @@ export function throughputRows(runs: readonly PerBot<ThroughputFigures>[]): Row[
       met: '',
     });
   }
+  for (const r of runs) {
+    rows.push({
+      scenario: '5',
+      figure: 'main thread waiting for a CPU (ms per s)',
+      condition: loadLabel(r.ours),
+      ours: Number.isFinite(r.ours.cpuWaitPerSecond) ? r.ours.cpuWaitPerSecond.toFixed(0) : 'n/a',
+      floor: Number.isFinite(r.floor.cpuWaitPerSecond) ? r.floor.cpuWaitPerSecond.toFixed(0) : 'n/a',
+      ratio: '',
+      target: '',
+      met: '',
+    });
+  }
   return rows;
 }
 

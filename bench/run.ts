@@ -373,6 +373,7 @@ async function main(): Promise<number> {
     );
     for (const r of results.paced) {
       const list = (f: PacedFigures): string => (f.delivered.length > 0 ? f.delivered.join(' ') : '-');
+      const perSecond = (ms: number): string => (Number.isFinite(ms) ? ms.toFixed(0) : 'n/a');
       const served = (f: PacedFigures): string => {
         const w = windowShares(f.served, f.limit);
         return w.n === 0 ? '-' : `${f.served.join(' ')} (min ${w.min.toFixed(2)}, mean ${w.mean.toFixed(2)} of the limit)`;
@@ -380,7 +381,7 @@ async function main(): Promise<number> {
       notes.push(
         `paced at ${r.ours.limit} a window, images to Discord per window: ours ${list(r.ours)}; floor ${list(r.floor)}. ` +
           `Images Venice served per window it opened (last left out): ours ${served(r.ours)}; floor ${served(r.floor)}. ` +
-          `Non-2xx from Venice: ours ${r.ours.veniceFailed}, floor ${r.floor.veniceFailed}; bot CPU over the burst: ours ${r.ours.cpuPercent.toFixed(0)}%, floor ${r.floor.cpuPercent.toFixed(0)}%`,
+          `Non-2xx from Venice: ours ${r.ours.veniceFailed}, floor ${r.floor.veniceFailed}; bot CPU over the burst: ours ${r.ours.cpuPercent.toFixed(0)}%, floor ${r.floor.cpuPercent.toFixed(0)}%; main thread waiting for a CPU: ours ${perSecond(r.ours.cpuWaitPerSecond)}, floor ${perSecond(r.floor.cpuWaitPerSecond)} ms per s`,
       );
     }
   }

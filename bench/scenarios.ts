@@ -196,6 +196,8 @@ export interface ThroughputFigures {
   lagMax: number;
   /** The bot process's CPU time over wall time in the windows: 100% is one core. */
   cpuPercent: number;
+  /** Milliseconds per second the bot's main thread waited for a CPU in the windows (NaN off Linux). */
+  cpuWaitPerSecond: number;
   /** Defers of the jobs sent inside the windows, under this load. */
   ack: Percentiles;
   /** Requests the bot sent to Discord per job, over the whole closed loop (warm-up and drain included). */
@@ -204,7 +206,7 @@ export interface ThroughputFigures {
 
 /** Scenarios 3 and 5: a closed loop of `users`, each waiting for its images before the next job. */
 export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promise<PerBot<ThroughputFigures>> {
-  const acc = perBot(() => ({ completed: 0, failed: 0, windowMs: 0, cpuMs: 0, lagP99: 0, lagMax: 0, acks: [] as number[], jobs: 0, requests: 0 }));
+  const acc = perBot(() => ({ completed: 0, failed: 0, windowMs: 0, cpuMs: 0, cpuWaitMs: 0, lagP99: 0, lagMax: 0, acks: [] as number[], jobs: 0, requests: 0 }));
   for (let round = 0; round < plan.rounds; round++) {
     for (const kind of ORDER) {
       const rig = pair[kind];
@@ -238,6 +240,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       a.failed += results.filter((r) => !r.ok).length;
       a.windowMs += windowEnd - windowStart;
       a.cpuMs += stats.cpuMs;
+      a.cpuWaitMs += stats.cpuWaitMs;
       a.lagP99 = Math.max(a.lagP99, stats.lag.p99);
       a.lagMax = Math.max(a.lagMax, stats.lag.max);
       a.acks.push(...results.filter((r) => r.sentAt >= windowStart && r.sentAt <= windowEnd && Number.isFinite(r.ackMs)).map((r) => r.ackMs));
@@ -255,6 +258,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       lagP99: a.lagP99,
       lagMax: a.lagMax,
       cpuPercent: a.windowMs > 0 ? (a.cpuMs / a.windowMs) * 100 : 0,
+      cpuWaitPerSecond: a.windowMs > 0 ? (a.cpuWaitMs / a.windowMs) * 1000 : Number.NaN,
       ack: summarise(a.acks),
       discordRequestsPerJob: a.jobs > 0 ? a.requests / a.jobs : Number.NaN,
     };
@@ -445,6 +449,8 @@ export interface PacedFigures {
   lagP99: number;
   lagMax: number;
   cpuPercent: number;
+  /** Milliseconds per second the bot's main thread waited for a CPU over the burst (NaN off Linux). */
+  cpuWaitPerSecond: number;
   /** The burst's defers. */
   ack: Percentiles;
 }
@@ -541,6 +547,7 @@ export async function measurePaced(pair: Pair, plan: PacedPlan): Promise<PerBot<
       lagP99: stats.lag.p99,
       lagMax: stats.lag.max,
       cpuPercent: elapsedMs > 0 ? (stats.cpuMs / elapsedMs) * 100 : 0,
+      cpuWaitPerSecond: elapsedMs > 0 ? (stats.cpuWaitMs / elapsedMs) * 1000 : Number.NaN,
       ack: summarise((await Promise.all(jobs.map((j) => j.ackMs.catch(() => Number.NaN)))).filter(Number.isFinite)),
     };
   }
