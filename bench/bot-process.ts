@@ -70,9 +70,10 @@ function rssSplit(): { rssAnon: number; rssFile: number } {
 }
 
 /**
- * Nanoseconds this thread has waited on a run queue (ready, not running), from
- * /proc/thread-self/schedstat ("run wait timeslices"); NaN off Linux. Read on the main thread,
- * so it is the event loop's own wait.
+ * Nanoseconds this thread has waited on a run queue (ready, not running): the second of the
+ * three fields of /proc/thread-self/schedstat (time running, time waiting, timeslices); NaN off
+ * Linux. A kernel without schedstats prints zeros, which read as no wait. Read on the main
+ * thread, so it is the event loop's own wait.
  */
 function runQueueWaitNs(): number {
   try {
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
       maxRss: process.resourceUsage().maxRSS * 1024,
       lag: lagOf(histogram),
       cpuMs: (cpu.user + cpu.system) / 1000,
-      cpuWaitMs: (runQueueWaitNs() - waitAtReset) / 1e6,
+      cpuWaitMs: Number.isFinite(waitAtReset) ? (runQueueWaitNs() - waitAtReset) / 1e6 : null,
     };
   };
 

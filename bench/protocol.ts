@@ -41,10 +41,11 @@ export interface ProcessStats {
   cpuMs: number;
   /**
    * Time the bot's main thread was ready to run but waited for a CPU since the last reset,
-   * milliseconds (Linux's schedstat); NaN where /proc does not say. The event loop is late by
-   * this much whatever the bot's code does, so it is printed beside the lag.
+   * milliseconds (Linux's schedstat); null where /proc does not say (JSON over IPC has no NaN).
+   * Part of the event-loop lag is this wait, time in which none of the bot's JavaScript ran, so
+   * it is printed beside the lag.
    */
-  cpuWaitMs: number;
+  cpuWaitMs: number | null;
 }
 
 export type ParentMessage =

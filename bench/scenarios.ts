@@ -240,7 +240,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       a.failed += results.filter((r) => !r.ok).length;
       a.windowMs += windowEnd - windowStart;
       a.cpuMs += stats.cpuMs;
-      a.cpuWaitMs += stats.cpuWaitMs;
+      a.cpuWaitMs += stats.cpuWaitMs ?? Number.NaN;
       a.lagP99 = Math.max(a.lagP99, stats.lag.p99);
       a.lagMax = Math.max(a.lagMax, stats.lag.max);
       a.acks.push(...results.filter((r) => r.sentAt >= windowStart && r.sentAt <= windowEnd && Number.isFinite(r.ackMs)).map((r) => r.ackMs));
@@ -547,7 +547,7 @@ export async function measurePaced(pair: Pair, plan: PacedPlan): Promise<PerBot<
       lagP99: stats.lag.p99,
       lagMax: stats.lag.max,
       cpuPercent: elapsedMs > 0 ? (stats.cpuMs / elapsedMs) * 100 : 0,
-      cpuWaitPerSecond: elapsedMs > 0 ? (stats.cpuWaitMs / elapsedMs) * 1000 : Number.NaN,
+      cpuWaitPerSecond: elapsedMs > 0 ? ((stats.cpuWaitMs ?? Number.NaN) / elapsedMs) * 1000 : Number.NaN,
       ack: summarise((await Promise.all(jobs.map((j) => j.ackMs.catch(() => Number.NaN)))).filter(Number.isFinite)),
     };
   }
