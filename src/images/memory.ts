@@ -12,8 +12,10 @@ const ResizableArrayBuffer = ArrayBuffer as unknown as new (length: number, opti
  * it has raised its mmap threshold past them, which it does after freeing the first few, and
  * its heap then fragments and is not given back: the leak check's RSS climbed by tens of MB
  * over 10,000 jobs while the JS heap stayed flat (the Docker image's MALLOC_MMAP_THRESHOLD_
- * fixed that only for the image). V8 maps a resizable ArrayBuffer's pages itself and unmaps them when the buffer is
- * freed or released. Small buffers stay ordinary.
+ * fixed that only for the image). V8 maps a resizable ArrayBuffer's pages itself and unmaps
+ * them when the buffer is freed or released. The price is a page fault for each new page as
+ * the buffer is filled (about 150 µs for 192 KB on the benchmark's machine, against 30 µs
+ * from a warm heap; docs/benchmarks.md). Small buffers stay ordinary.
  */
 export function allocImageBuffer(length: number): Buffer {
   if (length < OWN_PAGES_FROM) return Buffer.allocUnsafeSlow(length);
