@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { UserError } from '../errors.js';
-import { joinChunks } from '../images/memory.js';
+import { readBody } from '../http/read-body.js';
 
 /** Where Discord serves attachments: `url` on the CDN, `proxy_url` on the media proxy. */
 export const DISCORD_ATTACHMENT_HOSTS: readonly string[] = ['cdn.discordapp.com', 'media.discordapp.net'];
@@ -98,27 +98,14 @@ export async function downloadAttachment(url: string, options: DownloadOptions =
   }
   // undici reports a body destroyed before its end as an 'error' on it: nobody reads one here.
   const abandon = () => res.body.on('error', () => undefined).destroy();
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    abandon();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of res.body) {
-      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      size += bytes.length;
-      if (size > maxBytes) {
-        abandon();
-        throw tooLarge();
-      }
-      chunks.push(bytes);
-    }
+    // Refused on a Content-Length past the limit before a byte is read, else as the bytes pass it.
+    return await readBody(res.body, { contentLength: res.headers['content-length'], maxBytes, tooLarge });
   } catch (err) {
-    if (err instanceof UserError) throw err;
+    if (err instanceof UserError) {
+      abandon();
+      throw err;
+    }
     throw failed(err);
   }
-  // The reads off the socket, copied: their memory goes back now, not at a full collection.
-  return joinChunks(chunks, size);
 }

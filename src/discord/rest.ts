@@ -1,5 +1,5 @@
 import { REST, RESTEvents, type InternalRequest, type RESTOptions, type ResponseLike } from 'discord.js';
-import { MultipartBody, multipartAware } from './multipart.js';
+import { discordMultipart, multipartAware } from './multipart.js';
 
 /** `/webhooks/{id}/{token}…`: the application's id (for an interaction) and the token. */
 const WEBHOOK_ROUTE = /^\/webhooks\/(\d{17,20})\/[^/?]+/;
@@ -76,7 +76,7 @@ export class BotRest extends REST {
  */
 function withOwnMultipart(request: InternalRequest): InternalRequest {
   if (!request.files?.length || request.appendToFormData) return request;
-  const body = MultipartBody.of(request.files, request.body);
+  const body = discordMultipart(request.files, request.body);
   return body === undefined ? request : { ...request, files: undefined, body, passThroughBody: true };
 }
 

@@ -22,6 +22,18 @@ export function allocImageBuffer(length: number): Buffer {
   return Buffer.from(new ResizableArrayBuffer(length, { maxByteLength: length }), 0, length);
 }
 
+/** An `ArrayBuffer` that grows in place up to the length it was made with, as ES2024's resizable ones do. */
+export type GrowableBuffer = ArrayBuffer & { resize(length: number): void };
+
+/**
+ * An empty buffer for an image whose length is not known ahead (a chunked answer), to be grown
+ * in place up to `maxBytes` as the bytes come, on pages of its own as `allocImageBuffer`'s: what
+ * is reserved ahead is address space, not memory.
+ */
+export function growableImageBuffer(maxBytes: number): GrowableBuffer {
+  return new ResizableArrayBuffer(0, { maxByteLength: maxBytes }) as GrowableBuffer;
+}
+
 /** Below this a buffer is left to the collector: not worth a message (TLS reads are up to 16 KB). */
 const MIN_BYTES = 16 * 1024;
 
@@ -52,16 +64,4 @@ export function releaseBuffer(bytes: Uint8Array): void {
   } catch {
     // An ArrayBuffer Node will not let go of (newer Nodes throw for those): the collector frees it.
   }
-}
-
-/** The chunks read off a socket joined into one `allocImageBuffer` of `length` bytes, each chunk released once copied. */
-export function joinChunks(chunks: readonly Uint8Array[], length: number): Buffer {
-  const whole = allocImageBuffer(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-    releaseBuffer(chunk);
-  }
-  return whole;
 }

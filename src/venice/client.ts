@@ -1,9 +1,11 @@
-import { Agent, FormData, request, errors as undiciErrors } from 'undici';
+import type { Readable } from 'node:stream';
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { MultipartBody, type FormPart } from '../http/multipart-body.js';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { PacerMetrics, VeniceMetrics } from '../observability/metrics.js';
 import { VeniceError, isRetryable, kindForStatus } from './errors.js';
-import { readWhole } from './body.js';
+import { readBody } from '../http/read-body.js';
 import { decodeBase64Image, isCompleteImage, sniffImageFormat } from './image-bytes.js';
 import { VeniceRateLimiter } from './rate-limiter.js';
 import { backoffDelay, defaultRetryPolicy, serverWaitMs, sleep, type RetryPolicy } from './retry.js';
@@ -82,6 +84,12 @@ export interface VeniceClient {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/**
+ * Venice's largest answer is a 4x upscale, at most 16,777,216 pixels: a PNG of noise that size is
+ * 67 MB. An answer longer than this is refused, whatever its Content-Length says.
+ */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 /** A JSON body serialised once by its caller, so a retry does not copy megabytes of base64 again. */
 class JsonText {
   constructor(
@@ -91,13 +99,20 @@ class JsonText {
   ) {}
 }
 
+/** A multipart body (an image edit, an upscale), with the model it asks for, for the metrics' label. */
+class FormBody {
+  readonly body: MultipartBody;
+  constructor(
+    parts: readonly FormPart[],
+    readonly model?: string,
+  ) {
+    this.body = MultipartBody.of(parts);
+  }
+}
+
 /** The model a request body names, if any: a metrics label only. */
 function modelOf(body: unknown): string | undefined {
-  if (body instanceof JsonText) return body.model;
-  if (body instanceof FormData) {
-    const model = body.get('model') ?? body.get('modelId');
-    return typeof model === 'string' ? model : undefined;
-  }
+  if (body instanceof JsonText || body instanceof FormBody) return body.model;
   const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
   return typeof model === 'string' ? model : undefined;
 }
@@ -114,6 +129,9 @@ const header = (headers: Headers, name: string): string | undefined => {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
+
+/** The type an image file part goes with: what its bytes are (PNG when they say nothing). */
+const imageContentType = (image: Buffer): string => `image/${sniffImageFormat(image) ?? 'png'}`;
 
 const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === 'true';
 
@@ -220,16 +238,32 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
             authorization: `Bearer ${options.apiKey}`,
             // Image answers (return_binary) come as image bytes; everything else, errors included, as JSON.
             accept: 'application/json, image/*',
-            // A FormData body sets its own multipart content type, boundary included.
-            ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
+            ...(body === undefined
+              ? {}
+              : body instanceof FormBody
+                ? { 'content-type': body.body.contentType, 'content-length': String(body.body.length) }
+                : { 'content-type': 'application/json' }),
           },
-          body: body === undefined ? undefined : body instanceof FormData ? body : body instanceof JsonText ? body.text : JSON.stringify(body),
+          body:
+            body === undefined
+              ? undefined
+              : body instanceof FormBody
+                ? // undici writes an iterable body chunk by chunk (its docs list Iterable; its types do not).
+                  (body.body as unknown as Readable)
+                : body instanceof JsonText
+                  ? body.text
+                  : JSON.stringify(body),
         });
-        const bytes = await readWhole(res.body, res.headers['content-length']);
+        const bytes = await readBody(res.body, {
+          contentLength: res.headers['content-length'],
+          maxBytes: MAX_ANSWER_BYTES,
+          tooLarge: () => new VeniceError('malformed', `Venice's answer to ${method} ${path} is over ${MAX_ANSWER_BYTES / 1024 ** 2} MB: more than any image it makes`),
+        });
         return { status: res.statusCode, headers: res.headers, body: bytes, elapsedMs: Date.now() - sentAt };
       });
     } catch (err) {
       if (signal?.aborted) throw err;
+      if (err instanceof VeniceError) throw err;
       if (lifetime.signal.aborted) {
         // Whether a POST got to Venice before the shutdown is unknown, as after any drop.
         throw new VeniceError(method === 'POST' ? 'connection_lost' : 'network', `the Venice client was shut down during ${method} ${path}`, { cause: err });
@@ -446,7 +480,13 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
 
     async upscaleImage(image, scale, signal) {
       const path = '/image/upscale';
-      const res = await send('POST', path, { image: image.toString('base64'), scale }, signal);
+      // As a file, not base64 in JSON: the image (up to 25 MB) is sent from its own bytes, with no
+      // string a third larger built and serialised on the event loop.
+      const form = new FormBody([
+        { name: 'image', data: image, filename: 'image', contentType: imageContentType(image) },
+        { name: 'scale', value: String(scale) },
+      ]);
+      const res = await send('POST', path, form, signal);
       if (sniffImageFormat(res.body) === undefined || !isCompleteImage(res.body)) {
         throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
       }
@@ -466,21 +506,21 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       const multi = request.images.length > 1;
       const path = multi ? '/image/multi-edit' : '/image/edit';
       // Multipart carries the bytes as they are: no base64 string of up to 25 MB built on the event loop.
-      const form = new FormData();
-      form.set(multi ? 'modelId' : 'model', request.model);
-      form.set('prompt', request.prompt);
-      for (const image of request.images) form.append(multi ? 'images' : 'image', new Blob([image.data], { type: image.contentType }), image.name);
-      if (request.aspect_ratio !== undefined) form.set('aspect_ratio', request.aspect_ratio);
-      if (request.resolution !== undefined) form.set('resolution', request.resolution);
-      if (request.output_format !== undefined) form.set('output_format', request.output_format);
-      if (request.safe_mode !== undefined) form.set('safe_mode', String(request.safe_mode));
-      return imageAnswer(await send('POST', path, form, signal), path);
+      const parts: FormPart[] = [
+        { name: multi ? 'modelId' : 'model', value: request.model },
+        { name: 'prompt', value: request.prompt },
+        ...request.images.map((image) => ({ name: multi ? 'images' : 'image', data: image.data, filename: image.name, contentType: image.contentType })),
+      ];
+      if (request.aspect_ratio !== undefined) parts.push({ name: 'aspect_ratio', value: request.aspect_ratio });
+      if (request.resolution !== undefined) parts.push({ name: 'resolution', value: request.resolution });
+      if (request.output_format !== undefined) parts.push({ name: 'output_format', value: request.output_format });
+      if (request.safe_mode !== undefined) parts.push({ name: 'safe_mode', value: String(request.safe_mode) });
+      return imageAnswer(await send('POST', path, new FormBody(parts, request.model), signal), path);
     },
 
     async removeBackground(image, signal) {
       const path = '/image/background-remove';
-      const form = new FormData();
-      form.set('image', new Blob([image], { type: sniffImageFormat(image) === 'jpeg' ? 'image/jpeg' : `image/${sniffImageFormat(image) ?? 'png'}` }), 'image');
+      const form = new FormBody([{ name: 'image', data: image, filename: 'image', contentType: imageContentType(image) }]);
       return imageAnswer(await send('POST', path, form, signal), path);
     },
 

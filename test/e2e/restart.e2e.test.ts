@@ -92,9 +92,12 @@ describe('buttons on a result, after the bot restarted', () => {
     expect(edit.files.map((f) => f.filename)).toEqual(['image-2-x2.png']);
     expect(await imageInfo(edit.files[0]!.data)).toEqual({ format: 'png', width: 2048, height: 2048 });
     const upscale = venice.requests.find((r) => r.path === '/image/upscale');
-    const body = upscale?.body as { image: string; scale: number };
-    expect(body.scale).toBe(2);
-    expect(Buffer.from(body.image, 'base64').equals(originalImage2)).toBe(true);
+    expect(upscale?.status).toBe(200);
+    // As a file part, not base64 in JSON: the posted image's own bytes, as Venice received them.
+    expect(String(upscale?.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
+    expect(upscale?.body).toEqual({ scale: '2' });
+    expect(upscale?.files?.map((f) => [f.field, f.filename, f.contentType])).toEqual([['image', 'image', 'image/webp']]);
+    expect(upscale?.files?.[0]?.bytes.equals(originalImage2)).toBe(true);
   });
 
   it('Info shows every parameter privately', async () => {

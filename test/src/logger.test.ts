@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { DiscordAPIError } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { MultipartBody } from '../../src/discord/multipart.js';
+import { discordMultipart } from '../../src/discord/multipart.js';
 import { createLogger, makeScrubber, type Logger } from '../../src/logger.js';
 
 const discordToken = 'test-discord-token.not-a-real-one.discord-bot-token-secret-part';
@@ -157,7 +157,7 @@ describe('what the log never holds: payloads', () => {
 
   it("logs the bot's own multipart upload refused the same way: how many files and bytes, never the bytes", () => {
     const files = [1, 2, 3, 4].map((n) => ({ name: `image-${n}.png`, data: Buffer.alloc(5_000_000, 0x89) }));
-    const body = MultipartBody.of(files, { content: 'a prompt '.repeat(200) });
+    const body = discordMultipart(files, { content: 'a prompt '.repeat(200) });
     // What BotRest hands discord.js, so what its error keeps: no files, the body as the JSON.
     const err = new DiscordAPIError({ code: 40005, message: 'Request entity too large' }, 40005, 413, 'PATCH', 'https://discord.com/api/v10/webhooks/1/t/messages/@original', { body });
     const { log, output, lines } = capture();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Routes, type RawFile } from 'discord.js';
 import { Response } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MultipartBody } from '../../../src/discord/multipart.js';
+import { discordMultipart } from '../../../src/discord/multipart.js';
 import { BotRest } from '../../../src/discord/rest.js';
 
 const APP = '1180563243635179553';
@@ -23,7 +23,7 @@ async function parse(body: Uint8Array, contentType: string): Promise<FormData> {
   return (await new Response(body, { headers: { 'content-type': contentType } }).formData()) as FormData;
 }
 
-describe('MultipartBody', () => {
+describe('discordMultipart', () => {
   it('carries each file with its field, name and type, and the JSON payload, as a multipart parser reads them', async () => {
     const image = webp(200_000, 7);
     const chart = Buffer.from('not an image');
@@ -32,7 +32,7 @@ describe('MultipartBody', () => {
       { name: 'a "quoted"\nname.bin', data: chart, key: 'files[7]' },
       { name: 'chart.png', data: chart, contentType: 'image/png' },
     ];
-    const body = MultipartBody.of(files, { content: 'done', attachments: [{ id: 0 }] });
+    const body = discordMultipart(files, { content: 'done', attachments: [{ id: 0 }] });
     expect(body).toBeDefined();
     if (!body) return;
     const bytes = Buffer.concat([...body]);
@@ -54,7 +54,7 @@ describe('MultipartBody', () => {
 
   it('gives the same bytes each time it is read (one read per attempt), sending the caller’s buffer itself', () => {
     const image = webp(100_000, 1);
-    const body = MultipartBody.of([{ name: 'image-1.webp', data: image }], undefined);
+    const body = discordMultipart([{ name: 'image-1.webp', data: image }], undefined);
     if (!body) throw new Error('no body');
     const once = [...body];
     expect(once).toContain(image);
@@ -63,7 +63,7 @@ describe('MultipartBody', () => {
 
   it("types each part as a Blob would keep the file's own type, else from its bytes", async () => {
     const gif = Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.alloc(20)]);
-    const body = MultipartBody.of(
+    const body = discordMultipart(
       [
         { name: 'a.png', data: webp(100, 1), contentType: 'IMAGE/PNG' },
         { name: 'b.webp', data: webp(100, 2), contentType: '' },
@@ -78,7 +78,7 @@ describe('MultipartBody', () => {
   });
 
   it("leaves files that are not bytes to discord.js's own path", () => {
-    expect(MultipartBody.of([{ name: 'a.txt', data: 'text' }], undefined)).toBeUndefined();
+    expect(discordMultipart([{ name: 'a.txt', data: 'text' }], undefined)).toBeUndefined();
   });
 });
 

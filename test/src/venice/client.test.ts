@@ -185,6 +185,23 @@ describe('the Venice client over the wire', () => {
     expect(result).toMatchObject({ contentViolation: true, blurred: false });
   });
 
+  it("sends an upscale's image as a file part of its own bytes, whole again on the retry after a 503", async () => {
+    const { venice, retries } = client();
+    const png = await sharp({ create: { width: 300, height: 256, channels: 3, background: '#336699' } }).png().toBuffer();
+    sim.script({ kind: 'error', status: 503 }, { path: '/image/upscale' });
+    const result = await venice.upscaleImage(png, 2);
+    expect(await sharp(result.image).metadata()).toMatchObject({ format: 'png', width: 600, height: 512 });
+    const sent = sim.requests.filter((r) => r.path === '/image/upscale');
+    expect(sent.map((r) => r.status)).toEqual([503, 200]);
+    expect(retries()).toBe(1);
+    for (const r of sent) {
+      expect(String(r.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
+      expect(r.body).toEqual({ scale: '2' });
+      expect(r.files?.map((f) => [f.field, f.contentType])).toEqual([['image', 'image/png']]);
+      expect(r.files?.[0]?.bytes.equals(png)).toBe(true);
+    }
+  });
+
   it('ends a list request when its signal is aborted', async () => {
     const { venice } = client();
     sim.script({ kind: 'hang' }, { path: '/models' });
