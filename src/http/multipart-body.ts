@@ -22,8 +22,8 @@ export const blobType = (type: string | undefined): string => (type !== undefine
  * each attempt, and its length is known, so it goes with a Content-Length.
  *
  * The buffers are read when the request is sent and again on a retry: whoever frees them must
- * wait until the request has settled. A buffer freed early shows as a body shorter than its
- * Content-Length, which undici refuses rather than send.
+ * wait until the request has settled. A buffer freed early cuts the body short of its
+ * Content-Length after part of it has gone; undici then fails the request.
  */
 export class MultipartBody implements Iterable<Uint8Array> {
   readonly contentType: string;
@@ -53,10 +53,12 @@ export class MultipartBody implements Iterable<Uint8Array> {
         chunks.push(Buffer.from(`${disposition}\r\n\r\n${crlf(part.value)}\r\n`));
         continue;
       }
-      // As FormData: a file has a file name ("blob" when it was given none) and a type.
+      // As FormData: a file's name ("blob" when it was given none; no parameter when it is empty) and its type.
+      const name = part.filename ?? 'blob';
+      const filename = name === '' ? '' : `; filename="${quoted(name)}"`;
       const type = blobType(part.contentType) || 'application/octet-stream';
       // i18n-exempt: multipart headers (RFC 7578), not text for people
-      chunks.push(Buffer.from(`${disposition}; filename="${quoted(part.filename ?? 'blob')}"\r\nContent-Type: ${type}\r\n\r\n`), part.data, Buffer.from('\r\n'));
+      chunks.push(Buffer.from(`${disposition}${filename}\r\nContent-Type: ${type}\r\n\r\n`), part.data, Buffer.from('\r\n'));
       files.push(part.data);
     }
     chunks.push(Buffer.from(`--${boundary}--\r\n`));

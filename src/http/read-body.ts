@@ -1,5 +1,8 @@
 import { allocImageBuffer, growableImageBuffer, releaseBuffer } from '../images/memory.js';
 
+/** An image's bytes are allocated ahead of them up to this length (Venice's 4x upscales are tens of MB). */
+const PREALLOCATE_MAX = 64 * 1024 * 1024;
+
 export interface ReadBodyOptions {
   /** The Content-Length header as received, if any. */
   contentLength: string | string[] | undefined;
@@ -26,23 +29,30 @@ export interface ReadBodyOptions {
 export async function readBody(body: AsyncIterable<Uint8Array>, options: ReadBodyOptions): Promise<Buffer> {
   const header = options.contentLength;
   const declared = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
-  // A length past the limit is refused before anything is read; one within it is allocated ahead.
+  // A length past the limit is refused before anything is read (the caller abandons the body).
   if (declared !== undefined && declared > options.maxBytes) throw options.tooLarge();
-  // Without a length, one buffer grown in place (its pages are mapped as they are written).
-  const growing = declared === undefined ? growableImageBuffer(options.maxBytes) : undefined;
-  const sized = declared === undefined ? undefined : allocImageBuffer(declared);
+  // A length within the limit is allocated ahead, up to a size V8 would otherwise count, unwritten,
+  // towards its next collections; past that, and without a length, one buffer grows in place.
+  const sized = declared !== undefined && declared <= PREALLOCATE_MAX ? allocImageBuffer(declared) : undefined;
+  const growing = sized ? undefined : growableImageBuffer(declared ?? options.maxBytes);
   const target = sized ?? new Uint8Array(growing as ArrayBuffer);
   let at = 0;
-  for await (const chunk of body) {
-    const end = at + chunk.byteLength;
-    if (end > options.maxBytes) throw options.tooLarge();
-    if (growing) growing.resize(end);
-    // undici ends the body with an error on a length mismatch; this only guards the copy.
-    else if (end > target.byteLength) throw new RangeError(`the body is longer than its Content-Length (${declared})`);
-    target.set(chunk, at);
-    at = end;
-    releaseBuffer(chunk);
+  try {
+    for await (const chunk of body) {
+      const end = at + chunk.byteLength;
+      if (end > options.maxBytes) throw options.tooLarge();
+      // undici ends the body with an error on a length mismatch; this only guards the copy.
+      if (declared !== undefined && end > declared) throw new RangeError(`the body is longer than its Content-Length (${declared})`);
+      growing?.resize(end);
+      target.set(chunk, at);
+      at = end;
+      releaseBuffer(chunk);
+    }
+    if (declared !== undefined && at !== declared) throw new RangeError(`the body ended after ${at} of its ${declared} bytes`);
+  } catch (err) {
+    // What was read is not an answer: its pages go back now, not at a full collection.
+    releaseBuffer(sized ?? Buffer.from(target.buffer, 0, at));
+    throw err;
   }
-  if (declared !== undefined && at !== declared) throw new RangeError(`the body ended after ${at} of its ${declared} bytes`);
   return sized ?? Buffer.from(target.buffer, 0, at);
 }

@@ -258,6 +258,11 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
           contentLength: res.headers['content-length'],
           maxBytes: MAX_ANSWER_BYTES,
           tooLarge: () => new VeniceError('malformed', `Venice's answer to ${method} ${path} is over ${MAX_ANSWER_BYTES / 1024 ** 2} MB: more than any image it makes`),
+        }).catch((err: unknown) => {
+          // An answer refused before its end: its connection goes now, not at the timeout (undici
+          // reports the destroyed body as an 'error' on it, which nobody reads).
+          res.body.on('error', () => undefined).destroy();
+          throw err;
         });
         return { status: res.statusCode, headers: res.headers, body: bytes, elapsedMs: Date.now() - sentAt };
       });

@@ -27,6 +27,8 @@ describe('MultipartBody', () => {
     { name: 'image', data: image, filename: 'my "fox"\r\n.png', contentType: 'IMAGE/PNG' },
     { name: 'odd"\nname', data: Buffer.from('x'), contentType: 'tex\u00e9t' },
     { name: 'scale', value: '2' },
+    // FormData leaves out an empty file name (a parser then reads the part as text).
+    { name: 'unnamed', data: Buffer.from('y'), filename: '', contentType: 'image/png' },
   ];
 
   it('sends byte for byte what undici’s FormData sends for the same parts', async () => {
@@ -45,7 +47,8 @@ describe('MultipartBody', () => {
     expect([file.name, file.type]).toEqual(['my "fox"\r\n.png', 'image/png']);
     expect(Buffer.from(await file.arrayBuffer()).equals(image)).toBe(true);
     expect((form.get('odd"\r\nname') as File).type).toBe('application/octet-stream');
-    expect([body.fileCount, body.fileBytes]).toEqual([2, 300_001]);
+    expect(form.get('unnamed')).toBe('y');
+    expect([body.fileCount, body.fileBytes]).toEqual([3, 300_002]);
   });
 
   it('hands over the caller’s own buffer, the same bytes on every read (one read per attempt)', () => {

@@ -1,4 +1,5 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -196,9 +197,41 @@ describe('the Venice client over the wire', () => {
     expect(retries()).toBe(1);
     for (const r of sent) {
       expect(String(r.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
+      // Its length known ahead: a Content-Length, not a chunked body.
+      expect(r.headers['transfer-encoding']).toBeUndefined();
+      expect(Number(r.headers['content-length'])).toBeGreaterThan(png.length);
       expect(r.body).toEqual({ scale: '2' });
       expect(r.files?.map((f) => [f.field, f.contentType])).toEqual([['image', 'image/png']]);
       expect(r.files?.[0]?.bytes.equals(png)).toBe(true);
+    }
+  });
+
+  it('refuses an answer longer than any image at once, without a retry, and lets its connection go', async () => {
+    // A server that declares 300 MB, sends a little and then nothing: Venice's limits say no image is that large.
+    let closed: () => void = () => undefined;
+    const socketClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.socket.once('close', () => closed());
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(300 * 1024 * 1024) });
+      res.write(Buffer.alloc(1000));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { venice, retries } = client({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1` });
+      const err = await failure(venice.generateImage(body));
+      expect(err.kind).toBe('malformed');
+      expect(err.message).toMatch(/over 256 MB/);
+      expect(describeVeniceError(en, err)).toBe('Venice sent an answer the bot could not read. Try again.');
+      expect(retries()).toBe(0);
+      // Within a second, not at the 30 s timeout, and close() does not wait for it either.
+      const started = performance.now();
+      await Promise.race([socketClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the connection stayed open')), 1_000))]);
+      await venice.close();
+      expect(performance.now() - started).toBeLessThan(1_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
