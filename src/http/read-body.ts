@@ -40,9 +40,17 @@ export async function readBody(body: AsyncIterable<Uint8Array>, options: ReadBod
   try {
     for await (const chunk of body) {
       const end = at + chunk.byteLength;
-      if (end > options.maxBytes) throw options.tooLarge();
-      // undici ends the body with an error on a length mismatch; this only guards the copy.
-      if (declared !== undefined && end > declared) throw new RangeError(`the body is longer than its Content-Length (${declared})`);
+      const refusal =
+        end > options.maxBytes
+          ? options.tooLarge()
+          : // undici ends the body with an error on a length mismatch; this only guards the copy.
+            declared !== undefined && end > declared
+            ? new RangeError(`the body is longer than its Content-Length (${declared})`)
+            : undefined;
+      if (refusal) {
+        releaseBuffer(chunk);
+        throw refusal;
+      }
       growing?.resize(end);
       target.set(chunk, at);
       at = end;

@@ -224,11 +224,11 @@ describe('the Venice client over the wire', () => {
       expect(err.message).toMatch(/over 256 MB/);
       expect(describeVeniceError(en, err)).toBe('Venice sent an answer the bot could not read. Try again.');
       expect(retries()).toBe(0);
-      // Within a second, not at the 30 s timeout, and close() does not wait for it either.
+      // Long before the 30 s timeout (the bound leaves a loaded machine room), and close() does not wait for it either.
       const started = performance.now();
-      await Promise.race([socketClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the connection stayed open')), 1_000))]);
+      await Promise.race([socketClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the connection stayed open')), 10_000).unref())]);
       await venice.close();
-      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(performance.now() - started).toBeLessThan(10_000);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
