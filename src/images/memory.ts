@@ -26,9 +26,9 @@ export function allocImageBuffer(length: number): Buffer {
 export type GrowableBuffer = ArrayBuffer & { resize(length: number): void };
 
 /**
- * An empty buffer for an image whose length is not known ahead (a chunked answer), to be grown
- * in place up to `maxBytes` as the bytes come, on pages of its own as `allocImageBuffer`'s: what
- * is reserved ahead is address space, not memory.
+ * An empty buffer for an image whose length is not known ahead (a chunked answer) or is too
+ * large to allocate before its bytes come, to be grown in place up to `maxBytes` as they come,
+ * on pages of its own as `allocImageBuffer`'s: what is reserved ahead is address space, not memory.
  */
 export function growableImageBuffer(maxBytes: number): GrowableBuffer {
   return new ResizableArrayBuffer(0, { maxByteLength: maxBytes }) as GrowableBuffer;
