@@ -9,10 +9,8 @@ import { checkAttachmentFacts, checkImageBytes, imageLabel } from '../../src/job
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation } from '../../src/store/generations.js';
 import { defaultVisionModel, type CatalogSnapshot, type TextModel } from '../../src/venice/catalog.js';
-import { VeniceError } from '../../src/venice/errors.js';
 import type { ChatCompletionResult } from '../../src/venice/types.js';
-import { describeVeniceError } from '../../src/venice/user-messages.js';
-import { deliverResult, type DeliveryTarget } from '../imagine/imagine.delivery.js';
+import { askVenice, deliverResult, type DeliveryTarget } from '../imagine/imagine.delivery.js';
 import { imagineOptionsSchema } from '../imagine/imagine.options.js';
 import { admitAndEnqueue, generateAndPost } from '../imagine/imagine.pipeline.js';
 import { requestScope, type RequestScope } from '../imagine/imagine.scope.js';
@@ -148,15 +146,7 @@ async function runDescribe(generation: Generation, plan: DescribePlan, target: D
   // What a vision model sees is at most 2048 px a side: a large upload is shrunk before it is base64'd.
   const image = await fitImageForVision({ bytes, contentType });
   const body = buildDescribeRequest(plan.model, image, plan.count);
-  let answer: ChatCompletionResult;
-  try {
-    answer = await ctx.venice.chatCompletion(body, run.signal);
-  } catch (err) {
-    if (!(err instanceof VeniceError) || run.signal.aborted) throw err;
-    run.log.warn({ err, model: plan.model.id, requestId: err.requestId }, 'describe failed at Venice');
-    if (err.kind === 'not_found') void ctx.catalog.refresh();
-    throw new UserError('results.failure.venice', { reason: describeVeniceError(requester, err) });
-  }
+  const answer = await askVenice(() => ctx.venice.chatCompletion(body, run.signal), target, run, ctx, `describe with ${plan.model.id}`);
   const charged = chargeOf(plan, answer);
   await run.charge(charged, 0);
   const prompts = parsePrompts(answer.text, plan.count);

@@ -126,7 +126,8 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       model,
       prompt,
       inputs: attachments.map((a) => ({ attachmentUrl: a.url, generationId: null, image: null })),
-      spoiler: attachments[0]?.spoiler === true,
+      // A blend shows every input: one spoilered input keeps the result behind a spoiler.
+      spoiler: attachments.some((a) => a.spoiler),
       aspectRatio: ratio,
       resolution,
       format: options.format,

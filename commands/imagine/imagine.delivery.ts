@@ -5,7 +5,9 @@ import { UserError } from '../../src/errors.js';
 import { message as say, translator, type Message } from '../../src/i18n/index.js';
 import { DEAD_TOKEN_CODES, NO_MENTIONS, TOKEN_LIFETIME_MS, TOO_LARGE_CODES, replyEphemeral } from '../../src/discord/replies.js';
 import { fitAttachment } from '../../src/jobs/fit-attachment.js';
-import type { JobMessenger } from '../../src/jobs/lifecycle.js';
+import type { JobMessenger, JobRun } from '../../src/jobs/lifecycle.js';
+import { VeniceError } from '../../src/venice/errors.js';
+import { describeVeniceError } from '../../src/venice/user-messages.js';
 import { renderCancelRow, renderInterrupted, type ResultMessage } from './imagine.view.js';
 
 export const DEFAULT_FILE_LIMIT = 10 * 1024 * 1024;
@@ -196,6 +198,25 @@ export async function tellUser(target: DeliveryTarget, text: string, ctx: Comman
   // The token is dead, so the placeholder can only go as a channel message of the bot's own.
   if (sent && options.replacesReply && target.placeholderId) {
     await ctx.deleteChannelMessage(target.channelId, target.placeholderId).catch((err: unknown) => ctx.log.debug({ err }, 'could not delete the placeholder'));
+  }
+}
+
+/**
+ * A job's one call to Venice (an edit, a background removal, an upscale, a description), its
+ * failure made the requester's answer: what Venice's status means and what to do (a 402 says
+ * the bot's Venice account is out of credit, a 400 quotes the field Venice named), instead of
+ * the "something went wrong on our side" an unknown error gets. A cancel or shutdown is not a
+ * Venice failure and goes on as it came.
+ */
+export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarget, run: JobRun, ctx: CommandContext, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof VeniceError) || run.signal.aborted) throw err;
+    run.log.warn({ err, requestId: err.requestId }, `${what} failed at Venice`);
+    // A model Venice no longer knows: the catalog is read again, so the next request does not offer it.
+    if (err.kind === 'not_found') void ctx.catalog.refresh();
+    throw new UserError('results.failure.venice', { reason: describeVeniceError(translator(target.locale), err) });
   }
 }
 

@@ -9,9 +9,10 @@ import { upscaleScales } from '../../src/jobs/upscale-plan.js';
 import type { Generation, GenerationInput, StoredOptions } from '../../src/store/generations.js';
 import type { EffectiveSettings } from '../../src/store/settings.js';
 import type { EditModel } from '../../src/venice/edit-models.js';
+import type { EditRequest } from '../../src/venice/client.js';
 import { imageSize } from '../../src/venice/image-bytes.js';
 import type { ImageFormat } from '../../src/venice/types.js';
-import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { askVenice, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
 import { reviewApplies, submitForReview } from './imagine.review.js';
 import { requestScope } from './imagine.scope.js';
@@ -25,7 +26,7 @@ export interface EditPlan {
   prompt: string | undefined;
   /** The base first. */
   inputs: GenerationInput[];
-  /** Whether the base was a spoiler: what came from it stays one. */
+  /** Whether any input was a spoiler: what came from it stays one. */
   spoiler: boolean;
   aspectRatio: string | undefined;
   resolution: string | undefined;
@@ -126,7 +127,7 @@ async function editAndDeliver(
   // A refusal is the requester's alone; the result is the channel's.
   const requester = translator(target.locale);
   const shown = translator(target.publicLocale);
-  const images = [];
+  const images: EditRequest['images'] = [];
   for (const [i, input] of plan.inputs.entries()) {
     const label = imageLabel(requester, i, plan.inputs.length);
     const bytes = await ctx.downloadAttachment(input.attachmentUrl);
@@ -137,21 +138,27 @@ async function editAndDeliver(
   }
   const [first] = images;
   if (!first) throw new Error('an edit needs an image');
-  const result =
-    plan.kind === 'background'
-      ? await ctx.venice.removeBackground(first.data, run.signal)
-      : await ctx.venice.editImage(
-          {
-            model: plan.model?.id ?? '',
-            prompt: plan.prompt ?? '',
-            images,
-            ...(plan.aspectRatio ? { aspect_ratio: plan.aspectRatio } : {}),
-            ...(plan.resolution ? { resolution: plan.resolution } : {}),
-            ...(plan.format ? { output_format: plan.format } : {}),
-            safe_mode: plan.safeMode,
-          },
-          run.signal,
-        );
+  const result = await askVenice(
+    () =>
+      plan.kind === 'background'
+        ? ctx.venice.removeBackground(first.data, run.signal)
+        : ctx.venice.editImage(
+            {
+              model: plan.model?.id ?? '',
+              prompt: plan.prompt ?? '',
+              images,
+              ...(plan.aspectRatio ? { aspect_ratio: plan.aspectRatio } : {}),
+              ...(plan.resolution ? { resolution: plan.resolution } : {}),
+              ...(plan.format ? { output_format: plan.format } : {}),
+              safe_mode: plan.safeMode,
+            },
+            run.signal,
+          ),
+    target,
+    run,
+    ctx,
+    plan.kind === 'background' ? 'background removal' : 'edit',
+  );
   held.push(result.image);
   const requestIds = result.requestId ? [result.requestId] : [];
   if (result.contentViolation) {

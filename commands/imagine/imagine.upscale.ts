@@ -5,7 +5,7 @@ import { releaseBuffer } from '../../src/images/memory.js';
 import { publicLocaleOf, translator } from '../../src/i18n/index.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation, GenerationSource } from '../../src/store/generations.js';
-import { deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { askVenice, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
 import { requestScope } from './imagine.scope.js';
 
@@ -63,7 +63,7 @@ async function runUpscale(
   const original = await ctx.downloadAttachment(choice.attachmentUrl);
   let upscaled: Buffer | undefined;
   try {
-    const result = await ctx.venice.upscaleImage(original, choice.scale, run.signal);
+    const result = await askVenice(() => ctx.venice.upscaleImage(original, choice.scale, run.signal), target, run, ctx, 'upscale');
     upscaled = result.image;
     if (result.contentViolation) {
       // Only the requester reads the refusal: in their own language.

@@ -90,6 +90,14 @@ describe('/edit', () => {
     expect(content(await ephemeralOf(refused, wait))).toMatch(/Venice refused the content/);
     expect(refused.requests().some((r) => r.files.length > 0)).toBe(false);
   });
+  it('spoilers a blend when any of its inputs is a spoiler, not only the first', async () => {
+    h = await slot.start();
+    const i = await h.discord.slashCommand('edit', { image: await upload('a.png', 512, 512, 'red'), image2: await upload('SPOILER_b.png', 512, 512, 'green'), prompt: 'one scene', model: 'flux-2-max-edit' });
+    const blend = await resultEdit(i);
+    expect(blend.status).toBe(200);
+    expect(h.venice.editRequests('/image/multi-edit')[0]?.status).toBe(200);
+    expect(blend.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.png']);
+  });
 });
 
 describe('editing a result', () => {
@@ -115,6 +123,36 @@ describe('editing a result', () => {
     const reply = (await info.callback()).json as { data: { content: string; flags: number } };
     expect(reply.data.flags & EPHEMERAL).toBe(EPHEMERAL);
     expect(reply.data.content).toMatch(/Edited from image 2 of `[\w-]+`/);
+  });
+
+  it('says what Venice’s refusal of an edit, a background removal or an upscale means, and charges none of them', async () => {
+    h = await slot.start();
+    h.venice.script({ kind: 'error', status: 402 }, { path: '/image/edit' });
+    const edit = await h.discord.slashCommand('edit', { image: await upload('a.png'), prompt: 'x' });
+    const broke = await ephemeralOf(edit, wait);
+    expect(broke.status).toBe(200);
+    expect(content(broke)).toMatch(/^The bot's Venice account is out of credit or over its spending limit\. Ask the bot's operator to top it up/);
+    expect(h.venice.editRequests('/image/edit')[0]?.status).toBe(402);
+    expect(edit.requests().some((r) => r.files.length > 0)).toBe(false);
+
+    const made = await h.discord.slashCommand('imagine', { prompt: 'a red apple' });
+    const result = await resultMessage(made);
+    h.venice.script({ kind: 'error', status: 503 }, { path: '/image/background-remove', times: Infinity });
+    const removal = await h.discord.selectMenu(result.component('retouch'), ['b1'], { id: result.id }, { user: 'alice' });
+    const busy = await ephemeralOf(removal, wait);
+    expect(busy.status).toBe(200);
+    expect(content(busy)).toMatch(/^The model is at capacity on Venice\. Try again in a minute/);
+    expect(h.venice.editRequests('/image/background-remove').every((r) => r.status === 503)).toBe(true);
+
+    h.venice.script({ kind: 'error', status: 400, body: { error: 'scale must be 2 or 4' } }, { path: '/image/upscale' });
+    const upscale = await h.discord.selectMenu(result.component('upscale'), ['1x2'], { id: result.id }, { user: 'alice' });
+    const refused = await ephemeralOf(upscale, wait);
+    expect(refused.status).toBe(200);
+    expect(content(refused)).toMatch(/^Venice refused the request\. Change the options and try again\..*scale must be 2 or 4/);
+    expect(h.venice.editRequests('/image/upscale')[0]?.status).toBe(400);
+    for (const told of [broke, busy, refused]) expect(content(told)).not.toMatch(/went wrong on our side/);
+    // Only the generation was charged; the three that failed at Venice were given back.
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now())).toBeCloseTo(0.01, 9);
   });
 
   it('removes the background of an image and posts a PNG with transparency', async () => {
