@@ -11,9 +11,10 @@ import type { EffectiveSettings } from '../../src/store/settings.js';
 import type { EditModel } from '../../src/venice/edit-models.js';
 import type { EditRequest } from '../../src/venice/client.js';
 import { imageSize } from '../../src/venice/image-bytes.js';
+import { describeDeprecation } from '../../src/venice/user-messages.js';
 import type { ImageFormat } from '../../src/venice/types.js';
 import { askVenice, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
-import { admitAndEnqueue } from './imagine.pipeline.js';
+import { admitAndEnqueue, announceDeprecation } from './imagine.pipeline.js';
 import { reviewApplies, submitForReview } from './imagine.review.js';
 import { requestScope } from './imagine.scope.js';
 import { imageFileName, renderResultComponents, trimPrompt } from './imagine.view.js';
@@ -175,7 +176,10 @@ async function editAndDeliver(
       : plan.inputs.length > 1
         ? shown.t('results.edit.blend', { images: shown.number(plan.inputs.length) })
         : shown.t('results.edit.edited');
-  const content = plan.lineage ? shown.t('results.edit.withLineage', { what, lineage: shown.render(plan.lineage) }) : shown.t('results.edit.alone', { what });
+  const made = plan.lineage ? shown.t('results.edit.withLineage', { what, lineage: shown.render(plan.lineage) }) : shown.t('results.edit.alone', { what });
+  // As with a generation: the result says the edit model is going away, and the moderators hear it once.
+  const content = result.deprecation && plan.model ? `${made}\n${describeDeprecation(shown, plan.model.name, result.deprecation)}` : made;
+  if (result.deprecation && plan.model) await announceDeprecation(ctx, settings, shown, plan.model.id, result.deprecation);
   const fields = [
     { name: shown.t('results.fields.model'), value: plan.model?.name ?? shown.t('results.edit.backgroundRemover'), inline: true },
     ...(meta?.width && meta.height ? [{ name: shown.t('results.fields.size'), value: `${meta.width}×${meta.height}`, inline: true }] : []),

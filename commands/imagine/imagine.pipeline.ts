@@ -126,6 +126,13 @@ function describeDeprecationForModerators(t: Translator, model: string, deprecat
   return t.t('results.modLog.deprecated', { model });
 }
 
+/** Tells the moderator log, once per model and run, that Venice is retiring a model the server uses. */
+export async function announceDeprecation(ctx: CommandContext, settings: EffectiveSettings, shown: Translator, modelId: string, deprecation: DeprecationNotice): Promise<void> {
+  if (ctx.announcedDeprecations.has(modelId)) return;
+  ctx.announcedDeprecations.add(modelId);
+  await notifyModerators(ctx, settings, describeDeprecationForModerators(shown, modelId, deprecation));
+}
+
 function outcomeOf(outcomes: readonly VariantOutcome[]): Outcome {
   const { posted, refused } = partitionOutcomes(outcomes);
   if (posted.length === outcomes.length) return 'posted';
@@ -316,10 +323,7 @@ async function finishGeneration(g: GenerationRun, run: JobRun, ctx: CommandConte
     );
   }
   const deprecation = posted.find((o) => o.result.deprecation)?.result.deprecation;
-  if (deprecation && !ctx.announcedDeprecations.has(job.modelId)) {
-    ctx.announcedDeprecations.add(job.modelId);
-    await notifyModerators(ctx, settings, describeDeprecationForModerators(shown, job.modelId, deprecation));
-  }
+  if (deprecation) await announceDeprecation(ctx, settings, shown, job.modelId, deprecation);
 
   if (posted.length === 0) {
     if (refused.length > 0) {

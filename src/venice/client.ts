@@ -411,14 +411,25 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     });
   }
 
-  /** An editing endpoint's answer: the image bytes themselves, checked whole, with the response's verdicts. */
-  function imageAnswer(res: RawResponse, path: string): EditedImage {
+  /**
+   * The format of a binary answer's image, checked whole. A content violation's bytes are a
+   * placeholder that is never posted: its verdict stands whatever they are, so the member hears
+   * that Venice refused the content (and the moderators are told) rather than of a broken answer.
+   */
+  function wholeImage(res: RawResponse, path: string, fallback: ImageFormat): ImageFormat {
     const format = sniffImageFormat(res.body);
+    if (isTrue(header(res.headers, 'x-venice-is-content-violation'))) return format ?? fallback;
     if (format === undefined || !isCompleteImage(res.body)) {
       throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
     }
-    const { blurred, contentViolation, requestId } = verdicts(res);
-    return { image: res.body, format, blurred, contentViolation, ...(requestId !== undefined ? { requestId } : {}) };
+    return format;
+  }
+
+  /** An editing endpoint's answer: the image bytes themselves, checked whole, with the response's verdicts. */
+  function imageAnswer(res: RawResponse, path: string): EditedImage {
+    const format = wholeImage(res, path, 'png');
+    const { blurred, contentViolation, deprecation, requestId } = verdicts(res);
+    return { image: res.body, format, blurred, contentViolation, ...(deprecation ? { deprecation } : {}), ...(requestId !== undefined ? { requestId } : {}) };
   }
 
   /** A model list of one type; a model in an unexpected shape is skipped, not the list. */
@@ -456,10 +467,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
       const res = await send('POST', path, { ...body, return_binary: binary }, signal);
       const contentType = header(res.headers, 'content-type') ?? '';
       if (binary && !contentType.includes('json')) {
-        const format = sniffImageFormat(res.body);
-        if (format === undefined || !isCompleteImage(res.body)) {
-          throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
-        }
+        const format = wholeImage(res, path, body.format ?? 'webp');
         // The binary answer has no timing object: the round trip is what the member waited.
         return { images: [res.body], format, ...verdicts(res), timingMs: res.elapsedMs };
       }
@@ -492,9 +500,7 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
         { name: 'scale', value: String(scale) },
       ]);
       const res = await send('POST', path, form, signal);
-      if (sniffImageFormat(res.body) === undefined || !isCompleteImage(res.body)) {
-        throw new VeniceError('malformed', `Venice sent an incomplete image for ${path}`, { status: res.status, requestId: header(res.headers, 'cf-ray') });
-      }
+      wholeImage(res, path, 'png');
       const { blurred, contentViolation, requestId, balanceUsd } = verdicts(res);
       return {
         image: res.body,

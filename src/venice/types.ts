@@ -94,6 +94,8 @@ export interface EditedImage {
   format: ImageFormat;
   blurred: boolean;
   contentViolation: boolean;
+  /** The edit model is going away (the spec's deprecation headers on /image/edit and /image/multi-edit). */
+  deprecation?: DeprecationNotice;
   requestId?: string;
 }
 

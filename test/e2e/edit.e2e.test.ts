@@ -90,6 +90,23 @@ describe('/edit', () => {
     expect(content(await ephemeralOf(refused, wait))).toMatch(/Venice refused the content/);
     expect(refused.requests().some((r) => r.files.length > 0)).toBe(false);
   });
+  it('says in an edit’s result that its model is going away, and tells the moderator log once', async () => {
+    h = await slot.start();
+    const modlog = await h.discord.slashCommand('settings', { channel: 'text' }, { user: 'admin', subcommand: 'modlog' });
+    const saved = await wait(() => modlog.requests().find((r) => r.method === 'PATCH' && r.path.endsWith('/@original')));
+    expect(saved.status).toBe(200);
+    const notice = { warning: 'This model is deprecated', date: '2026-12-31T00:00:00.000Z', replacement: 'qwen-image-edit' };
+    h.venice.script({ kind: 'ok', deprecation: notice }, { path: '/image/edit', times: 2 });
+    for (const name of ['a.png', 'b.png']) {
+      const edit = await resultEdit(await h.discord.slashCommand('edit', { image: await upload(name), prompt: 'x' }));
+      expect(edit.status).toBe(200);
+      expect(content(edit)).toMatch(/\n⚠️ .+ is deprecated and will be removed on Dec 31, 2026; use `qwen-image-edit` instead\.$/);
+    }
+    expect(h.venice.editRequests('/image/edit').map((r) => r.status)).toEqual([200, 200]);
+    const told = h.discord.channelMessages('text').filter((r) => /is deprecated/.test(content(r)));
+    expect(told.map((r) => [r.status, content(r)])).toEqual([[200, '⚠️ Model `firered-image-edit` is deprecated (removal Dec 31, 2026); Venice suggests `qwen-image-edit`.']]);
+  });
+
   it('spoilers a blend when any of its inputs is a spoiler, not only the first', async () => {
     h = await slot.start();
     const i = await h.discord.slashCommand('edit', { image: await upload('a.png', 512, 512, 'red'), image2: await upload('SPOILER_b.png', 512, 512, 'green'), prompt: 'one scene', model: 'flux-2-max-edit' });

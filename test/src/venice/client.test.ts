@@ -186,6 +186,33 @@ describe('the Venice client over the wire', () => {
     expect(result).toMatchObject({ contentViolation: true, blurred: false });
   });
 
+  it('takes a content violation as a refusal even when its placeholder bytes are cut short, and such bytes without one as malformed', async () => {
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).png().toBuffer();
+    const cut = png.subarray(0, 60);
+    let violation = true;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'image/png', ...(violation ? { 'x-venice-is-content-violation': 'true' } : {}) });
+        res.end(cut);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { venice } = client({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1` });
+      const edit = { model: 'firered-image-edit', prompt: 'x', images: [{ data: png, name: 'image-1.png', contentType: 'image/png' }] };
+      expect(await venice.generateImage(body)).toMatchObject({ contentViolation: true });
+      expect(await venice.editImage(edit)).toMatchObject({ contentViolation: true });
+      expect(await venice.removeBackground(png)).toMatchObject({ contentViolation: true });
+      expect(await venice.upscaleImage(png, 2)).toMatchObject({ contentViolation: true });
+      violation = false;
+      for (const call of [() => venice.generateImage(body), () => venice.editImage(edit), () => venice.upscaleImage(png, 2)]) expect((await failure(call())).kind).toBe('malformed');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("sends an upscale's image as a file part of its own bytes, whole again on the retry after a 503", async () => {
     const { venice, retries } = client();
     const png = await sharp({ create: { width: 300, height: 256, channels: 3, background: '#336699' } }).png().toBuffer();
