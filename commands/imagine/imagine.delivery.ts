@@ -112,54 +112,78 @@ function countPosted(groups: ResultMessage['files'][], ctx: CommandContext): voi
 /**
  * Posts a finished result where the user will see it: as the edit of the deferred reply
  * while its token lives, otherwise as a channel message replying to the placeholder. Files
- * too large are re-encoded, and a message too large is split; nothing is dropped.
+ * too large are re-encoded, and a message too large is split; nothing is dropped, and nothing
+ * is posted twice: a retry (smaller files after Discord refused them as too large) or the move
+ * to the channel (the token died between two messages) sends only what has not gone yet.
  */
 export async function deliverResult(target: DeliveryTarget, message: Outgoing, ctx: CommandContext): Promise<{ messageId: string; via: 'reply' | 'channel' }> {
   // The result is public: its notes speak the channel's language.
   const t = translator(target.publicLocale);
   let limit = target.interaction.attachmentSizeLimit ?? DEFAULT_FILE_LIMIT;
+  // The first message (content, embeds, buttons) once it is out, and the files posted so far, in order.
+  let head: { messageId: string; via: 'reply' | 'channel' } | undefined;
+  const posted: ResultMessage['files'][] = [];
+  let sentFiles = 0;
+  const done = (group: ResultMessage['files']) => {
+    posted.push(group);
+    sentFiles += group.length;
+  };
   for (let attempt = 0; ; attempt++) {
-    const { groups, reencoded } = await packFiles(message.files, limit);
+    const { groups, reencoded } = await packFiles(message.files.slice(sentFiles), limit);
     const note = reencoded > 0 ? `\n${t.t('results.delivery.reencoded', { count: reencoded })}` : '';
     const content = `${message.content}${note}`.trim();
-    const [first = [], ...rest] = groups;
+    let next = 0;
     try {
-      if (tokenAlive(target, ctx)) {
+      if (head?.via !== 'channel' && tokenAlive(target, ctx)) {
         try {
-          const sent = await target.interaction.editReply({ content, embeds: message.embeds, files: first, components: message.components, allowedMentions: NO_MENTIONS });
-          for (const group of rest) await target.interaction.followUp({ files: group, allowedMentions: NO_MENTIONS });
-          countPosted(groups, ctx);
-          return { messageId: sent.id, via: 'reply' };
+          for (; next < groups.length; next++) {
+            const group = groups[next]!;
+            if (head) await target.interaction.followUp({ files: group, allowedMentions: NO_MENTIONS });
+            else {
+              const sent = await target.interaction.editReply({ content, embeds: message.embeds, files: group, components: message.components, allowedMentions: NO_MENTIONS });
+              head = { messageId: sent.id, via: 'reply' };
+            }
+            done(group);
+          }
+          countPosted(posted, ctx);
+          return head!;
         } catch (err) {
           // Where the bot is not a member, the interaction was the only way to answer.
           if (!isDeadToken(err) || !target.canPostInChannel) throw err;
-          ctx.log.info({ err }, 'interaction token no longer valid; posting in the channel');
+          ctx.log.info({ err, posted: sentFiles }, 'interaction token no longer valid; posting the rest in the channel');
         }
       } else if (!target.canPostInChannel) {
         throw new UserError('results.delivery.expired');
       }
-      const why = t.t('results.delivery.late');
-      const sent = await ctx.sendChannelMessage(target.channelId, {
-        content: `<@${target.userId}> ${why}\n${content}`.slice(0, 2000),
-        embeds: message.embeds,
-        components: message.components,
-        files: first.map((f) => ({ name: f.name, data: f.attachment })),
-        replyTo: target.placeholderId,
-        pingUser: target.userId,
-      });
-      for (const group of rest) await ctx.sendChannelMessage(target.channelId, { content: '', files: group.map((f) => ({ name: f.name, data: f.attachment })), replyTo: sent.id });
-      await clearPlaceholder(target, ctx, t.t('results.delivery.done'));
-      countPosted(groups, ctx);
-      return { messageId: sent.id, via: 'channel' };
+      for (; next < groups.length; next++) {
+        const group = groups[next]!;
+        const files = group.map((f) => ({ name: f.name, data: f.attachment }));
+        if (head) await ctx.sendChannelMessage(target.channelId, { content: '', files, replyTo: head.messageId });
+        else {
+          const sent = await ctx.sendChannelMessage(target.channelId, {
+            content: `<@${target.userId}> ${t.t('results.delivery.late')}\n${content}`.slice(0, 2000),
+            embeds: message.embeds,
+            components: message.components,
+            files,
+            replyTo: target.placeholderId,
+            pingUser: target.userId,
+          });
+          head = { messageId: sent.id, via: 'channel' };
+          await clearPlaceholder(target, ctx, t.t('results.delivery.done'));
+        }
+        done(group);
+      }
+      countPosted(posted, ctx);
+      return head!;
     } catch (err) {
       // The server's real limit can be below what the interaction said: shrink and try once more.
       if (isTooLarge(err) && attempt === 0) {
         limit = Math.floor(limit / 2);
-        ctx.log.warn({ err, limit }, 'Discord refused the files as too large; re-encoding smaller');
+        ctx.log.warn({ err, limit, posted: sentFiles }, 'Discord refused the files as too large; re-encoding the rest smaller');
         continue;
       }
       if (err instanceof DiscordAPIError || err instanceof HTTPError) {
-        ctx.log.warn({ err }, 'Discord refused the result');
+        ctx.log.warn({ err, posted: sentFiles }, 'Discord refused the result');
         const refusal = describeDiscordRefusal(err);
         throw new UserError(refusal.key, refusal.params);
       }

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { packForOneMessage } from '../../../commands/imagine/imagine.delivery.js';
+import { DiscordAPIError } from 'discord.js';
+import { deliverResult, packForOneMessage, type DeliveryTarget } from '../../../commands/imagine/imagine.delivery.js';
+import type { CommandContext } from '../../../src/discord/command.js';
+import type { JobReply } from '../../../src/discord/job-reply.js';
+import { NO_MENTIONS } from '../../../src/discord/replies.js';
+import { createLogger } from '../../../src/logger.js';
 
 const MiB = 1024 * 1024;
 /** A PNG of noise: it barely compresses, so its size is close to width × height × 3. */
@@ -27,4 +32,69 @@ describe('packForOneMessage', () => {
     expect(reencoded).toBe(0);
     expect(files[0]!.attachment).toBe(small);
   });
+});
+
+/**
+ * deliverResult against a recording interaction and channel (our own functions stubbed: a unit
+ * test). A result over Discord's 24 MiB per message goes as two messages; what fails between
+ * them must not post the first one's images again.
+ */
+describe('deliverResult, when Discord fails between two messages of one result', () => {
+  const deadToken = () => new DiscordAPIError({ code: 10015, message: 'Unknown Webhook' }, 10015, 404, 'POST', '/webhooks/1/t', {});
+  const tooLarge = () => new DiscordAPIError({ code: 40005, message: 'Request entity too large' }, 40005, 413, 'POST', '/webhooks/1/t', {});
+
+  async function rig(followUpFails: () => Error) {
+    // Four files of about 9.7 MB each: two fit in one message, so the result goes as two.
+    const png = await noisyPng(1800, 1800);
+    const files = [1, 2, 3, 4].map((n) => ({ attachment: png, name: `image-${n}.png` }));
+    const calls: Array<{ via: string; files: string[]; replyTo?: string }> = [];
+    let followUpFailed = false;
+    const names = (list: ReadonlyArray<{ name?: string | null }> | undefined) => (list ?? []).map((f) => String(f.name));
+    const interaction = {
+      attachmentSizeLimit: 50 * MiB,
+      editReply: async (options: { files?: Array<{ name: string }> }) => {
+        calls.push({ via: 'editReply', files: names(options.files) });
+        return { id: 'reply-1' };
+      },
+      followUp: async (options: { files?: Array<{ name: string }> }) => {
+        if (!followUpFailed) {
+          followUpFailed = true;
+          throw followUpFails();
+        }
+        calls.push({ via: 'followUp', files: names(options.files) });
+        return { id: 'follow-1' };
+      },
+    } as unknown as JobReply;
+    const target: DeliveryTarget = { interaction, ageRestricted: false, placeholderId: 'reply-1', userId: '1', channelId: '2', receivedAt: 0, canPostInChannel: true, locale: 'en-US', publicLocale: 'en-US' };
+    const ctx = {
+      now: () => 1_000,
+      log: createLogger({ level: 'silent', secrets: [] }),
+      metrics: { imagesPosted: () => undefined },
+      sendChannelMessage: async (_channel: string, m: { files?: Array<{ name: string }>; replyTo?: string }) => {
+        calls.push({ via: 'channel', files: names(m.files), ...(m.replyTo ? { replyTo: m.replyTo } : {}) });
+        return { id: 'channel-1' };
+      },
+      editChannelMessage: async () => undefined,
+    } as unknown as CommandContext;
+    return { target, ctx, calls, message: { content: 'made', embeds: [], files, components: [], allowedMentions: NO_MENTIONS } };
+  }
+
+  it('posts only the images not yet sent in the channel when the token dies after the first message', async () => {
+    const { target, ctx, calls, message } = await rig(deadToken);
+    const delivered = await deliverResult(target, message, ctx);
+    expect(delivered).toEqual({ messageId: 'reply-1', via: 'reply' });
+    expect(calls).toEqual([
+      { via: 'editReply', files: ['image-1.png', 'image-2.png'] },
+      { via: 'channel', files: ['image-3.png', 'image-4.png'], replyTo: 'reply-1' },
+    ]);
+  }, 60_000);
+
+  it('sends only the rest again when Discord refuses the second message as too large', async () => {
+    const { target, ctx, calls, message } = await rig(tooLarge);
+    await deliverResult(target, message, ctx);
+    expect(calls).toEqual([
+      { via: 'editReply', files: ['image-1.png', 'image-2.png'] },
+      { via: 'followUp', files: ['image-3.png', 'image-4.png'] },
+    ]);
+  }, 60_000);
 });
