@@ -66,13 +66,19 @@ export function describeDiscordRefusal(err: DiscordAPIError | HTTPError): Messag
   }
 }
 
-/** Every file within the per-file limit (re-encoded where needed), grouped so no message exceeds Discord's caps. */
+/**
+ * Every file within the per-file limit (re-encoded where needed), grouped so no message exceeds
+ * Discord's caps. A boosted server's limit (50 or 100 MiB a file) is above what one request may
+ * carry (25 MiB), so no file is left above `MESSAGE_BYTES` either: alone in its message it would
+ * be refused as too large however often it were sent.
+ */
 export async function packFiles(files: ResultMessage['files'], limit: number): Promise<{ groups: ResultMessage['files'][]; reencoded: number }> {
+  const perFile = Math.min(limit, MESSAGE_BYTES);
   let reencoded = 0;
   const fitted: ResultMessage['files'] = [];
   for (const f of files) {
     const dot = f.name.lastIndexOf('.');
-    const out = await fitAttachment(f.attachment, f.name.slice(dot + 1), limit);
+    const out = await fitAttachment(f.attachment, f.name.slice(dot + 1), perFile);
     if (out.reencoded) reencoded++;
     fitted.push({ attachment: out.data, name: `${f.name.slice(0, dot)}.${out.extension}` });
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DiscordAPIError } from 'discord.js';
-import { deliverResult, packForOneMessage, type DeliveryTarget } from '../../../commands/imagine/imagine.delivery.js';
+import { deliverResult, packFiles, packForOneMessage, type DeliveryTarget } from '../../../commands/imagine/imagine.delivery.js';
 import type { CommandContext } from '../../../src/discord/command.js';
 import type { JobReply } from '../../../src/discord/job-reply.js';
 import { NO_MENTIONS } from '../../../src/discord/replies.js';
@@ -32,6 +32,19 @@ describe('packForOneMessage', () => {
     expect(reencoded).toBe(0);
     expect(files[0]!.attachment).toBe(small);
   });
+});
+
+describe('packFiles', () => {
+  it('re-encodes a file under a boosted server’s 50 MiB limit but over what one request may carry', async () => {
+    const png = await noisyPng(3300, 3300);
+    expect(png.length).toBeGreaterThan(25 * MiB);
+    expect(png.length).toBeLessThan(50 * MiB);
+    const { groups, reencoded } = await packFiles([{ attachment: png, name: 'image-1-x4.png' }], 50 * MiB);
+    expect(reencoded).toBe(1);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]![0]!.attachment.length).toBeLessThanOrEqual(24 * MiB);
+    expect(groups[0]![0]!.name).toMatch(/^image-1-x4\.(webp|jpg)$/);
+  }, 60_000);
 });
 
 /**
