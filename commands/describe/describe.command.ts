@@ -146,7 +146,7 @@ async function runDescribe(generation: Generation, plan: DescribePlan, target: D
   // What a vision model sees is at most 2048 px a side: a large upload is shrunk before it is base64'd.
   const image = await fitImageForVision({ bytes, contentType });
   const body = buildDescribeRequest(plan.model, image, plan.count);
-  const answer = await askVenice(() => ctx.venice.chatCompletion(body, run.signal), target, run, ctx, `describe with ${plan.model.id}`);
+  const answer = await askVenice(() => ctx.venice.chatCompletion(body, run.signal), target, run, ctx, '/chat/completions');
   const charged = chargeOf(plan, answer);
   await run.charge(charged, 0);
   const prompts = parsePrompts(answer.text, plan.count);

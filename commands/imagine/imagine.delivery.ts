@@ -1,7 +1,7 @@
 import { DiscordAPIError, HTTPError, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
 import type { JobReply } from '../../src/discord/job-reply.js';
 import type { CommandContext } from '../../src/discord/command.js';
-import { UserError } from '../../src/errors.js';
+import { UserError, internalErrorText, newErrorId } from '../../src/errors.js';
 import { message as say, translator, type Message } from '../../src/i18n/index.js';
 import { DEAD_TOKEN_CODES, NO_MENTIONS, TOKEN_LIFETIME_MS, TOO_LARGE_CODES, replyEphemeral } from '../../src/discord/replies.js';
 import { fitAttachment } from '../../src/jobs/fit-attachment.js';
@@ -188,8 +188,20 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         ctx.log.warn({ err, limit, posted: sentFiles }, 'Discord refused the files as too large; re-encoding the rest smaller');
         continue;
       }
-      if (err instanceof DiscordAPIError || err instanceof HTTPError) {
-        ctx.log.warn({ err, posted: sentFiles }, 'Discord refused the result');
+      const refused = err instanceof DiscordAPIError || err instanceof HTTPError;
+      if (head) {
+        // Part of the result is out: it stays up (failing the job would take the reply, the
+        // result itself, down with it), and the requester hears what is missing and why.
+        const requester = translator(target.locale);
+        const errorId = newErrorId();
+        ctx.log.warn({ err, errorId, posted: sentFiles, of: message.files.length }, 'part of a result could not be posted');
+        const reason = refused ? requester.render(describeDiscordRefusal(err)) : internalErrorText(requester, errorId);
+        await tellUser(target, requester.t('results.delivery.partial', { posted: requester.number(sentFiles), total: requester.number(message.files.length), reason }), ctx);
+        countPosted(posted, ctx);
+        return head;
+      }
+      if (refused) {
+        ctx.log.warn({ err }, 'Discord refused the result');
         const refusal = describeDiscordRefusal(err);
         throw new UserError(refusal.key, refusal.params);
       }
@@ -231,6 +243,9 @@ export async function tellUser(target: DeliveryTarget, text: string, ctx: Comman
   }
 }
 
+/** The endpoint of a job's one call to Venice, for the log. */
+type VenicePath = '/image/edit' | '/image/multi-edit' | '/image/background-remove' | '/image/upscale' | '/chat/completions';
+
 /**
  * A job's one call to Venice (an edit, a background removal, an upscale, a description), its
  * failure made the requester's answer: what Venice's status means and what to do (a 402 says
@@ -238,12 +253,12 @@ export async function tellUser(target: DeliveryTarget, text: string, ctx: Comman
  * the "something went wrong on our side" an unknown error gets. A cancel or shutdown is not a
  * Venice failure and goes on as it came.
  */
-export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarget, run: JobRun, ctx: CommandContext, what: string): Promise<T> {
+export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarget, run: JobRun, ctx: CommandContext, path: VenicePath): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (!(err instanceof VeniceError) || run.signal.aborted) throw err;
-    run.log.warn({ err, requestId: err.requestId }, `${what} failed at Venice`);
+    run.log.warn({ err, path, requestId: err.requestId }, 'a job failed at Venice');
     // A model Venice no longer knows: the catalog is read again, so the next request does not offer it.
     if (err.kind === 'not_found') void ctx.catalog.refresh();
     throw new UserError('results.failure.venice', { reason: describeVeniceError(translator(target.locale), err) });

@@ -158,7 +158,7 @@ async function editAndDeliver(
     target,
     run,
     ctx,
-    plan.kind === 'background' ? 'background removal' : 'edit',
+    plan.kind === 'background' ? '/image/background-remove' : images.length > 1 ? '/image/multi-edit' : '/image/edit',
   );
   held.push(result.image);
   const requestIds = result.requestId ? [result.requestId] : [];

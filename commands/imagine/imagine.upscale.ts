@@ -63,7 +63,7 @@ async function runUpscale(
   const original = await ctx.downloadAttachment(choice.attachmentUrl);
   let upscaled: Buffer | undefined;
   try {
-    const result = await askVenice(() => ctx.venice.upscaleImage(original, choice.scale, run.signal), target, run, ctx, 'upscale');
+    const result = await askVenice(() => ctx.venice.upscaleImage(original, choice.scale, run.signal), target, run, ctx, '/image/upscale');
     upscaled = result.image;
     if (result.contentViolation) {
       // Only the requester reads the refusal: in their own language.

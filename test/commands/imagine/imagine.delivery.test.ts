@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DiscordAPIError } from 'discord.js';
+import { DiscordAPIError, MessageFlags } from 'discord.js';
 import { deliverResult, packFiles, packForOneMessage, type DeliveryTarget } from '../../../commands/imagine/imagine.delivery.js';
 import type { CommandContext } from '../../../src/discord/command.js';
 import type { JobReply } from '../../../src/discord/job-reply.js';
@@ -60,21 +60,24 @@ describe('deliverResult, when Discord fails between two messages of one result',
     // Four files of about 9.7 MB each: two fit in one message, so the result goes as two.
     const png = await noisyPng(1800, 1800);
     const files = [1, 2, 3, 4].map((n) => ({ attachment: png, name: `image-${n}.png` }));
-    const calls: Array<{ via: string; files: string[]; replyTo?: string }> = [];
+    const calls: Array<{ via: string; files: string[]; replyTo?: string; content?: string }> = [];
     let followUpFailed = false;
     const names = (list: ReadonlyArray<{ name?: string | null }> | undefined) => (list ?? []).map((f) => String(f.name));
     const interaction = {
       attachmentSizeLimit: 50 * MiB,
+      // Deferred, and replied once its first edit went (as discord.js marks it).
+      deferred: true,
+      replied: true,
       editReply: async (options: { files?: Array<{ name: string }> }) => {
         calls.push({ via: 'editReply', files: names(options.files) });
         return { id: 'reply-1' };
       },
-      followUp: async (options: { files?: Array<{ name: string }> }) => {
+      followUp: async (options: { files?: Array<{ name: string }>; content?: string; flags?: number }) => {
         if (!followUpFailed) {
           followUpFailed = true;
           throw followUpFails();
         }
-        calls.push({ via: 'followUp', files: names(options.files) });
+        calls.push({ via: options.flags === MessageFlags.Ephemeral ? 'ephemeral' : 'followUp', files: names(options.files), ...(options.content ? { content: options.content } : {}) });
         return { id: 'follow-1' };
       },
     } as unknown as JobReply;
@@ -99,6 +102,17 @@ describe('deliverResult, when Discord fails between two messages of one result',
     expect(calls).toEqual([
       { via: 'editReply', files: ['image-1.png', 'image-2.png'] },
       { via: 'channel', files: ['image-3.png', 'image-4.png'], replyTo: 'reply-1' },
+    ]);
+  }, 60_000);
+
+  it('keeps the images that went when Discord refuses the rest, and tells the requester what is missing', async () => {
+    const noPermission = () => new DiscordAPIError({ code: 50013, message: 'Missing Permissions' }, 50013, 403, 'POST', '/webhooks/1/t', {});
+    const { target, ctx, calls, message } = await rig(noPermission);
+    const delivered = await deliverResult(target, message, ctx);
+    expect(delivered).toEqual({ messageId: 'reply-1', via: 'reply' });
+    expect(calls).toEqual([
+      { via: 'editReply', files: ['image-1.png', 'image-2.png'] },
+      { via: 'ephemeral', files: [], content: 'Only 2 of your 4 images could be posted. Your images were made, but the bot is not allowed to post them here. Ask an admin to give it Send Messages, Attach Files and Embed Links in this channel.' },
     ]);
   }, 60_000);
 
