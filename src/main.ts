@@ -58,6 +58,8 @@ const handedOnInStore = (store: Store, owner: string) => ({
 export interface StartOptions {
   /** Tests shorten Venice's retry pauses; production uses the defaults. */
   veniceRetry?: Partial<RetryPolicy>;
+  /** The bot's clock (interaction ages, job timing); tests move it to age a job past its token. */
+  now?: () => number;
 }
 
 /**
@@ -176,7 +178,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
   client.rest.clearHandlerSweeper();
   client.rest = new BotRest(client.options.rest ?? {}, (id) => id === (client.application?.id ?? tokenUser));
 
-  const now = () => Date.now();
+  const now = options.now ?? (() => Date.now());
   const ctx: CommandContext = {
     venice,
     catalog,

@@ -1,5 +1,6 @@
 import type { RepliableInteraction } from 'discord.js';
 import { isAgeRestricted } from '../../src/discord/channels.js';
+import { TOKEN_LIFETIME_MS } from '../../src/discord/replies.js';
 import type { CommandContext } from '../../src/discord/command.js';
 import { UserError } from '../../src/errors.js';
 import { publicLocaleOf, translator, type Translator } from '../../src/i18n/index.js';
@@ -228,7 +229,28 @@ export async function admitAndEnqueue(
     await ctx.ledger.abandon(generation.id, 'interrupted');
     throw new UserError('results.admission.restarting');
   }
-  enqueueJob({ queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx), (run) => work(generation, target, run), { handedOn: handOn });
+  enqueueJob(
+    { queue: ctx.queue, ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics },
+    generation,
+    createJobMessenger(target, generation.id, ctx),
+    async (run) => {
+      checkAnswerable(target, ctx);
+      return work(generation, target, run);
+    },
+    { handedOn: handOn },
+  );
+}
+
+/**
+ * The longest a job should take from its start to its answer: Venice's inference, a retry, the
+ * upload. A job its interaction alone can answer (no channel to fall back to: a user install in
+ * a server without the bot, a group DM, a describe) whose token would die sooner is not started:
+ * Venice would bill images nobody could be shown. It ends as failed, its reservation given back.
+ */
+const RUN_ALLOWANCE_MS = 60_000;
+
+function checkAnswerable(target: DeliveryTarget, ctx: CommandContext): void {
+  if (!target.canPostInChannel && ctx.now() - target.receivedAt > TOKEN_LIFETIME_MS - RUN_ALLOWANCE_MS) throw new UserError('results.delivery.tooLate');
 }
 
 /**
@@ -427,7 +449,8 @@ export async function adoptGeneration(job: JobRecord, ctx: CommandContext): Prom
     private: false,
   };
   const settings = mergeSettings(spec.settings);
-  return lifecycleJob({ ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx, { waited: true }), (run) =>
-    runGeneration({ job: prepared, generationId: generation.id, settings, target, requested: generation.options }, run, ctx),
-  );
+  return lifecycleJob({ ledger: ctx.ledger, jobs: ctx.store.jobs, log: ctx.log, now: ctx.now, metrics: ctx.metrics }, generation, createJobMessenger(target, generation.id, ctx, { waited: true }), async (run) => {
+    checkAnswerable(target, ctx);
+    return runGeneration({ job: prepared, generationId: generation.id, settings, target, requested: generation.options }, run, ctx);
+  });
 }

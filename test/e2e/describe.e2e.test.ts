@@ -178,6 +178,27 @@ describe('/describe', () => {
     expect(labels(answer)).toEqual(['生成 1', '生成 2']);
   });
 
+  it('does not start a describe whose token would die before it could answer, says so, and charges nothing', async () => {
+    let botOffset = 0;
+    h = await slot.start({ env: { MAX_CONCURRENT_JOBS: '1' }, botNow: () => Date.now() + botOffset });
+    h.venice.setInferenceDelay(800);
+    const blocker = await h.discord.slashCommand('imagine', { prompt: 'a slow one' }, { user: 'bob' });
+    await wait(() => h!.venice.generateRequests().length === 1);
+    const i = await h.discord.slashCommand('describe', { image: await upload('q.png') }, { user: 'alice' });
+    const queued = await i.originalEdit((r) => /In the queue: position 1/.test(content(r)), 10_000);
+    expect(queued.status).toBe(200);
+    // Fourteen minutes pass by the bot's clock while the describe waits: its token has 30 s left.
+    botOffset = 14 * 60 * 1000;
+    await resultWithFiles(blocker);
+    const told = await i.originalEdit((r) => /waited too long/.test(content(r)), 10_000);
+    expect(told.status).toBe(200);
+    expect(content(told)).toBe("This request waited too long in line to be answered within Discord's 15 minutes, so it was not started and nothing was charged. Run it again.");
+    await wait(async () => (await h!.bot.store.jobs.all()).length === 0, 10_000);
+    expect(h.venice.chatRequests()).toEqual([]);
+    expect(h.discord.cdnFetches()).toEqual([]);
+    expect(await h.bot.store.usage.userSpent(h.discord.ids.guild, h.discord.ids.users.alice, Date.now() + botOffset)).toBe(0);
+  });
+
   it('tells a member its place in the line in their own language, and never answers in the channel, even once the token expired', async () => {
     let offset = 0;
     h = await slot.start({ env: { MAX_CONCURRENT_JOBS: '1' }, discordNow: () => Date.now() + offset });

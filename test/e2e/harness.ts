@@ -40,7 +40,7 @@ export function fakeEnv(discord: FakeDiscord, venice: VeniceSimulator, extra: Re
  * Starts the fake Discord, the Venice simulator and the bot's real wiring (`startBot`, the
  * function `npm start` runs) in this process, and waits until the commands are registered.
  */
-export async function startHarness(options: { env?: Record<string, string>; discordNow?: () => number } = {}): Promise<Harness> {
+export async function startHarness(options: { env?: Record<string, string>; discordNow?: () => number; botNow?: () => number } = {}): Promise<Harness> {
   const discord = await startFakeDiscord(options.discordNow ? { now: options.discordNow } : {});
   const venice = await startVeniceSimulator();
   const config = loadConfig(fakeEnv(discord, venice, options.env));
@@ -51,7 +51,7 @@ export async function startHarness(options: { env?: Record<string, string>; disc
   });
   const log = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), destination: sink, pretty: false });
   // Short pauses between retries keep the suite quick; the policy's shape is unchanged.
-  const bot = await startBot(config, log, { veniceRetry: { baseDelayMs: 5, maxDelayMs: 20 } });
+  const bot = await startBot(config, log, { veniceRetry: { baseDelayMs: 5, maxDelayMs: 20 }, ...(options.botNow ? { now: options.botNow } : {}) });
   await bot.ready;
   await discord.ready();
   return {
