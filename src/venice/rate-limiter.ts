@@ -12,8 +12,12 @@ const CAREFUL_START = 1;
 /** Venice's windows are a minute until the headers show otherwise. */
 const DEFAULT_WINDOW_MS = 60_000;
 /**
- * Venice blocks a key for 30 s after more than 20 failed requests in 30 s (some sources say
- * 50). Stop sending well before that: failures at this count pause everyone.
+ * Venice blocks a key for 30 s after more than 20 failed (non-2xx) requests in 30 s (some
+ * sources say 50). Stop well before that: failures at this count pause everyone, and the
+ * requests in flight plus the failures of the last 30 s never pass it, so even an outage that
+ * fails every request sent (a model at capacity answering 503 to all of them) cannot make
+ * more failures in 30 s than this. The price: at most this many image requests at once, 150
+ * to 450 a minute at Venice's 2-6 s per image, above what Venice's tiers allow a key.
  */
 const FAILURE_WINDOW_MS = 30_000;
 const FAILURE_GUARD = 15;
@@ -130,7 +134,10 @@ export class VeniceRateLimiter {
     const now = this.#now();
     const pause = Math.max(0, this.#pausedUntil - now);
     const exhausted = this.#windowRemaining(now) === 0 && this.#resetAt > now ? this.#resetAt - now : 0;
-    return Math.max(pause, exhausted);
+    // Out of room for failures with nothing in flight to free it: room comes back as the oldest failure ages out.
+    const failures = this.#recentFailures(now);
+    const noRoom = this.#inFlight === 0 && failures > 0 && failures >= FAILURE_GUARD ? this.#failures[0]! + FAILURE_WINDOW_MS - now : 0;
+    return Math.max(pause, exhausted, noRoom);
   }
 
   /** Requests that may be sent right now, beyond those already waiting for a turn. */
@@ -138,8 +145,19 @@ export class VeniceRateLimiter {
     const now = this.#now();
     if (this.#pausedUntil > now) return 0;
     const windowLeft = this.#windowRemaining(now);
-    const free = windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight);
+    const free = Math.min(windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight), this.#failureRoom(now));
     return Math.max(0, free - this.#waiters.length - this.#held);
+  }
+
+  /** Failed answers in the last 30 s, the older ones forgotten. */
+  #recentFailures(now: number): number {
+    while (this.#failures.length > 0 && this.#failures[0]! <= now - FAILURE_WINDOW_MS) this.#failures.shift();
+    return this.#failures.length;
+  }
+
+  /** Requests that may still go before those in flight, all failing, could take the failures past the guard. */
+  #failureRoom(now: number): number {
+    return FAILURE_GUARD - this.#recentFailures(now) - this.#inFlight;
   }
 
   /**
@@ -263,8 +281,7 @@ export class VeniceRateLimiter {
 
     if (status < 200 || status >= 300) {
       this.#failures.push(now);
-      while (this.#failures.length > 0 && this.#failures[0]! <= now - FAILURE_WINDOW_MS) this.#failures.shift();
-      if (this.#failures.length >= FAILURE_GUARD) {
+      if (this.#recentFailures(now) >= FAILURE_GUARD) {
         this.#guardPauses++;
         this.#pause(this.#failures[0]! + FAILURE_WINDOW_MS - now);
       }
@@ -317,6 +334,7 @@ export class VeniceRateLimiter {
   #canSendNow(): boolean {
     const now = this.#now();
     if (this.#pausedUntil > now) return false;
+    if (this.#failureRoom(now) <= 0) return false;
     const left = this.#windowRemaining(now);
     if (left === undefined) return this.#learned || this.#inFlight < CAREFUL_START;
     return left > 0;

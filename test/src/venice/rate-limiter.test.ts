@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createVeniceClient } from '../../../src/venice/client.js';
 import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
 import { startVeniceSimulator } from '../../support/venice/simulator.js';
@@ -168,8 +168,8 @@ describe('the Venice client behind a rate limiter', () => {
     expect(second).toBe(false);
     limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '19', 'x-ratelimit-reset-requests': String(Date.now() + 30_000) });
     await waiting;
-    // 19 left, one of them now taken by the second request.
-    expect(limiter.capacity()).toBe(18);
+    // 19 left, one of them now taken by the second request; 14 more may join it in flight (the failure room).
+    expect(limiter.capacity()).toBe(14);
     expect(limiter.stats()).toMatchObject({ limit: 20, inFlight: 1, waiting: 0 });
   });
 
@@ -206,11 +206,11 @@ describe('the Venice client behind a rate limiter', () => {
     const now = T0;
     const limiter = new VeniceRateLimiter(() => now);
     const first = await limiter.acquire();
-    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '19', 'x-ratelimit-reset-requests': String(now + 60_000) }, first);
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '9', 'x-ratelimit-reset-requests': String(now + 60_000) }, first);
     const sent = [];
-    for (let n = 0; n < 19; n++) sent.push(await limiter.acquire());
-    // The answer to the first of these says 18 were left when it arrived; 18 more went out after it.
-    limiter.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '18', 'x-ratelimit-reset-requests': String(now + 60_023) }, sent[0]);
+    for (let n = 0; n < 9; n++) sent.push(await limiter.acquire());
+    // The answer to the first of these says 8 were left when it arrived; 8 more went out after it.
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '8', 'x-ratelimit-reset-requests': String(now + 60_023) }, sent[0]);
     expect(limiter.capacity()).toBe(0);
   });
 
@@ -257,5 +257,42 @@ describe('the Venice client behind a rate limiter', () => {
     limiter.observe(500, {});
     expect(limiter.waitMs()).toBe(30_000);
     expect(limiter.stats().failureGuardPauses).toBe(1);
+  });
+
+  it('never has more requests in flight than an outage failing all of them could take past the guard', async () => {
+    vi.useFakeTimers({ now: T0 });
+    onTestFinished(() => void vi.useRealTimers());
+    const limiter = new VeniceRateLimiter(() => Date.now());
+    const first = await limiter.acquire();
+    limiter.observe(200, { 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '99', 'x-ratelimit-reset-requests': String(T0 + 60_000) }, first);
+    expect(limiter.capacity()).toBe(15);
+    const acquires = Array.from({ length: 40 }, () => startAcquire(limiter));
+    await Promise.resolve();
+    expect(acquires.filter((a) => a.released()).length).toBe(15);
+    // Venice fails every one of them (a model at capacity): 15 failures in 30 s, never the 21 of its block.
+    for (let n = 0; n < 15; n++) limiter.observe(503, {});
+    await Promise.resolve();
+    expect(acquires.filter((a) => a.released()).length).toBe(15);
+    expect(limiter.capacity()).toBe(0);
+    // Thirty seconds on, the failures age out (the guard's pause with them), and the rest go, 15 at a time again.
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(acquires.filter((a) => a.released()).length).toBe(15);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(acquires.filter((a) => a.released()).length).toBe(30);
+  });
+
+  it('after failures, lets only as many go as the failure room has, so a retry wave cannot reach the block', async () => {
+    const now = T0;
+    const limiter = new VeniceRateLimiter(() => now);
+    limiter.observe(200, {});
+    for (let n = 0; n < 12; n++) limiter.observe(500, {});
+    // Twelve failed in the last 30 s: three more may be in flight, whatever the window has.
+    expect(limiter.capacity()).toBe(3);
+    const acquires = Array.from({ length: 10 }, () => startAcquire(limiter));
+    await Promise.resolve();
+    expect(acquires.filter((a) => a.released()).length).toBe(3);
+    limiter.observe(200, {});
+    await Promise.resolve();
+    expect(acquires.filter((a) => a.released()).length).toBe(4);
   });
 });
