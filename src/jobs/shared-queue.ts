@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import { CLAIM, ENQUEUE, FINISH, HAND_OVER, ORDER, REAP, RECONCILE, REMOVE } from './shared-queue-scripts.js';
-import { abortRunning, JobAborted, waitForRunning, type CancelResult, type JobQueue, type QueueLimits, type QueueStats, type QueuedJob, type Running, type StartGate } from './queue.js';
+import { abortRunning, JobAborted, lineEtaMs, waitForRunning, type CancelResult, type JobQueue, type QueueLimits, type QueueStats, type QueuedJob, type Running, type StartGate } from './queue.js';
 
 /** The owner of a job handed on: whichever process takes it next (the store's `ANY_PROCESS`). */
 const ANY_OWNER = '*';
@@ -448,9 +448,7 @@ export class SharedQueue implements JobQueue {
       requests += entry.requests;
       const job = this.#pending.get(entry.id);
       if (!job) return;
-      const gate = this.#options.gate;
-      const eta = gate ? gate.etaMs(requests) + this.#averageMs : Math.ceil((i + 1) / this.#limits.maxConcurrent) * this.#averageMs;
-      job.onPosition?.(i + 1, eta);
+      job.onPosition?.(i + 1, lineEtaMs(this.#options.gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
     });
   }
 

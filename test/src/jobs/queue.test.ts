@@ -372,6 +372,21 @@ describe('a failing job', () => {
 });
 
 describe('with the Venice pacer as its gate', () => {
+  it('estimates a long line in rounds of the jobs that run at once, even when Venice’s window has room for all of it', () => {
+    const pacer = new VeniceRateLimiter();
+    // A window of 1,000 requests with 999 left: Venice's pace alone would say every job starts now.
+    pacer.observe(200, { 'x-ratelimit-limit-requests': '1000', 'x-ratelimit-remaining-requests': '999', 'x-ratelimit-reset-requests': String(Date.now() + 60_000) });
+    const queue = new FairQueue({ maxConcurrent: 2, maxPerUser: 100, maxPerGuild: 100 }, { gate: { capacity: () => 0, etaMs: (n) => pacer.etaMs(n), reserve: () => () => undefined, onCapacity: () => () => undefined } });
+    const heard = new Map<string, number>();
+    for (let n = 1; n <= 6; n++) queue.enqueue({ id: `job-${n}`, userId: `user-${n}`, guildId: null, requests: 4, run: async () => undefined, onPosition: (_position, etaMs) => heard.set(`job-${n}`, etaMs) });
+    // Nothing starts (the gate has no room this instant), so all six wait: two run at a time, 15 s each (the estimate before any job has run).
+    const average = 15_000;
+    expect([1, 2, 3, 4, 5, 6].map((n) => heard.get(`job-${n}`))).toEqual([1, 1, 2, 2, 3, 3].map((rounds) => rounds * average));
+    expect(queue.etaMs(5)).toBe(3 * average);
+    queue.dispose();
+  });
+
+
   it('holds a started job’s requests, so a job that waits on the store first does not let others past the pacer', async () => {
     const pacer = new VeniceRateLimiter();
     const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { gate: pacer });
