@@ -118,7 +118,8 @@ function countPosted(groups: ResultMessage['files'][], ctx: CommandContext): voi
 /**
  * Posts a finished result where the user will see it: as the edit of the deferred reply
  * while its token lives, otherwise as a channel message replying to the placeholder. Files
- * too large are re-encoded, and a message too large is split; nothing is dropped, and nothing
+ * too large are re-encoded, and a message too large is split; nothing is dropped unless Discord
+ * refuses it for good (the requester is then told what is missing), and nothing
  * is posted twice: a retry (smaller files after Discord refused them as too large) or the move
  * to the channel (the token died between two messages) sends only what has not gone yet.
  */
@@ -184,7 +185,8 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
     } catch (err) {
       // The server's real limit can be below what the interaction said: shrink and try once more.
       if (isTooLarge(err) && attempt === 0) {
-        limit = Math.floor(limit / 2);
+        // Half of what the files were fitted to: with a boosted server's 50 MiB, half the limit would still be over the 24 MiB they had.
+        limit = Math.floor(Math.min(limit, MESSAGE_BYTES) / 2);
         ctx.log.warn({ err, limit, posted: sentFiles }, 'Discord refused the files as too large; re-encoding the rest smaller');
         continue;
       }

@@ -48,11 +48,14 @@ export interface JobQueue {
 /**
  * About how long the job at `position` waits to be done, `requests` being those of every job up
  * to and including it: the later of Venice's pace (the gate's estimate for those requests, then
- * one run) and the line's own (whole rounds of `maxConcurrent` runs). Venice's alone said "about
- * 15 s" to the 60th of a line whose window had room for all of them, though 16 at a time run.
+ * one run) and the line's own, whole rounds of runs, each of at most `maxConcurrent` jobs and at
+ * most the gate's `maxInFlight` requests. Venice's pace alone said "about 15 s" to the 60th of a
+ * line whose window had room for all of them.
  */
-export function lineEtaMs(gate: Pick<StartGate, 'etaMs'> | undefined, requests: number, position: number, maxConcurrent: number, averageMs: number): number {
-  const rounds = Math.ceil(position / Math.max(1, maxConcurrent)) * averageMs;
+export function lineEtaMs(gate: Pick<StartGate, 'etaMs' | 'maxInFlight'> | undefined, requests: number, position: number, maxConcurrent: number, averageMs: number): number {
+  const byJobs = Math.ceil(position / Math.max(1, maxConcurrent));
+  const byRequests = gate?.maxInFlight ? Math.ceil(requests / gate.maxInFlight) : 0;
+  const rounds = Math.max(byJobs, byRequests) * averageMs;
   return gate ? Math.max(gate.etaMs(requests) + averageMs, rounds) : rounds;
 }
 
@@ -65,6 +68,8 @@ export interface StartGate {
   capacity(): number;
   /** About how long until the n-th request from now can be sent. */
   etaMs(requests: number): number;
+  /** The most requests it lets be in flight at once, if it has such a cap. */
+  readonly maxInFlight?: number;
   /**
    * Holds capacity for the requests of a job just started, until it makes them; returns the
    * release for those it never made (called when the job ends).

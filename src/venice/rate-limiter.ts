@@ -15,9 +15,11 @@ const DEFAULT_WINDOW_MS = 60_000;
  * Venice blocks a key for 30 s after more than 20 failed (non-2xx) requests in 30 s (some
  * sources say 50). Stop well before that: failures at this count pause everyone, and the
  * requests in flight plus the failures of the last 30 s never pass it, so even an outage that
- * fails every request sent (a model at capacity answering 503 to all of them) cannot make
- * more failures in 30 s than this. The price: at most this many image requests at once, 150
- * to 450 a minute at Venice's 2-6 s per image, above what Venice's tiers allow a key.
+ * fails every request this pacer sent (a model at capacity answering 503 to all of them) makes
+ * no more failures in 30 s than this. Each pacer counts its own: the chat pacer's and, in the
+ * scale-out mode, other processes' come on top. The price: at most this many requests of one
+ * pacer at once, 150 to 450 image requests a minute at Venice's 2-6 s per image, above the 20
+ * and 60 a minute of Venice's tiers.
  */
 const FAILURE_WINDOW_MS = 30_000;
 const FAILURE_GUARD = 15;
@@ -117,6 +119,9 @@ export class VeniceRateLimiter {
     this.#notify();
   }
 
+  /** The most requests this pacer ever has in flight (the failure room with no failures): what a line's estimate counts rounds of. */
+  readonly maxInFlight = FAILURE_GUARD;
+
   stats(): PacerStats {
     return {
       limit: this.#limit,
@@ -134,9 +139,9 @@ export class VeniceRateLimiter {
     const now = this.#now();
     const pause = Math.max(0, this.#pausedUntil - now);
     const exhausted = this.#windowRemaining(now) === 0 && this.#resetAt > now ? this.#resetAt - now : 0;
-    // Out of room for failures with nothing in flight to free it: room comes back as the oldest failure ages out.
-    const failures = this.#recentFailures(now);
-    const noRoom = this.#inFlight === 0 && failures > 0 && failures >= FAILURE_GUARD ? this.#failures[0]! + FAILURE_WINDOW_MS - now : 0;
+    // Out of room for failures: room comes back as the oldest failure ages out (or sooner, as an
+    // answer ends a request in flight, which tells the pacer anyway).
+    const noRoom = this.#recentFailures(now) > 0 && this.#failureRoom(now) <= 0 ? this.#failures[0]! + FAILURE_WINDOW_MS - now : 0;
     return Math.max(pause, exhausted, noRoom);
   }
 

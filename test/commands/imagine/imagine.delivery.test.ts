@@ -116,6 +116,32 @@ describe('deliverResult, when Discord fails between two messages of one result',
     ]);
   }, 60_000);
 
+  it('re-encodes smaller on the retry in a boosted server whose real limit is lower than it said', async () => {
+    const { ctx } = await rig(deadToken);
+    const png = await noisyPng(2600, 2600);
+    expect(png.length).toBeGreaterThan(16 * MiB);
+    const sizes: number[] = [];
+    let refused = false;
+    const interaction = {
+      attachmentSizeLimit: 50 * MiB,
+      deferred: true,
+      replied: false,
+      editReply: async (options: { files?: Array<{ attachment: Buffer }> }) => {
+        sizes.push(...(options.files ?? []).map((f) => f.attachment.length));
+        if (!refused) {
+          refused = true;
+          throw tooLarge();
+        }
+        return { id: 'reply-1' };
+      },
+    } as unknown as JobReply;
+    const target: DeliveryTarget = { interaction, ageRestricted: false, placeholderId: 'reply-1', userId: '1', channelId: '2', receivedAt: 0, canPostInChannel: true, locale: 'en-US', publicLocale: 'en-US' };
+    await deliverResult(target, { content: 'made', embeds: [], files: [{ attachment: png, name: 'image-1.png' }], components: [], allowedMentions: NO_MENTIONS }, ctx);
+    // First as it was (under 24 MiB), then within half of that: the 25 MiB that half of 50 would allow changes nothing.
+    expect(sizes[0]).toBe(png.length);
+    expect(sizes[1]).toBeLessThanOrEqual(12 * MiB);
+  }, 60_000);
+
   it('sends only the rest again when Discord refuses the second message as too large', async () => {
     const { target, ctx, calls, message } = await rig(tooLarge);
     await deliverResult(target, message, ctx);

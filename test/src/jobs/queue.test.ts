@@ -386,6 +386,23 @@ describe('with the Venice pacer as its gate', () => {
     queue.dispose();
   });
 
+  it('estimates the line in rounds of the requests the pacer lets be in flight, when those bind before the job cap', async () => {
+    const pacer = new VeniceRateLimiter();
+    const first = await pacer.acquire();
+    pacer.observe(200, { 'x-ratelimit-limit-requests': '1000', 'x-ratelimit-remaining-requests': '999', 'x-ratelimit-reset-requests': String(Date.now() + 60_000) }, first);
+    const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 100, maxPerGuild: 100 }, { gate: pacer });
+    const heard = new Map<number, number>();
+    const never = new Promise<void>(() => undefined);
+    for (let n = 1; n <= 60; n++) queue.enqueue({ id: `job-${n}`, userId: `user-${n}`, guildId: null, requests: 4, run: () => never, onPosition: (position, etaMs) => heard.set(position, etaMs) });
+    // 15 requests may be in flight: four jobs of four start (the fourth on the 3 left), 56 wait.
+    expect(queue.stats()).toMatchObject({ running: 4, queued: 56 });
+    const average = 15_000;
+    // The last waits for 224 requests ahead at 15 a round: 15 rounds, not the 4 that 16 jobs at once would say.
+    expect(heard.get(56)).toBe(15 * average);
+    expect(heard.get(1)).toBe(average);
+    queue.dispose();
+  });
+
 
   it('holds a started job’s requests, so a job that waits on the store first does not let others past the pacer', async () => {
     const pacer = new VeniceRateLimiter();

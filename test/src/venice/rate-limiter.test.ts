@@ -281,6 +281,21 @@ describe('the Venice client behind a rate limiter', () => {
     expect(acquires.filter((a) => a.released()).length).toBe(30);
   });
 
+  it('lets the waiting go once old failures age out, without waiting for a slow request in flight to answer', async () => {
+    vi.useFakeTimers({ now: T0 });
+    onTestFinished(() => void vi.useRealTimers());
+    const limiter = new VeniceRateLimiter(() => Date.now());
+    limiter.observe(200, {});
+    for (let n = 0; n < 12; n++) limiter.observe(500, {});
+    // Three slow requests (upscales, say) take the last of the room and stay in flight.
+    for (let n = 0; n < 3; n++) await limiter.acquire();
+    const waiting = startAcquire(limiter);
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(waiting.released()).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(waiting.released()).toBe(true);
+  });
+
   it('after failures, lets only as many go as the failure room has, so a retry wave cannot reach the block', async () => {
     const now = T0;
     const limiter = new VeniceRateLimiter(() => now);
