@@ -304,7 +304,11 @@ async function cancel(interaction: MessageComponentInteraction, [id]: string[], 
   if (await withdrawReview(interaction, g.id, ctx)) return;
   const result = ctx.queue.cancel(g.id);
   if (result === 'unknown') throw new UserError('imagine.cancel.alreadyFinished');
+  // Its images are being posted: the reply is left to the upload, which would otherwise lose its text to "Cancelling…".
+  if (result === 'delivering') throw new UserError('imagine.cancel.tooLate');
   ctx.log.info({ generationId: g.id, result }, 'job cancelled');
+  // Another process runs it and may be posting it already: it edits the reply itself if it stops.
+  if (result === 'passedOn') throw new UserError('imagine.cancel.passedOn');
   if (result === 'removed') await interaction.update({ content: t.t('imagine.cancel.done'), components: [], allowedMentions: NO_MENTIONS });
   // A running job edits its own reply once Venice's answers are abandoned.
   // Said at once with the press's own fresh token, so no Cancel button outlives an expired reply.

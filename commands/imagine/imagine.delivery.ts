@@ -257,7 +257,10 @@ type VenicePath = '/image/edit' | '/image/multi-edit' | '/image/background-remov
  */
 export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarget, run: JobRun, ctx: CommandContext, path: VenicePath): Promise<T> {
   try {
-    return await call();
+    const answer = await call();
+    // What follows is the delivery: a Cancel from here on is told it comes too late.
+    run.beginDelivery();
+    return answer;
   } catch (err) {
     if (!(err instanceof VeniceError) || run.signal.aborted) throw err;
     run.log.warn({ err, path, requestId: err.requestId }, 'a job failed at Venice');

@@ -321,9 +321,10 @@ async function runGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext)
 /** Reports a generation's variants and posts what may be posted. */
 async function finishGeneration(g: GenerationRun, run: JobRun, ctx: CommandContext, outcomes: VariantOutcome[]): Promise<JobResult> {
   const { job, generationId, settings, target, requested } = g;
-  const { signal, log } = run;
+  const { log } = run;
   const { userId, channelId } = target;
-  if (signal.aborted) throw signal.reason;
+  // Cancelled while Venice answered: nothing is posted. Past this line a Cancel comes too late.
+  run.beginDelivery();
   const { posted, refused, failed } = partitionOutcomes(outcomes);
   const requestIds = outcomes.flatMap((o) => (o.ok ? (o.result.requestId ?? []) : o.error instanceof VeniceError && o.error.requestId ? [o.error.requestId] : []));
   log.info({ model: job.modelId, variants: outcomes.length, posted: posted.length, refused: refused.length, failed: failed.length }, 'image job finished');

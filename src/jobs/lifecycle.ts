@@ -19,6 +19,11 @@ export interface JobRun {
   signal: AbortSignal;
   /** Records what Venice charged for one answer, at once (before anything is delivered). */
   charge(usd: number, images: number): Promise<void>;
+  /**
+   * Called once Venice has answered, before anything is posted: throws the abort if the job was
+   * stopped, and otherwise tells a later Cancel that it comes too late (the result is on its way).
+   */
+  beginDelivery(): void;
   log: Logger;
 }
 
@@ -125,7 +130,7 @@ export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Gen
       count('cancelled');
       trail(finish(() => ledger.abandon(id, 'cancelled')));
     },
-    run: async (signal) => {
+    run: async (signal, stage) => {
       startedAt = performance.now();
       messenger.started();
       let result: JobResult | undefined;
@@ -139,6 +144,7 @@ export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Gen
             await ledger.charge(id, { usd, images }, deps.now());
             charged += usd;
           },
+          beginDelivery: () => stage.beginDelivery(),
         });
       } catch (err) {
         failure = err;

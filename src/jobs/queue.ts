@@ -9,8 +9,11 @@ export interface QueuedJob {
   id: string;
   userId: string;
   guildId: string | null;
-  /** Runs the job; the signal aborts it when its requester cancels or the bot stops. */
-  run(signal: AbortSignal): Promise<void>;
+  /**
+   * Runs the job; the signal aborts it when its requester cancels or the bot stops. The job
+   * calls `stage.beginDelivery()` before it posts its result: from then on a cancel is refused.
+   */
+  run(signal: AbortSignal, stage: JobStage): Promise<void>;
   /** Called when the job's place in the line changes (1 = next to start). */
   onPosition?(position: number, etaMs: number): void;
   /** Called when the job leaves the line without running (cancelled, or taken at shutdown). */
@@ -107,10 +110,41 @@ export interface QueueStats {
 }
 
 /** A job this process started, until it ends. */
+/** What a running job tells its line about where it is. */
+export interface JobStage {
+  /**
+   * The job is about to post its result: throws the abort if it was already stopped, and
+   * otherwise makes a later cancel answer 'delivering'. Without it, a Cancel pressed during
+   * the upload replaced the posted result's text with "Cancelling…" and took its buttons.
+   */
+  beginDelivery(): void;
+}
+
 export interface Running {
   job: QueuedJob;
   controller: AbortController;
   done: Promise<void>;
+  /** Set by `beginDelivery`: the result is being posted, and only a shutdown still aborts the job. */
+  delivering: boolean;
+}
+
+/** A running job's record before its run starts, with the stage its run is given. */
+export function runningRecord(job: QueuedJob): { running: Running; stage: JobStage } {
+  const running: Running = { job, controller: new AbortController(), done: Promise.resolve(), delivering: false };
+  const stage: JobStage = {
+    beginDelivery: () => {
+      running.controller.signal.throwIfAborted();
+      running.delivering = true;
+    },
+  };
+  return { running, stage };
+}
+
+/** The requester's cancel, as far as a running job takes it. */
+export function cancelRunning(running: Running): 'aborted' | 'delivering' {
+  if (running.delivering) return 'delivering';
+  running.controller.abort(new JobAborted('cancelled'));
+  return 'aborted';
 }
 
 /** Waits for every running job to end, or for `deadlineMs`, whichever comes first. */
@@ -125,7 +159,12 @@ export function abortRunning(running: Iterable<Running>): void {
   for (const r of running) r.controller.abort(new JobAborted('shutdown'));
 }
 
-export type CancelResult = 'removed' | 'aborted' | 'unknown';
+/**
+ * 'removed' from the line; 'aborted' while it ran; 'delivering' when its result was already
+ * being posted (nothing stopped); 'passedOn' to the process running it, which stops it unless
+ * it is delivering; 'unknown' when no such job is in line or running.
+ */
+export type CancelResult = 'removed' | 'aborted' | 'delivering' | 'passedOn' | 'unknown';
 
 const DEFAULT_JOB_MS = 15_000;
 
@@ -195,10 +234,7 @@ export class FairQueue implements JobQueue {
   /** Removes a queued job, or aborts a running one. */
   cancel(id: string): CancelResult {
     const running = this.#running.get(id);
-    if (running) {
-      running.controller.abort(new JobAborted('cancelled'));
-      return 'aborted';
-    }
+    if (running) return cancelRunning(running);
     for (const [user, list] of this.#pending) {
       const index = list.findIndex((j) => j.id === id);
       if (index >= 0) {
@@ -325,12 +361,13 @@ export class FairQueue implements JobQueue {
   }
 
   #start(job: QueuedJob): void {
-    const controller = new AbortController();
+    const { running, stage } = runningRecord(job);
     const started = Date.now();
     this.#metrics?.jobWaited(Math.max(0, started - (this.#enqueuedAt.get(job) ?? started)) / 1000);
     const release = this.#gate?.reserve(job.requests ?? 1);
-    const done = job
-      .run(controller.signal)
+    this.#running.set(job.id, running);
+    running.done = job
+      .run(running.controller.signal, stage)
       .catch((err: unknown) => this.#onError(err, job))
       .finally(() => {
         release?.();
@@ -340,7 +377,6 @@ export class FairQueue implements JobQueue {
         this.#averageMs = Math.round(this.#averageMs * 0.8 + (Date.now() - started) * 0.2);
         this.#pump();
       });
-    this.#running.set(job.id, { job, controller, done });
     this.#peak = Math.max(this.#peak, this.#running.size);
   }
 

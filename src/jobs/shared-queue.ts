@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import { CLAIM, ENQUEUE, FINISH, HAND_OVER, ORDER, REAP, RECONCILE, REMOVE } from './shared-queue-scripts.js';
-import { abortRunning, JobAborted, lineEtaMs, waitForRunning, type CancelResult, type JobQueue, type QueueLimits, type QueueStats, type QueuedJob, type Running, type StartGate } from './queue.js';
+import { abortRunning, cancelRunning, lineEtaMs, runningRecord, waitForRunning, type CancelResult, type JobQueue, type QueueLimits, type QueueStats, type QueuedJob, type Running, type StartGate } from './queue.js';
 
 /** The owner of a job handed on: whichever process takes it next (the store's `ANY_PROCESS`). */
 const ANY_OWNER = '*';
@@ -111,8 +111,11 @@ export class SharedQueue implements JobQueue {
       throw err;
     }
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === `${queue.#prefix}cancel`) queue.#running.get(message)?.controller.abort(new JobAborted('cancelled'));
-      else queue.#kick();
+      if (channel === `${queue.#prefix}cancel`) {
+        // A job already posting its result finishes: its requester was told a cancel may come too late.
+        const running = queue.#running.get(message);
+        if (running) cancelRunning(running);
+      } else queue.#kick();
     });
     const ttl = options.ownerTtlMs ?? 15_000;
     queue.#timers.push(
@@ -156,16 +159,13 @@ export class SharedQueue implements JobQueue {
 
   cancel(id: string): CancelResult {
     const running = this.#running.get(id);
-    if (running) {
-      running.controller.abort(new JobAborted('cancelled'));
-      return 'aborted';
-    }
+    if (running) return cancelRunning(running);
     const job = this.#pending.get(id);
     if (!job) {
       if (!this.#elsewhere.has(id)) return 'unknown';
-      // Running in the process that took it: it stops there and tells its requester.
+      // Running in the process that took it: it stops there and tells its requester, unless it is posting already.
       this.#tellCancel(id);
-      return 'aborted';
+      return 'passedOn';
     }
     this.#pending.delete(id);
     this.#inLine.delete(id);
@@ -453,12 +453,13 @@ export class SharedQueue implements JobQueue {
   }
 
   #start(job: QueuedJob): void {
-    const controller = new AbortController();
+    const { running, stage } = runningRecord(job);
     const started = Date.now();
     this.#options.metrics?.jobWaited(Math.max(0, started - (this.#enqueuedAt.get(job) ?? started)) / 1000);
     const release = this.#options.gate?.reserve(job.requests ?? 1);
-    const done = job
-      .run(controller.signal)
+    this.#running.set(job.id, running);
+    running.done = job
+      .run(running.controller.signal, stage)
       .catch((err: unknown) => this.#options.onError?.(err, job))
       .finally(async () => {
         release?.();
@@ -473,7 +474,6 @@ export class SharedQueue implements JobQueue {
         }
         this.#kick();
       });
-    this.#running.set(job.id, { job, controller, done });
     this.#peak = Math.max(this.#peak, this.#running.size);
   }
 }

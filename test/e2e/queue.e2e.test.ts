@@ -14,6 +14,18 @@ afterEach(async () => {
 // Generous waits: these bound a stuck test, they do not measure speed (CI machines may be loaded).
 const resultEdit = (i: InteractionHandle, ms = 60_000) => i.originalEdit((r) => r.files.length > 0, ms);
 
+/** One job at a time: Alice's slow one runs, Bob's waits behind it and shows its place with a Cancel button. */
+async function bobWaitsBehindAlice(inferenceDelayMs: number, prompt: string) {
+  h = await startHarness({ env: { MAX_CONCURRENT_JOBS: '1' } });
+  h.venice.setInferenceDelay(inferenceDelayMs);
+  const first = await h.discord.slashCommand('imagine', { prompt: 'slow one' }, { user: 'alice' });
+  const second = await h.discord.slashCommand('imagine', { prompt }, { user: 'bob' });
+  const queued = await second.originalEdit((r) => /In the queue/.test(json(r).content ?? ''));
+  const cancelId = (JSON.stringify(json(queued).components).match(/"custom_id":"([^"]+)"/) ?? [])[1]!;
+  expect(decodeCustomId(cancelId)?.action).toBe('cancel');
+  return { h, first, second, cancelId };
+}
+
 describe('the fair queue', () => {
   it('serves two light users before the heavy user’s third image, and shows the heavy user their place', async () => {
     h = await startHarness({ env: { MAX_CONCURRENT_JOBS: '1', MAX_JOBS_PER_USER: '1' } });
@@ -59,13 +71,7 @@ describe('the fair queue', () => {
   }, 120_000);
 
   it('lets the requester cancel a queued job, which then never reaches Venice', async () => {
-    h = await startHarness({ env: { MAX_CONCURRENT_JOBS: '1' } });
-    h.venice.setInferenceDelay(1_500);
-    const first = await h.discord.slashCommand('imagine', { prompt: 'slow one' }, { user: 'alice' });
-    const second = await h.discord.slashCommand('imagine', { prompt: 'to cancel' }, { user: 'bob' });
-    const queued = await second.originalEdit((r) => /In the queue/.test(json(r).content ?? ''));
-    const cancelId = (JSON.stringify(json(queued).components).match(/"custom_id":"([^"]+)"/) ?? [])[1]!;
-    expect(decodeCustomId(cancelId)?.action).toBe('cancel');
+    const { h, first, second, cancelId } = await bobWaitsBehindAlice(1_500, 'to cancel');
 
     const stranger = await h.discord.button(cancelId, { id: '1' }, { user: 'alice' });
     expect(((await stranger.callback()).json as { data: { content: string } }).data.content).toMatch(/Only the person who asked/);
@@ -81,6 +87,37 @@ describe('the fair queue', () => {
     await new Promise((r) => setTimeout(r, 3_500));
     const afterCancel = second.requests().filter((r) => r.method === 'PATCH' && r.at > pressed.at && /In the queue/.test(json(r).content ?? ''));
     expect(afterCancel).toEqual([]);
+  });
+});
+
+describe('a Cancel pressed while the result is being posted', () => {
+  it('is told it comes too late, and the posted result keeps its text and buttons', async () => {
+    const { h, first, second, cancelId } = await bobWaitsBehindAlice(600, 'posted anyway');
+    // The upload of bob's images reaches Discord and stays there, as a slow one does.
+    const upload = h.discord.hold((r) => r.method === 'PATCH' && r.path.includes(second.token) && r.files.length > 0);
+    await upload.reached;
+    const onScreen = await second.message();
+    expect(JSON.stringify(onScreen.components)).toContain(cancelId);
+
+    const press = await h.discord.button(cancelId, { id: String(onScreen['id']) }, { user: 'bob' });
+    const answer = (await press.callback()).json as { type: number; data: { content: string; flags?: number } };
+    upload.release();
+    expect(answer.type).toBe(4);
+    expect((answer.data.flags ?? 0) & 64).toBe(64);
+    expect(answer.data.content).toMatch(/Too late to cancel/);
+
+    const posted = await resultEdit(second);
+    expect(posted.status).toBe(200);
+    await resultEdit(first);
+    const result = await second.message();
+    expect(result['content']).toBe('');
+    expect((result['embeds'] as Array<{ description?: string }>)[0]?.description).toBe('posted anyway');
+    expect(result['attachments']).toHaveLength(1);
+    expect(JSON.stringify(result['components'])).toMatch(/vi:imagine:reroll:/);
+    // Nothing after the upload touched the reply, and the job was settled as posted, not cancelled.
+    expect(second.requests().filter((r) => r.at > posted.at && r.method === 'PATCH')).toEqual([]);
+    const id = decodeCustomId(cancelId)!.args[0]!;
+    await h.discord.waitFor(async () => (await h.bot.store.generations.get(id))?.outcome === 'posted');
   });
 });
 

@@ -209,8 +209,13 @@ function describeScaleOut(database: StoreTarget, redisUrl: string) {
       await done(first);
       await discord!.waitFor(() => venice!.generateRequests().some((r) => promptOf(r) === 'to cancel while it runs'), 30_000);
       const press = await discord!.button(cancelId, { id: '1' }, { user: 'bob' });
-      const update = (await press.callback()).json as { type: number; data: { content: string } };
-      expect(update.data.content).toMatch(/Cancelling/);
+      // The gateway cannot know whether the worker is posting already: it tells Bob alone and leaves the reply to the worker.
+      const answer = (await press.callback()).json as { type: number; data: { content: string; flags?: number } };
+      expect(answer.type).toBe(4);
+      expect((answer.data.flags ?? 0) & 64).toBe(64);
+      expect(answer.data.content).toMatch(/Cancelling… If its images are already being posted/);
+      const stopped = await second.originalEdit((r) => json(r).content === 'Cancelled. Nothing was posted.', 20_000);
+      expect(stopped.status).toBe(200);
       await discord!.waitFor(async () => (await queryPostgres(url, "SELECT outcome FROM generations WHERE outcome = 'cancelled'")).length === 1, 20_000);
       expect(await queryPostgres(url, 'SELECT id FROM jobs')).toEqual([]);
       expect(second.requests().some((r) => r.files.length > 0)).toBe(false);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FairQueue, JobAborted, abortReason, type QueueLimits, type QueuedJob } from '../../../src/jobs/queue.js';
+import { FairQueue, JobAborted, abortReason, type JobStage, type QueueLimits, type QueuedJob } from '../../../src/jobs/queue.js';
 import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
 
 interface Deferred {
@@ -36,6 +36,7 @@ function lineUp(limits: Partial<QueueLimits> = {}) {
   const started: string[] = [];
   const gates = new Map<string, Deferred>();
   const signals = new Map<string, AbortSignal>();
+  const stages = new Map<string, JobStage>();
   const ended = new Set<string>();
   let running = 0;
   let mostAtOnce = 0;
@@ -47,9 +48,10 @@ function lineUp(limits: Partial<QueueLimits> = {}) {
       id,
       userId,
       guildId: options.guildId === undefined ? 'guild-1' : options.guildId,
-      async run(signal) {
+      async run(signal, stage) {
         started.push(id);
         signals.set(id, signal);
+        stages.set(id, stage);
         running++;
         mostAtOnce = Math.max(mostAtOnce, running);
         try {
@@ -78,6 +80,11 @@ function lineUp(limits: Partial<QueueLimits> = {}) {
       const signal = signals.get(id);
       if (!signal) throw new Error(`job ${id} never started`);
       return signal;
+    },
+    stageOf: (id: string): JobStage => {
+      const stage = stages.get(id);
+      if (!stage) throw new Error(`job ${id} never started`);
+      return stage;
     },
     running: () => running,
     mostAtOnce: () => mostAtOnce,
@@ -265,6 +272,27 @@ describe('cancelling', () => {
     expect(abortReason(signal)).toBe('cancelled');
     expect(signal.reason).toBeInstanceOf(JobAborted);
     expect(removed).not.toHaveBeenCalled();
+  });
+
+  it('refuses a cancel once the job began posting its result, and still stops it for a shutdown', async () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    line.add('posting', 'alice');
+    line.stageOf('posting').beginDelivery();
+
+    expect(line.queue.cancel('posting')).toBe('delivering');
+    expect(line.signalOf('posting').aborted).toBe(false);
+
+    line.queue.abortAll();
+    expect(abortReason(line.signalOf('posting'))).toBe('shutdown');
+  });
+
+  it('stops a job cancelled before it began posting at that point, with the cancel as the reason', () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    line.add('late', 'alice');
+    expect(line.queue.cancel('late')).toBe('aborted');
+    expect(() => line.stageOf('late').beginDelivery()).toThrow(JobAborted);
+    // Nothing turned it into a delivery: a second press is answered as a cancel in progress, not "too late".
+    expect(line.queue.cancel('late')).toBe('aborted');
   });
 
   it('says unknown for a job it never had or that already finished', async () => {

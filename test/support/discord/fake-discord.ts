@@ -207,6 +207,13 @@ export interface CdnFetch {
   at: number;
 }
 
+export interface HeldRequest {
+  /** Resolves once the request arrived and is waiting. */
+  reached: Promise<void>;
+  /** Lets it go on (it is then judged and answered as any other). */
+  release(): void;
+}
+
 export interface FaultMatch {
   method?: string;
   /** Matched against the API path after /api/v10, or the CDN path ('/cdn/attachments/...', '/media/ephemeral-attachments/...'). */
@@ -360,6 +367,12 @@ export interface FakeDiscord {
   cdnFetches(): CdnFetch[];
   /** The next `times` (default 1) matching requests answer with Discord's error shape. */
   fail(match: FaultMatch, fault: Fault, times?: number): void;
+  /**
+   * The next API request the predicate accepts (read whole, before it is judged) waits for
+   * `release()` before Discord handles it, as a slow upload would; `reached` resolves when it
+   * arrives. For races between such a request and another interaction.
+   */
+  hold(predicate: (request: Pick<RecordedRequest, 'method' | 'path' | 'json' | 'files'>) => boolean): HeldRequest;
   /** Resolves with the probe's first answer that is neither undefined nor false; the probe may be async. */
   waitFor<T>(probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs?: number): Promise<T>;
   /** Drops the client's gateway sockets (as a network failure would); discord.js then resumes. */
@@ -574,6 +587,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const globalCommands: Json[] = [];
   const guildCommands = new Map<string, Json[]>();
   const faults: Array<{ match: FaultMatch; fault: Fault; remaining: number }> = [];
+  const holds: Array<{ predicate: Parameters<FakeDiscord['hold']>[0]; arrived: () => void; released: Promise<void> }> = [];
   /**
    * Modal definitions the bot showed, so a submit can mirror their layout (label vs action row),
    * with the place of the interaction that showed it.
@@ -1589,6 +1603,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       }
     });
     const path = `/${segments.join('/')}`;
+    const held = holds.findIndex((h) => h.predicate({ method, path, json: parsed.json, files: parsed.files }));
+    if (held >= 0) {
+      const [h] = holds.splice(held, 1);
+      h?.arrived();
+      await h?.released;
+    }
     const record: RecordedRequest = {
       method,
       path,
@@ -2232,6 +2252,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     cdnFetches: () => [...cdnFetches],
     fail(match, fault, times = 1) {
       faults.push({ match, fault, remaining: times });
+    },
+    hold(predicate) {
+      let arrived = (): void => undefined;
+      let release = (): void => undefined;
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ predicate, arrived, released });
+      return { reached, release };
     },
     waitFor: (probe, timeoutMs) => waitFor(probe, timeoutMs),
     disconnectGateway: () => gateway.disconnect(),
