@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeDiscord, type FakeDiscord } from '../test/support/discord/fake-discord.js';
-import { startVeniceSimulator, type VeniceSimulator, type VeniceSimulatorOptions } from '../test/support/venice/simulator.js';
+import type { VeniceSimulatorOptions } from '../test/support/venice/simulator.js';
 import { BotChild } from './bot-child.js';
 import { DiscordTap } from './discord-tap.js';
 import type { BenchFormat, RealisticImage } from './images.js';
 import type { BotKind } from './protocol.js';
-import { startVeniceProxy, type VeniceProxy } from './venice-proxy.js';
+import { VeniceChild } from './venice-child.js';
 
 /**
  * Milliseconds since 1970 with sub-millisecond precision. The fake Discord stamps each request's
@@ -20,7 +20,8 @@ export const hiresNow = (): number => performance.timeOrigin + performance.now()
 export interface Rig {
   readonly kind: BotKind;
   readonly discord: FakeDiscord;
-  readonly venice: VeniceSimulator;
+  /** The Venice simulator and the proxy in front of it, in a process of their own (venice-process.ts). */
+  readonly venice: VeniceChild;
   readonly tap: DiscordTap;
   readonly bot: BotChild;
   close(): Promise<void>;
@@ -45,20 +46,20 @@ export async function startRig(kind: BotKind, options: RigOptions): Promise<Rig>
   const discord = await startFakeDiscord({ now: hiresNow });
   // Outside the paced scenario Venice's rate limit is not what is measured: lifted, so that
   // our bot, which paces itself by the limit in the headers, is not held to 20 a minute.
-  const venice = await startVeniceSimulator(options.venice ?? { inferenceDelayMs: 0, rateLimitPerMinute: 1_000_000_000 });
-  let proxy: VeniceProxy | undefined;
+  const venice = await VeniceChild.start(options.venice ?? { inferenceDelayMs: 0, rateLimitPerMinute: 1_000_000_000 }, options.images).catch(async (err: unknown) => {
+    await discord.close();
+    throw err;
+  });
   let tap: DiscordTap | undefined;
   // A fresh database per bot: nothing from an earlier run (or another bot) is read back.
   const dataDir = await mkdtemp(join(tmpdir(), `venice-imagine-bench-${kind}-`));
   const release = async (): Promise<void> => {
     await tap?.close();
-    await proxy?.close();
     await discord.close();
     await venice.close();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    proxy = await startVeniceProxy(venice.baseUrl, options.images);
     tap = new DiscordTap(discord);
     const bot = await BotChild.start({
       kind,
@@ -69,7 +70,7 @@ export async function startRig(kind: BotKind, options: RigOptions): Promise<Rig>
         DISCORD_API_URL: discord.apiUrl,
         DISCORD_GUILD_ID: discord.ids.guild,
         VENICE_API_KEY: venice.apiKey,
-        VENICE_API_URL: proxy.baseUrl,
+        VENICE_API_URL: venice.baseUrl,
         DATABASE_PATH: join(dataDir, 'bench.sqlite'),
         LOG_LEVEL: 'info',
         ...options.extraEnv,

@@ -128,7 +128,7 @@ export async function measureInFlightLatency(pair: Pair, plan: InFlightPlan): Pr
     for (const kind of ORDER) {
       const rig = pair[kind];
       const s = samples[kind];
-      rig.venice.setInferenceDelay(plan.delayMs);
+      await rig.venice.setInferenceDelay(plan.delayMs);
       const burstStart = hiresNow();
       const jobs: StartedJob[] = await Promise.all(Array.from({ length: plan.jobs }, (_, i) => startJob(rig, i, spec)));
       const burstAcks = await Promise.all(jobs.map((j) => j.ackMs.catch(() => Number.NaN)));
@@ -155,7 +155,7 @@ export async function measureInFlightLatency(pair: Pair, plan: InFlightPlan): Pr
       }
       // Requests already at the simulator keep their delay; the ones a bot still holds back
       // (ours sends at most 32 at a time) then come back at once, which keeps the drain short.
-      rig.venice.setInferenceDelay(0);
+      await rig.venice.setInferenceDelay(0);
       const results = await Promise.all(jobs.map((j) => j.result));
       const stillOpen = results.filter((r) => !(r.endAt <= lastSampleAt)).length;
       inFlightAtEnd[kind] = Math.min(inFlightAtEnd[kind], stillOpen);
@@ -213,7 +213,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       const a = acc[kind];
       const results: JobResult[] = [];
       let stop = false;
-      rig.venice.setInferenceDelay(plan.delayMs);
+      await rig.venice.setInferenceDelay(plan.delayMs);
       const requestsBefore = rig.tap.requests;
       const loop = runClosedLoop(rig, { users: plan.users, spec: plan.spec, keepGoing: () => !stop, onResult: (r) => results.push(r) });
       let windowStart = 0;
@@ -229,7 +229,7 @@ export async function measureThroughput(pair: Pair, plan: ThroughputPlan): Promi
       } finally {
         // Whatever happened, the users stop and the loop is awaited: no job outlives the scenario.
         stop = true;
-        rig.venice.setInferenceDelay(0);
+        await rig.venice.setInferenceDelay(0);
         await loop.catch(() => undefined);
       }
       await loop;
@@ -296,14 +296,14 @@ export async function measurePeakMemory(pair: Pair, plan: PeakPlan): Promise<Per
     const rig = pair[kind];
     const before = await rig.bot.stats(true);
     await rig.bot.reset();
-    rig.venice.setInferenceDelay(plan.delayMs);
+    await rig.venice.setInferenceDelay(plan.delayMs);
     const started = hiresNow();
     const jobs = await Promise.all(Array.from({ length: plan.jobs }, (_, i) => startJob(rig, i, plan.spec, 120_000)));
     await Promise.all(jobs.map((j) => j.ackMs.catch(() => undefined)));
     await sleep(Math.min(250, plan.delayMs / 2));
     // Whatever reached the simulator waits out the delay and comes back together; a bot that
     // holds requests back gets the rest at full speed rather than in delayed waves.
-    rig.venice.setInferenceDelay(0);
+    await rig.venice.setInferenceDelay(0);
     const results = await Promise.all(jobs.map((j) => j.result));
     const elapsedMs = Math.max(...results.map((r) => r.endAt).filter(Number.isFinite)) - started;
     const during = await rig.bot.stats();
@@ -490,7 +490,7 @@ export async function measurePaced(pair: Pair, plan: PacedPlan): Promise<PerBot<
   const windowWallMs = plan.windowMs * plan.timeScale;
   for (const kind of ORDER) {
     const rig = pair[kind];
-    rig.venice.reset();
+    await rig.venice.reset();
     await rig.bot.reset();
     // The simulator stamps its windows with Date.now(), the fake Discord its requests with hiresNow().
     const offset = hiresNow() - Date.now();
@@ -510,7 +510,7 @@ export async function measurePaced(pair: Pair, plan: PacedPlan): Promise<PerBot<
     limit.cancel();
     const cutAt = finished ? undefined : hiresNow();
     const stats = await rig.bot.stats();
-    const rate = rig.venice.rateStats();
+    const rate = await rig.venice.rateStats();
     const done = results.filter((r): r is JobResult => r !== undefined);
     const ends = done.map((r) => r.endAt).filter(Number.isFinite);
     const lastEnd = cutAt ?? Math.max(started, ...ends);
