@@ -115,6 +115,13 @@ function countPosted(groups: ResultMessage['files'][], ctx: CommandContext): voi
   ctx.metrics.imagesPosted(files.length, files.filter((f) => f.name.startsWith('SPOILER_')).length);
 }
 
+/** Where a result went, and whether all of its files did (Discord may refuse the rest once the first message is out). */
+export interface Delivered {
+  messageId: string;
+  via: 'reply' | 'channel';
+  complete: boolean;
+}
+
 /**
  * Posts a finished result where the user will see it: as the edit of the deferred reply
  * while its token lives, otherwise as a channel message replying to the placeholder. Files
@@ -123,7 +130,7 @@ function countPosted(groups: ResultMessage['files'][], ctx: CommandContext): voi
  * is posted twice: a retry (smaller files after Discord refused them as too large) or the move
  * to the channel (the token died between two messages) sends only what has not gone yet.
  */
-export async function deliverResult(target: DeliveryTarget, message: Outgoing, ctx: CommandContext): Promise<{ messageId: string; via: 'reply' | 'channel' }> {
+export async function deliverResult(target: DeliveryTarget, message: Outgoing, ctx: CommandContext): Promise<Delivered> {
   // The result is public: its notes speak the channel's language.
   const t = translator(target.publicLocale);
   let limit = target.interaction.attachmentSizeLimit ?? DEFAULT_FILE_LIMIT;
@@ -153,7 +160,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
             done(group);
           }
           countPosted(posted, ctx);
-          return head!;
+          return { ...head!, complete: true };
         } catch (err) {
           // Where the bot is not a member, the interaction was the only way to answer.
           if (!isDeadToken(err) || !target.canPostInChannel) throw err;
@@ -181,7 +188,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         done(group);
       }
       countPosted(posted, ctx);
-      return head!;
+      return { ...head!, complete: true };
     } catch (err) {
       // The server's real limit can be below what the interaction said: shrink and try once more.
       if (isTooLarge(err) && attempt === 0) {
@@ -200,7 +207,7 @@ export async function deliverResult(target: DeliveryTarget, message: Outgoing, c
         const reason = refused ? requester.render(describeDiscordRefusal(err)) : internalErrorText(requester, errorId);
         await tellUser(target, requester.t('results.delivery.partial', { posted: requester.number(sentFiles), total: requester.number(message.files.length), reason }), ctx);
         countPosted(posted, ctx);
-        return head;
+        return { ...head, complete: false };
       }
       if (refused) {
         ctx.log.warn({ err }, 'Discord refused the result');

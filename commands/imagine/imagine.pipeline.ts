@@ -384,7 +384,8 @@ async function finishGeneration(g: GenerationRun, run: JobRun, ctx: CommandConte
   const star = guildId !== null && target.canPostInChannel && settings.galleryChannelId !== undefined && !madeUnsafe({ options: requested, ageRestricted: target.ageRestricted });
   const delivered = await deliverResult(target, { ...message, components: renderResultComponents(shown, generationId, imageNumbers, upscalable, 'generation', { star }) }, ctx);
   if (refused.length > 0) await tellUser(target, renderViolationNotice(requester, refused.length, outcomes.length), ctx);
-  return { outcome: outcomeOf(outcomes), requestIds, messageId: delivered.messageId };
+  // Discord took only part of the files: the record says so, as /usage shows it.
+  return { outcome: delivered.complete ? outcomeOf(outcomes) : 'partial', requestIds, messageId: delivered.messageId };
 }
 
 /** What a process needs, beyond the store's rows, to run a generation another one admitted. */

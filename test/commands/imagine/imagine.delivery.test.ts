@@ -98,7 +98,7 @@ describe('deliverResult, when Discord fails between two messages of one result',
   it('posts only the images not yet sent in the channel when the token dies after the first message', async () => {
     const { target, ctx, calls, message } = await rig(deadToken);
     const delivered = await deliverResult(target, message, ctx);
-    expect(delivered).toEqual({ messageId: 'reply-1', via: 'reply' });
+    expect(delivered).toEqual({ messageId: 'reply-1', via: 'reply', complete: true });
     expect(calls).toEqual([
       { via: 'editReply', files: ['image-1.png', 'image-2.png'] },
       { via: 'channel', files: ['image-3.png', 'image-4.png'], replyTo: 'reply-1' },
@@ -109,7 +109,7 @@ describe('deliverResult, when Discord fails between two messages of one result',
     const noPermission = () => new DiscordAPIError({ code: 50013, message: 'Missing Permissions' }, 50013, 403, 'POST', '/webhooks/1/t', {});
     const { target, ctx, calls, message } = await rig(noPermission);
     const delivered = await deliverResult(target, message, ctx);
-    expect(delivered).toEqual({ messageId: 'reply-1', via: 'reply' });
+    expect(delivered).toEqual({ messageId: 'reply-1', via: 'reply', complete: false });
     expect(calls).toEqual([
       { via: 'editReply', files: ['image-1.png', 'image-2.png'] },
       { via: 'ephemeral', files: [], content: 'Only 2 of your 4 images could be posted. Your images were made, but the bot is not allowed to post them here. Ask an admin to give it Send Messages, Attach Files and Embed Links in this channel.' },
