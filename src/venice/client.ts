@@ -48,7 +48,8 @@ export interface VeniceClientOptions {
   /**
    * Paces `/chat/completions` by its own rate-limit headers. Venice limits each model
    * separately (the spec's `rateLimits` are per `apiModelId`), so a text model's answers must
-   * not teach the image pacer their numbers, nor wait in its window. Default: one of its own.
+   * not teach the image pacer their numbers, nor wait in its window. Default: one of its own,
+   * in the image pacer's room for failures (Venice's 30-second block counts the key's, any endpoint).
    */
   chatLimiter?: VeniceRateLimiter;
   /** Request durations, answers by status, retries and withheld images. */
@@ -205,7 +206,8 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
     bodyTimeout: options.timeoutMs + 5_000,
   });
   const log = options.log.child({ service: 'venice' });
-  const chatLimiter = options.chatLimiter ?? new VeniceRateLimiter(Date.now, options.pacerMetrics);
+  // Its own window (chat is limited apart from images), but the same room for failures: Venice's block counts the key's.
+  const chatLimiter = options.chatLimiter ?? new VeniceRateLimiter(Date.now, options.pacerMetrics, options.limiter?.failureRoom);
   // Aborted by destroy(): ends requests in flight and pauses between retries at once.
   const lifetime = new AbortController();
   // One controller per request or pause in flight, aborted by destroy(). Not a listener on the

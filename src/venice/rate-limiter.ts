@@ -1,4 +1,5 @@
 import type { PacerMetrics } from '../observability/metrics.js';
+import { FailureRoom } from './failure-room.js';
 import { serverWaitMs } from './retry.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -11,18 +12,6 @@ const MAX_PAUSE_MS = 65_000;
 const CAREFUL_START = 1;
 /** Venice's windows are a minute until the headers show otherwise. */
 const DEFAULT_WINDOW_MS = 60_000;
-/**
- * Venice blocks a key for 30 s after more than 20 failed (non-2xx) requests in 30 s (some
- * sources say 50). Stop well before that: failures at this count pause everyone, and the
- * requests in flight plus the failures of the last 30 s never pass it, so even an outage that
- * fails every request this pacer sent (a model at capacity answering 503 to all of them) makes
- * no more failures in 30 s than this. Each pacer counts its own: the chat pacer's and, in the
- * scale-out mode, other processes' come on top. The price: at most this many requests of one
- * pacer at once, 150 to 450 image requests a minute at Venice's 2-6 s per image, above the 20
- * and 60 a minute of Venice's tiers.
- */
-const FAILURE_WINDOW_MS = 30_000;
-const FAILURE_GUARD = 15;
 
 interface Waiter {
   resolve(seq: number): void;
@@ -36,7 +25,8 @@ interface Waiter {
 /**
  * The other processes pacing the same Venice key (the scale-out mode): this pacer tells them of
  * each request it sends and each pause it takes, and hears theirs through `peerSent` and
- * `peerPaused`.
+ * `peerPaused`. Failed answers go through the pacer's `FailureRoom` (`shareWith` there), so the
+ * chat pacer's are told too, and come in through `peerFailed`.
  */
 export interface PacerPeers {
   sent(): void;
@@ -76,7 +66,10 @@ export class VeniceRateLimiter {
   /** Whether any answer has come yet: before one, requests go one at a time. */
   #learned = false;
   readonly #waiters: Waiter[] = [];
-  readonly #failures: number[] = [];
+  /** Shared with the key's other pacers (see `FailureRoom`). */
+  readonly #room: FailureRoom;
+  /** This pacer in the room: what the room calls when another member's request gave room back. */
+  readonly #onRoom = (): void => this.#notify();
   readonly #listeners = new Set<() => void>();
   /** Requests of started jobs not yet asked for (see `reserve`), oldest hold first. */
   readonly #holds: Array<{ left: number }> = [];
@@ -91,9 +84,17 @@ export class VeniceRateLimiter {
   readonly #metrics: PacerMetrics | undefined;
   #peers: PacerPeers | undefined;
 
-  constructor(now: () => number = Date.now, metrics?: PacerMetrics) {
+  /** `room`: the failures and requests in flight this pacer counts with the key's other pacers; its own by default. */
+  constructor(now: () => number = Date.now, metrics?: PacerMetrics, room: FailureRoom = new FailureRoom()) {
     this.#now = now;
     this.#metrics = metrics;
+    this.#room = room;
+    room.join(this.#onRoom);
+  }
+
+  /** The room for failures this pacer shares: a second pacer on the same key is made with it. */
+  get failureRoom(): FailureRoom {
+    return this.#room;
   }
 
   /** Connects this pacer to the other processes' (see `PacerPeers`). */
@@ -111,6 +112,11 @@ export class VeniceRateLimiter {
     this.#sentByPeers++;
   }
 
+  /** Another process on the key saw a failed answer: it counts towards Venice's block here too. */
+  peerFailed(): void {
+    this.#room.peerFailed(this.#now());
+  }
+
   /** Another process was told to wait (a 429, or failures piling up): so does this one. */
   peerPaused(ms: number): void {
     if (!(ms > 0)) return;
@@ -120,7 +126,9 @@ export class VeniceRateLimiter {
   }
 
   /** The most requests this pacer ever has in flight (the failure room with no failures): what a line's estimate counts rounds of. */
-  readonly maxInFlight = FAILURE_GUARD;
+  get maxInFlight(): number {
+    return this.#room.guard;
+  }
 
   stats(): PacerStats {
     return {
@@ -141,7 +149,8 @@ export class VeniceRateLimiter {
     const exhausted = this.#windowRemaining(now) === 0 && this.#resetAt > now ? this.#resetAt - now : 0;
     // Out of room for failures: room comes back as the oldest failure ages out (or sooner, as an
     // answer ends a request in flight, which tells the pacer anyway).
-    const noRoom = this.#recentFailures(now) > 0 && this.#failureRoom(now) <= 0 ? this.#failures[0]! + FAILURE_WINDOW_MS - now : 0;
+    const agesOut = this.#room.oldestAgesOutAt(now);
+    const noRoom = agesOut !== undefined && this.#room.room(now) <= 0 ? agesOut - now : 0;
     return Math.max(pause, exhausted, noRoom);
   }
 
@@ -154,15 +163,9 @@ export class VeniceRateLimiter {
     return Math.max(0, free - this.#waiters.length - this.#held);
   }
 
-  /** Failed answers in the last 30 s, the older ones forgotten. */
-  #recentFailures(now: number): number {
-    while (this.#failures.length > 0 && this.#failures[0]! <= now - FAILURE_WINDOW_MS) this.#failures.shift();
-    return this.#failures.length;
-  }
-
-  /** Requests that may still go before those in flight, all failing, could take the failures past the guard. */
+  /** Requests that may still go before those in flight (every pacer's of the key), all failing, could take the failures past the guard. */
   #failureRoom(now: number): number {
-    return FAILURE_GUARD - this.#recentFailures(now) - this.#inFlight;
+    return this.#room.room(now);
   }
 
   /**
@@ -252,6 +255,7 @@ export class VeniceRateLimiter {
     const now = this.#now();
     // Counting what other processes sent on the key too: Venice's count takes those off as well.
     const sentAfter = seq === undefined ? 0 : Math.max(0, this.#sent + this.#sentByPeers - seq);
+    const wasInFlight = this.#inFlight > 0;
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#learned = true;
     const limit = Number(first(headers['x-ratelimit-limit-requests']));
@@ -284,13 +288,11 @@ export class VeniceRateLimiter {
       this.#remaining = undefined;
     }
 
-    if (status < 200 || status >= 300) {
-      this.#failures.push(now);
-      if (this.#recentFailures(now) >= FAILURE_GUARD) {
-        this.#guardPauses++;
-        this.#pause(this.#failures[0]! + FAILURE_WINDOW_MS - now);
-      }
+    if ((status < 200 || status >= 300) && this.#room.failed(now) >= this.#room.guard) {
+      this.#guardPauses++;
+      this.#pause((this.#room.oldestAgesOutAt(now) ?? now) - now);
     }
+    if (wasInFlight) this.#room.ended(this.#onRoom);
     if (status === 429) {
       this.#rateLimited++;
       // An explicit Retry-After is the more specific instruction; without one, wait for the reset.
@@ -306,15 +308,21 @@ export class VeniceRateLimiter {
 
   /** A request let through ended without an answer that says anything about Venice (its requester gave up). */
   release(): void {
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    this.#endInFlight();
     this.#notify();
   }
 
   /** Gives back a turn that was never used (the request could not be sent at all). */
   cancel(): void {
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    this.#endInFlight();
     if (this.#remaining !== undefined) this.#remaining++;
     this.#notify();
+  }
+
+  #endInFlight(): void {
+    if (this.#inFlight === 0) return;
+    this.#inFlight--;
+    this.#room.ended(this.#onRoom);
   }
 
   #pause(ms: number): void {
@@ -347,6 +355,7 @@ export class VeniceRateLimiter {
 
   #take(): number {
     this.#inFlight++;
+    this.#room.sent();
     this.#sent++;
     if (this.#remaining !== undefined) this.#remaining--;
     this.#peers?.sent();

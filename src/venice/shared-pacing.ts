@@ -5,9 +5,12 @@ import type { VeniceRateLimiter } from './rate-limiter.js';
 /**
  * Venice's rate limits are per API key, so every process of the scale-out mode spends the same
  * window. Each one's pacer learns the window from Venice's own headers (which count the whole
- * key); through Redis they also hear at once of each other's requests (one fewer left) and
- * pauses (a 429's Retry-After, the guard against Venice's failure lockout), so they neither
- * spend the same last requests of a window nor knock on a door Venice has just closed.
+ * key); through Redis they also hear at once of each other's requests (one fewer left), pauses
+ * (a 429's Retry-After, the guard against Venice's failure lockout) and failed answers (which
+ * Venice's 30-second block counts for the key, whichever process had them), so they neither
+ * spend the same last requests of a window nor knock on a door Venice has just closed. Other
+ * processes' requests in flight are not counted in the failure room: a first wave of failures
+ * across processes can pass the guard before they hear of each other (see `FailureRoom`).
  *
  * Messages are relative (`pause:<ms>`, not a time), so hosts' clocks need not agree.
  */
@@ -48,8 +51,11 @@ export class SharedPacing {
       if (from === options.owner) return;
       if (what === 'sent') pacer.peerSent();
       else if (what === 'pause') pacer.peerPaused(Number(value));
+      else if (what === 'failed') pacer.peerFailed();
     });
     pacer.shareWith({ sent: () => shared.#tell('sent'), paused: (ms) => shared.#tell(`pause ${Math.ceil(ms)}`) });
+    // Every failure on the key, the chat pacer's too: Venice's block counts them all.
+    pacer.failureRoom.shareWith({ failed: () => shared.#tell('failed') });
     return shared;
   }
 

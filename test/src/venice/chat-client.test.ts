@@ -111,4 +111,18 @@ describe('the Venice client and chat completions', () => {
     expect(images.stats().sent).toBe(1);
     expect(chat.stats().sent).toBe(1);
   });
+
+  it('counts failed chat completions in the image pacer’s room for failures, as Venice’s block counts the key’s', async () => {
+    const images = new VeniceRateLimiter();
+    const { venice } = client({ limiter: images, retry: { maxAttempts: 1 } });
+    sim.script({ kind: 'error', status: 503 }, { path: '/chat/completions', times: 3 });
+    for (let n = 0; n < 3; n++) {
+      const err = await venice.chatCompletion(vision(`data:image/png;base64,${png.toString('base64')}`)).catch((e: unknown) => e);
+      expect((err as VeniceError).status).toBe(503);
+    }
+    expect(sim.chatRequests()).toHaveLength(3);
+    expect(images.stats().sent).toBe(0);
+    // The chat pacer is the client's own; its three failures leave the image pacer 12 of the 15.
+    expect(images.failureRoom.room(Date.now())).toBe(12);
+  });
 });

@@ -311,3 +311,71 @@ describe('the Venice client behind a rate limiter', () => {
     expect(acquires.filter((a) => a.released()).length).toBe(4);
   });
 });
+
+describe('one room for failures, shared by the pacers of a key', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('counts the image pacer’s failures against the chat pacer too: Venice’s block counts the key’s', async () => {
+    const now = T0;
+    const images = new VeniceRateLimiter(() => now);
+    const chat = new VeniceRateLimiter(() => now, undefined, images.failureRoom);
+    images.observe(200, {});
+    chat.observe(200, {});
+    for (let n = 0; n < 12; n++) images.observe(500, {});
+    // Twelve failed on the key in the last 30 s: three more requests may be in flight, of either pacer.
+    expect(chat.capacity()).toBe(3);
+    await chat.acquire();
+    await chat.acquire();
+    expect(images.capacity()).toBe(1);
+    // Venice fails both chat requests: fourteen failures, one request of room left for the whole key.
+    chat.observe(503, {});
+    chat.observe(503, {});
+    expect(images.capacity()).toBe(1);
+    images.observe(500, {});
+    // The guard's count: the image pacer pauses, and the chat pacer has no room either.
+    expect(images.waitMs()).toBe(30_000);
+    expect(chat.capacity()).toBe(0);
+    expect(chat.waitMs()).toBe(30_000);
+  });
+
+  it('lets a chat request go when an image request in flight ends and gives its room back', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const images = new VeniceRateLimiter(() => Date.now());
+    const chat = new VeniceRateLimiter(() => Date.now(), undefined, images.failureRoom);
+    images.observe(200, {});
+    chat.observe(200, {});
+    const seqs = [];
+    for (let n = 0; n < 15; n++) seqs.push(await images.acquire());
+    const waiting = startAcquire(chat);
+    await Promise.resolve();
+    expect(waiting.released()).toBe(false);
+    images.observe(200, {}, seqs[0]);
+    await Promise.resolve();
+    expect(waiting.released()).toBe(true);
+    expect(chat.stats().inFlight).toBe(1);
+    expect(images.failureRoom.inFlight).toBe(15);
+  });
+
+  it('counts a failure another process reported, and waits for it to age out', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = new VeniceRateLimiter(() => Date.now());
+    limiter.observe(200, {});
+    for (let n = 0; n < 15; n++) limiter.peerFailed();
+    expect(limiter.capacity()).toBe(0);
+    await expectHeldFor(limiter, 30_000);
+  });
+
+  it('tells the other processes of every failure in the room, the chat pacer’s included', () => {
+    const now = T0;
+    const images = new VeniceRateLimiter(() => now);
+    const chat = new VeniceRateLimiter(() => now, undefined, images.failureRoom);
+    const told: string[] = [];
+    images.failureRoom.shareWith({ failed: () => told.push('failed') });
+    chat.observe(503, {});
+    images.observe(500, {});
+    images.observe(200, {});
+    expect(told).toEqual(['failed', 'failed']);
+  });
+});

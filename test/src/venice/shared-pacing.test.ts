@@ -58,5 +58,16 @@ function describeSharedPacing(redisUrl: string) {
       expect(b.waitMs()).toBeGreaterThan(1_000);
       expect(b.waitMs()).toBeLessThanOrEqual(2_000);
     });
+
+    it('counts the other process’s failed answers in the room for failures, as Venice’s block counts them', async () => {
+      const [a, b] = await twoProcesses();
+      for (const pacer of [a, b]) pacer.observe(200, answer(8));
+      expect(b.capacity()).toBe(8);
+      for (let n = 0; n < 10; n++) a.observe(500, answer(8));
+      // Ten failures on the key: five more requests may be in flight, in b as in a.
+      await until(() => b.failureRoom.room(Date.now()) === 5);
+      expect(b.capacity()).toBe(5);
+      expect(a.capacity()).toBe(5);
+    });
   });
 }
