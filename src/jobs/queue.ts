@@ -109,7 +109,6 @@ export interface QueueStats {
   completed: number;
 }
 
-/** A job this process started, until it ends. */
 /** What a running job tells its line about where it is. */
 export interface JobStage {
   /**
@@ -120,6 +119,7 @@ export interface JobStage {
   beginDelivery(): void;
 }
 
+/** A job this process started, until it ends. */
 export interface Running {
   job: QueuedJob;
   controller: AbortController;
@@ -227,8 +227,7 @@ export class FairQueue implements JobQueue {
       this.#pending.set(job.userId, [job]);
       this.#rotation.push(job.userId);
     }
-    this.#pump(true);
-    return this.positionOf(job.id) ?? 0;
+    return this.#pump(job) ?? 0;
   }
 
   /** Removes a queued job, or aborts a running one. */
@@ -332,8 +331,9 @@ export class FairQueue implements JobQueue {
    * moved (a job started, or `joined` one joined); not on every call, as the gate calls on each
    * of Venice's answers, and with hundreds waiting each telling costs a pass over all of them.
    * A position edit held back by its interval so shows the estimate as of the line's last move.
+   * Returns `joined`'s place when it waits.
    */
-  #pump(joined = false): void {
+  #pump(joined?: QueuedJob): number | undefined {
     let started = false;
     while (this.#running.size < this.#limits.maxConcurrent && (this.#gate === undefined || this.#gate.capacity() > 0)) {
       const next = this.#pickNext();
@@ -341,7 +341,10 @@ export class FairQueue implements JobQueue {
       this.#start(next);
       started = true;
     }
-    if (started || joined) this.#announce();
+    if (started) return this.#announce(joined);
+    // Only a job joined: the ones ahead of it keep their places and their estimates.
+    if (joined) return this.#announce(joined, true);
+    return undefined;
   }
 
   #pickNext(): QueuedJob | undefined {
@@ -385,12 +388,15 @@ export class FairQueue implements JobQueue {
    * of requests: asking `etaMs` per job would rebuild the order for each, O(n²) on every
    * enqueue and start, which the benchmark caught blocking the event loop for 300 ms.
    */
-  #announce(): void {
+  /** Tells the line its places (with `onlyFromJoined`, `joined` and the jobs behind it); returns `joined`'s, if it waits. */
+  #announce(joined?: QueuedJob, onlyFromJoined = false): number | undefined {
     const order = this.order();
+    const at = joined ? order.indexOf(joined) : -1;
     let requests = 0;
     order.forEach((job, i) => {
       requests += job.requests ?? 1;
-      job.onPosition?.(i + 1, lineEtaMs(this.#gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
+      if (i >= at || !onlyFromJoined) job.onPosition?.(i + 1, lineEtaMs(this.#gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
     });
+    return at < 0 ? undefined : at + 1;
   }
 }

@@ -241,6 +241,27 @@ describe('telling waiting users their place', () => {
     await line.finish('running');
     expect([latest('b')?.[0], latest('c')?.[0]]).toEqual([1, 2]);
   });
+
+  it('tells a job that joins only the places that moved: its own and those behind it, not the line ahead', () => {
+    const line = lineUp({ maxConcurrent: 1 });
+    const told = new Map<string, number[]>();
+    const listen = (id: string) => ({ onPosition: (position: number) => told.set(id, [...(told.get(id) ?? []), position]) });
+    line.add('running', 'xavier');
+    line.add('a-1', 'alice', listen('a-1'));
+    line.add('a-2', 'alice', listen('a-2'));
+    // Bob is new: his first job goes ahead of Alice's second (one job per member per round).
+    line.add('b-1', 'bob', listen('b-1'));
+    expect(told.get('a-1')).toEqual([1]);
+    expect(told.get('a-2')).toEqual([2, 3]);
+    expect(told.get('b-1')).toEqual([2]);
+    // Alice's third goes to the back: nobody ahead of it is told again.
+    line.add('a-3', 'alice', listen('a-3'));
+    expect(told.get('a-1')).toEqual([1]);
+    expect(told.get('a-2')).toEqual([2, 3]);
+    expect(told.get('b-1')).toEqual([2]);
+    expect(told.get('a-3')).toEqual([4]);
+    expect(line.queue.positionOf('a-3')).toBe(4);
+  });
 });
 
 describe('cancelling', () => {
