@@ -17,7 +17,10 @@ export interface JobResult {
 export interface JobRun {
   /** Aborted when the requester cancels or the bot shuts down. */
   signal: AbortSignal;
-  /** Records what Venice charged for one answer, at once (before anything is delivered). */
+  /**
+   * Records what Venice charged for one answer, at once (before anything is delivered). Never
+   * fails the answer: a write the store refused is tried again when the job ends.
+   */
   charge(usd: number, images: number): Promise<void>;
   /**
    * Called once Venice has answered, before anything is posted: throws the abort if the job was
@@ -90,6 +93,19 @@ export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Gen
   const id = generation.id;
   const log = parentLog.child({ generationId: id, kind: generation.kind });
   let charged = 0;
+  /** Charges the store refused when they came: Venice billed them all the same. */
+  const unrecorded: Array<{ usd: number; images: number; at: number }> = [];
+
+  /** Writes the charges the store refused earlier; what it refuses again stays in the log, with its amount, for the operator. */
+  const recordLateCharges = async (): Promise<void> => {
+    for (const c of unrecorded.splice(0)) {
+      try {
+        await ledger.charge(id, { usd: c.usd, images: c.images }, c.at);
+      } catch (err) {
+        log.error({ err, usd: c.usd, images: c.images }, 'a charge Venice made could not be recorded: the budgets do not count it');
+      }
+    }
+  };
 
   let startedAt: number | undefined;
   const count = (outcome: Outcome): void => deps.metrics?.jobFinished(generation.kind, outcome, startedAt === undefined ? undefined : (performance.now() - startedAt) / 1000);
@@ -141,8 +157,15 @@ export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Gen
           signal,
           log,
           charge: async (usd, images) => {
-            await ledger.charge(id, { usd, images }, deps.now());
+            // Billed by Venice whatever the store says: the image is still posted.
             charged += usd;
+            const at = deps.now();
+            try {
+              await ledger.charge(id, { usd, images }, at);
+            } catch (err) {
+              log.error({ err, usd, images }, 'could not record a charge; it is written again when the job ends');
+              unrecorded.push({ usd, images, at });
+            }
           },
           beginDelivery: () => stage.beginDelivery(),
         });
@@ -150,6 +173,8 @@ export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Gen
         failure = err;
       }
 
+      // Before the reservation goes: the spend it held back is then counted where it belongs.
+      await recordLateCharges();
       const aborted = abortReason(signal);
       if (aborted && result === undefined) {
         count(aborted === 'shutdown' ? 'interrupted' : 'cancelled');
