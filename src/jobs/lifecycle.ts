@@ -130,7 +130,8 @@ export function lifecycleJob(deps: Omit<LifecycleDeps, 'queue'>, generation: Gen
     id,
     userId: generation.userId,
     guildId: generation.guildId,
-    requests: Math.max(1, generation.request.length),
+    // A describe asks the chat endpoint, paced apart: it does not wait for the image window.
+    requests: generation.kind === 'describe' ? 0 : Math.max(1, generation.request.length),
     onPosition: (position, etaMs) => messenger.position(position, etaMs),
     onRejected: (err) => {
       count('failed');

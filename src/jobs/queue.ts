@@ -18,7 +18,11 @@ export interface QueuedJob {
   onPosition?(position: number, etaMs: number): void;
   /** Called when the job leaves the line without running (cancelled, or taken at shutdown). */
   onRemoved?(): void;
-  /** How many Venice requests the job makes (its variants); default 1. */
+  /**
+   * How many of the gate's requests the job makes (its variants); default 1. 0 for a job the
+   * gate does not pace (a describe asks the chat endpoint, which has a pacer of its own): it
+   * starts when the line has room, without waiting for Venice's image window.
+   */
   requests?: number;
   /** Called when the job could not be put in line at all (the shared line's Redis failed). */
   onRejected?(err: unknown): void;
@@ -186,6 +190,8 @@ export class FairQueue implements JobQueue {
 
   readonly #onError: (err: unknown, job: QueuedJob) => void;
   readonly #gate: StartGate | undefined;
+  /** Jobs waiting that the gate does not pace (`requests: 0`): what may start while Venice's window is shut. */
+  #ungated = 0;
   readonly #unsubscribe: (() => void) | undefined;
   readonly #metrics: Pick<JobMetrics, 'jobWaited'> | undefined;
   /** When each job joined the line; weak, so a job cancelled or taken at shutdown leaves nothing behind. */
@@ -221,6 +227,7 @@ export class FairQueue implements JobQueue {
   enqueue(job: QueuedJob): number {
     if (!this.#accepting) throw new Error('the queue is closed');
     this.#enqueuedAt.set(job, Date.now());
+    if (job.requests === 0) this.#ungated++;
     const list = this.#pending.get(job.userId);
     if (list) list.push(job);
     else {
@@ -238,6 +245,7 @@ export class FairQueue implements JobQueue {
       const index = list.findIndex((j) => j.id === id);
       if (index >= 0) {
         const [job] = list.splice(index, 1);
+        if (job?.requests === 0) this.#ungated--;
         if (list.length === 0) this.#dropUser(user);
         job?.onRemoved?.();
         this.#announce();
@@ -290,6 +298,7 @@ export class FairQueue implements JobQueue {
     const all = this.order();
     this.#pending.clear();
     this.#rotation = [];
+    this.#ungated = 0;
     return all;
   }
 
@@ -335,9 +344,13 @@ export class FairQueue implements JobQueue {
    */
   #pump(joined?: QueuedJob): number | undefined {
     let started = false;
-    while (this.#running.size < this.#limits.maxConcurrent && (this.#gate === undefined || this.#gate.capacity() > 0)) {
-      const next = this.#pickNext();
+    while (this.#running.size < this.#limits.maxConcurrent) {
+      const gateOpen = this.#gate === undefined || this.#gate.capacity() > 0;
+      // With Venice's window shut, only a job it does not pace may start (checked without a pass over the line).
+      if (!gateOpen && this.#ungated === 0) break;
+      const next = this.#pickNext(gateOpen);
       if (!next) break;
+      if (next.requests === 0) this.#ungated--;
       this.#start(next);
       started = true;
     }
@@ -347,11 +360,13 @@ export class FairQueue implements JobQueue {
     return undefined;
   }
 
-  #pickNext(): QueuedJob | undefined {
+  /** The next job in turn that may start now; with the gate shut, only one it does not pace. */
+  #pickNext(gateOpen: boolean): QueuedJob | undefined {
     for (const user of this.#turnOrder()) {
       const list = this.#pending.get(user);
       const head = list?.[0];
       if (!list || !head) continue;
+      if (!gateOpen && head.requests !== 0) continue;
       if (this.#runningFor((j) => j.userId === user) >= this.#limits.maxPerUser) continue;
       if (head.guildId !== null && this.#runningFor((j) => j.guildId === head.guildId) >= this.#limits.maxPerGuild) continue;
       list.shift();
@@ -384,18 +399,19 @@ export class FairQueue implements JobQueue {
   }
 
   /**
-   * Tells every waiting job its place and estimate. One pass over the line with a running sum
+   * Tells every waiting job its place and estimate (with `onlyFromJoined`, `joined` and the jobs
+   * behind it); returns `joined`'s place, if it waits. One pass over the line with a running sum
    * of requests: asking `etaMs` per job would rebuild the order for each, O(n²) on every
-   * enqueue and start, which the benchmark caught blocking the event loop for 300 ms.
+   * enqueue and start, which the benchmark caught blocking the event loop for 300 ms. A job the
+   * gate does not pace waits for the line's rounds alone.
    */
-  /** Tells the line its places (with `onlyFromJoined`, `joined` and the jobs behind it); returns `joined`'s, if it waits. */
   #announce(joined?: QueuedJob, onlyFromJoined = false): number | undefined {
     const order = this.order();
     const at = joined ? order.indexOf(joined) : -1;
     let requests = 0;
     order.forEach((job, i) => {
       requests += job.requests ?? 1;
-      if (i >= at || !onlyFromJoined) job.onPosition?.(i + 1, lineEtaMs(this.#gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
+      if (i >= at || !onlyFromJoined) job.onPosition?.(i + 1, lineEtaMs(job.requests === 0 ? undefined : this.#gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
     });
     return at < 0 ? undefined : at + 1;
   }

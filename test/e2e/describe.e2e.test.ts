@@ -217,4 +217,31 @@ describe('/describe', () => {
     const alice = h.discord.ids.users.alice;
     expect(h.discord.channelMessages('text').filter((r) => content(r).includes(`<@${alice}>`) || /提示词|Prompts/.test(content(r)))).toEqual([]);
   });
+
+  it('answers a /describe while Venice’s image window is spent and image jobs wait for the next one', async () => {
+    h = await slot.start();
+    // Four image requests a minute, all spent by Alice's four variants: Bob's job waits a minute.
+    h.venice.setRateLimit({ requests: 4, windowMs: 60_000, retryAfter: false });
+    h.venice.setChatAnswer(answerJson(PROMPTS));
+    const first = await h.discord.slashCommand('imagine', { prompt: 'a fox', variants: 4 }, { user: 'alice' });
+    const firstResult = await first.originalEdit((r) => r.files.length > 0, 15_000);
+    expect(firstResult.status).toBe(200);
+    const waiting = await h.discord.slashCommand('imagine', { prompt: 'a heron', variants: 4 }, { user: 'bob' });
+    const place = await waiting.originalEdit((r) => /In the queue: position 1/.test(content(r)), 15_000);
+    expect(place.status).toBe(200);
+
+    const started = Date.now();
+    const i = await h.discord.slashCommand('describe', { image: await upload('teal.png') }, { user: 'admin' });
+    const answer = await i.originalEdit((r) => content(r).startsWith('Prompts from your image'), 15_000);
+    expect(answer.status).toBe(200);
+    expect(content(answer)).toContain(`1. ${PROMPTS[0]!}`);
+    // Not put in line behind Bob's job: no place in the queue was ever shown.
+    expect(i.requests().some((r) => /In the queue/.test(content(r)))).toBe(false);
+    // Answered in seconds, not after the image window's minute; Bob's job still waits its turn there.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(h.venice.chatRequests().map((r) => r.status)).toEqual([200]);
+    expect(h.venice.generateRequests()).toHaveLength(4);
+    expect(waiting.requests().some((r) => r.files.length > 0)).toBe(false);
+    expect(h.venice.rateStats().totals).toMatchObject({ rateLimited: 0 });
+  }, 30_000);
 });

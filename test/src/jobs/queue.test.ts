@@ -453,6 +453,36 @@ describe('with the Venice pacer as its gate', () => {
   });
 
 
+  it('starts a job the pacer does not pace (a describe) while Venice’s window is shut, and keeps the image jobs waiting', () => {
+    const pacer = new VeniceRateLimiter();
+    // The window is spent: no image request may go until it resets in a minute.
+    pacer.observe(200, { 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': String(Date.now() + 60_000) });
+    expect(pacer.capacity()).toBe(0);
+    const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { gate: pacer });
+    const started: string[] = [];
+    const heard = new Map<string, number>();
+    const never = new Promise<void>(() => undefined);
+    const job = (id: string, userId: string, requests: number): QueuedJob => ({
+      id,
+      userId,
+      guildId: null,
+      requests,
+      run: () => {
+        started.push(id);
+        return never;
+      },
+      onPosition: (_position, etaMs) => heard.set(id, etaMs),
+    });
+    queue.enqueue(job('image-1', 'alice', 4));
+    queue.enqueue(job('image-2', 'bob', 4));
+    expect(queue.enqueue(job('describe', 'carol', 0))).toBe(0);
+    expect(started).toEqual(['describe']);
+    expect(queue.stats()).toMatchObject({ running: 1, queued: 2 });
+    // The image jobs are told the window's wait, not a round of the line.
+    expect(heard.get('image-1')).toBeGreaterThan(50_000);
+    queue.dispose();
+  });
+
   it('holds a started job’s requests, so a job that waits on the store first does not let others past the pacer', async () => {
     const pacer = new VeniceRateLimiter();
     const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { gate: pacer });
