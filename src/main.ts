@@ -27,6 +27,7 @@ import { ANY_PROCESS } from './store/jobs.js';
 import { createCatalog, type Catalog, type CatalogSnapshot } from './venice/catalog.js';
 import { createVeniceClient, type VeniceClient } from './venice/client.js';
 import { SEED_MAX, SEED_MIN } from './venice/request-builder.js';
+import { FailureRoom } from './venice/failure-room.js';
 import { VeniceRateLimiter } from './venice/rate-limiter.js';
 import type { RetryPolicy } from './venice/retry.js';
 
@@ -71,7 +72,8 @@ export async function startBot(config: Config, log: Logger, options: StartOption
   const store = await openStore(config.DATABASE_URL ?? config.DATABASE_PATH);
   // `catalog` exists before any request names a model: the catalogue's own loads name none.
   const metrics = createBotMetrics({ isKnownModel: (id) => listsModel(catalog.current(), id) });
-  const pacer = new VeniceRateLimiter(Date.now, metrics.pacer('image'));
+  // A peer's request outlives no timeout: past it and a margin, a silent peer's requests in flight are forgotten.
+  const pacer = new VeniceRateLimiter(Date.now, metrics.pacer('image'), new FailureRoom({ peerStaleMs: config.VENICE_TIMEOUT_MS + 30_000 }));
   const venice = createVeniceClient({
     baseUrl: config.VENICE_API_URL,
     apiKey: config.VENICE_API_KEY,

@@ -8,25 +8,51 @@
  */
 export const FAILURE_WINDOW_MS = 30_000;
 export const FAILURE_GUARD = 15;
+/** Venice's default timeout for one request (VENICE_TIMEOUT_MS) and a margin: no request of a peer is in flight longer. */
+const PEER_STALE_MS = 150_000;
+
+/** The other processes on the key (the scale-out mode): told of each request begun and ended here, and of each failure. */
+export interface RoomPeers {
+  began(): void;
+  ended(): void;
+  failed(): void;
+}
+
+export interface FailureRoomOptions {
+  /** Default `FAILURE_GUARD`. */
+  guard?: number;
+  /**
+   * After this long without a word from a peer, its requests in flight are forgotten: no
+   * request outlives the Venice timeout, and a peer that died with requests in flight must not
+   * hold this one's room forever. Default 150 s (the default timeout and a margin).
+   */
+  peerStaleMs?: number;
+}
 
 /**
- * The room for failures that the pacers of one Venice key share: the image pacer and the chat
- * pacer (/describe) of a process count against one block, since Venice counts the key's
- * failures whatever the endpoint, and other processes on the key (the scale-out mode) add the
- * failures they saw (`peerFailed`; their requests in flight are not known here).
+ * The room for failures that the pacers of one Venice key share, since Venice counts the key's
+ * failures whatever the endpoint and whichever process sent the request: the image pacer and
+ * the chat pacer (/describe) of a process, and in the scale-out mode every process's, through
+ * `RoomPeers` (Redis). Other processes' requests in flight count as they hear of them, so a
+ * wave of requests across processes that all fail stays within the guard too, give or take the
+ * requests begun in the moment a message takes to arrive.
  *
- * A pacer `joins` with a callback for when room came back through another pacer's request
- * (its answer, or its end): the pacer whose own request it was notices by itself.
+ * A pacer `joins` with a callback for when room came back through another member's or a peer's
+ * request (its answer, or its end): the pacer whose own request it was notices by itself.
  */
 export class FailureRoom {
   readonly #failures: number[] = [];
   #inFlight = 0;
+  /** Other processes' requests in flight, by process, with when each was last heard from. */
+  readonly #peerInFlight = new Map<string, { count: number; heardAt: number }>();
   readonly #members = new Set<() => void>();
   readonly #guard: number;
-  #peers: { failed(): void } | undefined;
+  readonly #peerStaleMs: number;
+  #peers: RoomPeers | undefined;
 
-  constructor(guard: number = FAILURE_GUARD) {
-    this.#guard = guard;
+  constructor(options: FailureRoomOptions = {}) {
+    this.#guard = options.guard ?? FAILURE_GUARD;
+    this.#peerStaleMs = options.peerStaleMs ?? PEER_STALE_MS;
   }
 
   /** The most requests in flight at once (the room with no failures). */
@@ -34,17 +60,17 @@ export class FailureRoom {
     return this.#guard;
   }
 
-  /** Requests let through and not yet ended, of every pacer in the room. */
+  /** Requests let through here and not yet ended, of every pacer in the room (not the peers'). */
   get inFlight(): number {
     return this.#inFlight;
   }
 
-  /** Tells the other processes on the key of each failure seen here (the scale-out mode). */
-  shareWith(peers: { failed(): void }): void {
+  /** Tells the other processes on the key of each request and failure here (the scale-out mode). */
+  shareWith(peers: RoomPeers): void {
     this.#peers = peers;
   }
 
-  /** `onRoom` is called when another member's request ended; returns the way out. */
+  /** `onRoom` is called when another member's or a peer's request ended; returns the way out. */
   join(onRoom: () => void): () => void {
     this.#members.add(onRoom);
     return () => this.#members.delete(onRoom);
@@ -56,23 +82,48 @@ export class FailureRoom {
     return this.#failures.length;
   }
 
-  /** Requests that may still go before those in flight, all failing, could take the failures past the guard. */
+  /** Other processes' requests in flight, as last heard; peers silent too long are forgotten. */
+  peersInFlight(now: number): number {
+    let sum = 0;
+    for (const [peer, entry] of this.#peerInFlight) {
+      if (entry.heardAt <= now - this.#peerStaleMs) this.#peerInFlight.delete(peer);
+      else sum += entry.count;
+    }
+    return sum;
+  }
+
+  /** Requests that may still go before those in flight (here and at the peers), all failing, could take the failures past the guard. */
   room(now: number): number {
-    return this.#guard - this.recentFailures(now) - this.#inFlight;
+    return this.#guard - this.recentFailures(now) - this.#inFlight - this.peersInFlight(now);
+  }
+
+  /**
+   * When room comes back without an answer to say so: the oldest failure ages out, or a silent
+   * peer's requests are forgotten. Undefined when neither can happen.
+   */
+  roomReturnsAt(now: number): number | undefined {
+    const times: number[] = [];
+    if (this.recentFailures(now) > 0) times.push(this.#failures[0]! + FAILURE_WINDOW_MS);
+    if (this.peersInFlight(now) > 0) {
+      for (const entry of this.#peerInFlight.values()) if (entry.count > 0) times.push(entry.heardAt + this.#peerStaleMs);
+    }
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   /** When the oldest failure of the window ages out, or undefined with none. */
-  oldestAgesOutAt(now: number): number | undefined {
+  oldestFailureAgesOutAt(now: number): number | undefined {
     return this.recentFailures(now) > 0 ? this.#failures[0]! + FAILURE_WINDOW_MS : undefined;
   }
 
   sent(): void {
     this.#inFlight++;
+    this.#peers?.began();
   }
 
   /** A request of `by` ended (answered or given up): the other members hear of the room it gave back. */
   ended(by: () => void): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
+    this.#peers?.ended();
     for (const member of this.#members) if (member !== by) member();
   }
 
@@ -83,6 +134,24 @@ export class FailureRoom {
     return this.recentFailures(now);
   }
 
+  /** Another process on the key sent a request: it may fail like ours. */
+  peerBegan(peer: string, now: number): void {
+    const entry = this.#peerInFlight.get(peer);
+    if (entry) {
+      entry.count++;
+      entry.heardAt = now;
+    } else this.#peerInFlight.set(peer, { count: 1, heardAt: now });
+  }
+
+  /** Another process's request ended: its room comes back here too. */
+  peerEnded(peer: string, now: number): void {
+    const entry = this.#peerInFlight.get(peer);
+    if (!entry) return;
+    entry.count = Math.max(0, entry.count - 1);
+    entry.heardAt = now;
+    this.#notifyAll();
+  }
+
   /**
    * Another process on the key saw a failure: it counts towards Venice's block all the same.
    * The members look again (their timers for the oldest failure to age out move).
@@ -91,6 +160,10 @@ export class FailureRoom {
     this.#failures.push(now);
     // Kept in order: a peer's report can come after a later failure of ours.
     this.#failures.sort((a, b) => a - b);
+    this.#notifyAll();
+  }
+
+  #notifyAll(): void {
     for (const member of this.#members) member();
   }
 }

@@ -117,6 +117,16 @@ export class VeniceRateLimiter {
     this.#room.peerFailed(this.#now());
   }
 
+  /** Another process (`peer`) began a request on the key: in flight there, it takes room here. */
+  peerBegan(peer: string): void {
+    this.#room.peerBegan(peer, this.#now());
+  }
+
+  /** `peer`'s request ended: the room comes back. */
+  peerEnded(peer: string): void {
+    this.#room.peerEnded(peer, this.#now());
+  }
+
   /** Another process was told to wait (a 429, or failures piling up): so does this one. */
   peerPaused(ms: number): void {
     if (!(ms > 0)) return;
@@ -149,8 +159,8 @@ export class VeniceRateLimiter {
     const exhausted = this.#windowRemaining(now) === 0 && this.#resetAt > now ? this.#resetAt - now : 0;
     // Out of room for failures: room comes back as the oldest failure ages out (or sooner, as an
     // answer ends a request in flight, which tells the pacer anyway).
-    const agesOut = this.#room.oldestAgesOutAt(now);
-    const noRoom = agesOut !== undefined && this.#room.room(now) <= 0 ? agesOut - now : 0;
+    const returns = this.#room.roomReturnsAt(now);
+    const noRoom = returns !== undefined && this.#room.room(now) <= 0 ? returns - now : 0;
     return Math.max(pause, exhausted, noRoom);
   }
 
@@ -290,7 +300,7 @@ export class VeniceRateLimiter {
 
     if ((status < 200 || status >= 300) && this.#room.failed(now) >= this.#room.guard) {
       this.#guardPauses++;
-      this.#pause((this.#room.oldestAgesOutAt(now) ?? now) - now);
+      this.#pause((this.#room.oldestFailureAgesOutAt(now) ?? now) - now);
     }
     if (wasInFlight) this.#room.ended(this.#onRoom);
     if (status === 429) {

@@ -8,9 +8,9 @@ import type { VeniceRateLimiter } from './rate-limiter.js';
  * key); through Redis they also hear at once of each other's requests (one fewer left), pauses
  * (a 429's Retry-After, the guard against Venice's failure lockout) and failed answers (which
  * Venice's 30-second block counts for the key, whichever process had them), so they neither
- * spend the same last requests of a window nor knock on a door Venice has just closed. Other
- * processes' requests in flight are not counted in the failure room: a first wave of failures
- * across processes can pass the guard before they hear of each other (see `FailureRoom`).
+ * spend the same last requests of a window nor knock on a door Venice has just closed. Each
+ * also tells the others when a request begins and ends, so the room for failures counts every
+ * process's requests in flight (see `FailureRoom`).
  *
  * Messages are relative (`pause:<ms>`, not a time), so hosts' clocks need not agree.
  */
@@ -52,10 +52,12 @@ export class SharedPacing {
       if (what === 'sent') pacer.peerSent();
       else if (what === 'pause') pacer.peerPaused(Number(value));
       else if (what === 'failed') pacer.peerFailed();
+      else if (what === 'began' && from !== undefined) pacer.peerBegan(from);
+      else if (what === 'ended' && from !== undefined) pacer.peerEnded(from);
     });
     pacer.shareWith({ sent: () => shared.#tell('sent'), paused: (ms) => shared.#tell(`pause ${Math.ceil(ms)}`) });
-    // Every failure on the key, the chat pacer's too: Venice's block counts them all.
-    pacer.failureRoom.shareWith({ failed: () => shared.#tell('failed') });
+    // Every request and failure on the key, the chat pacer's too: Venice's block counts them all.
+    pacer.failureRoom.shareWith({ began: () => shared.#tell('began'), ended: () => shared.#tell('ended'), failed: () => shared.#tell('failed') });
     return shared;
   }
 

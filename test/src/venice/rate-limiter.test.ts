@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createVeniceClient } from '../../../src/venice/client.js';
+import { FailureRoom } from '../../../src/venice/failure-room.js';
 import { VeniceRateLimiter } from '../../../src/venice/rate-limiter.js';
 import { startVeniceSimulator } from '../../support/venice/simulator.js';
 
@@ -367,12 +368,38 @@ describe('one room for failures, shared by the pacers of a key', () => {
     await expectHeldFor(limiter, 30_000);
   });
 
+  it('counts other processes’ requests in flight, so a wave across processes that all fail stays within the guard', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = new VeniceRateLimiter(() => Date.now());
+    limiter.observe(200, {});
+    for (let n = 0; n < 12; n++) limiter.peerBegan('process-b');
+    expect(limiter.capacity()).toBe(3);
+    for (let n = 0; n < 3; n++) await limiter.acquire();
+    const waiting = startAcquire(limiter);
+    await Promise.resolve();
+    expect(waiting.released()).toBe(false);
+    // One of the other process's requests is answered: its room comes back here.
+    limiter.peerEnded('process-b');
+    await Promise.resolve();
+    expect(waiting.released()).toBe(true);
+  });
+
+  it('forgets a silent process’s requests in flight once no request could still be running', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = new VeniceRateLimiter(() => Date.now(), undefined, new FailureRoom({ peerStaleMs: 10_000 }));
+    limiter.observe(200, {});
+    // A process that began fifteen requests and then died: nobody will hear them end.
+    for (let n = 0; n < 15; n++) limiter.peerBegan('process-b');
+    expect(limiter.capacity()).toBe(0);
+    await expectHeldFor(limiter, 10_000);
+  });
+
   it('tells the other processes of every failure in the room, the chat pacer’s included', () => {
     const now = T0;
     const images = new VeniceRateLimiter(() => now);
     const chat = new VeniceRateLimiter(() => now, undefined, images.failureRoom);
     const told: string[] = [];
-    images.failureRoom.shareWith({ failed: () => told.push('failed') });
+    images.failureRoom.shareWith({ began: () => undefined, ended: () => undefined, failed: () => told.push('failed') });
     chat.observe(503, {});
     images.observe(500, {});
     images.observe(200, {});

@@ -69,5 +69,18 @@ function describeSharedPacing(redisUrl: string) {
       expect(b.capacity()).toBe(5);
       expect(a.capacity()).toBe(5);
     });
+
+    it('counts the other process’s requests in flight in the room for failures, and gives the room back as they end', async () => {
+      const [a, b] = await twoProcesses();
+      const window = { 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '100', 'x-ratelimit-reset-requests': String(Date.now() + 30_000) };
+      for (const pacer of [a, b]) pacer.observe(200, window);
+      const seqs: number[] = [];
+      for (let n = 0; n < 10; n++) seqs.push(await a.acquire());
+      // Ten of a's requests in flight: should Venice fail them all, b may add only five.
+      await until(() => b.capacity() === 5);
+      for (const seq of seqs) a.observe(200, window, seq);
+      await until(() => b.failureRoom.room(Date.now()) === 15);
+      expect(b.capacity()).toBe(15);
+    });
   });
 }
