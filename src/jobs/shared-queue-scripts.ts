@@ -79,14 +79,17 @@ return 1
  * The next job to start anywhere, by the same rule as the in-process queue: users in turn
  * order, the head of each one's jobs, skipping a user at their cap or a server at its cap.
  * It is started here only if it is the caller's, or handed on ('*') and the caller takes such
- * jobs (ARGV[6] '1'); otherwise its owner is named, which starts it when it next looks. ARGV:
- * prefix, owner, max running, max per user, max per server, adopts.
+ * jobs (ARGV[6] '1'); otherwise its owner is named, which starts it when it next looks. With
+ * Venice's image window shut (ARGV[7] '1'), only a job the window does not pace (requests 0: a
+ * describe) may start, and the others are looked past. ARGV: prefix, owner, max running, max
+ * per user, max per server, adopts, window shut.
  * Returns {'mine', id}, {'adopt', id}, {'other', id, owner}, {'full'} or {'none'}.
  */
 // i18n-exempt: Lua, read by Redis alone
 export const CLAIM = `${helpers}
 local me = ARGV[2]
 local max_all, max_user, max_guild = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local window_shut = ARGV[7] == '1'
 if redis.call('SCARD', p .. 'running') >= max_all then return {'full'} end
 for _, user in ipairs(redis.call('ZRANGE', p .. 'line', 0, -1)) do
   local list = p .. 'pending:' .. user
@@ -107,7 +110,7 @@ for _, user in ipairs(redis.call('ZRANGE', p .. 'line', 0, -1)) do
       local adopting = owner == '*' and ARGV[6] == '1'
       -- A job handed on that this process does not take (a gateway's, for the workers) is not
       -- its turn to wait on: it looks further down the line for one of its own.
-      local skip = owner == '*' and not adopting
+      local skip = (owner == '*' and not adopting) or (window_shut and redis.call('HGET', p .. 'job:' .. head, 'requests') ~= '0')
       if owner ~= me and not adopting and not skip then return {'other', head, owner} end
       if not skip then
         if adopting then redis.call('HSET', p .. 'job:' .. head, 'owner', me) end

@@ -339,8 +339,12 @@ export class SharedQueue implements JobQueue {
     }
     const adopts = this.#adopter !== undefined && this.#accepting;
     // With jobs of its own waiting, or able to take those handed on (which it only learns by asking).
-    while (!this.#handingOver && (this.#pending.size > 0 || adopts) && (this.#options.gate === undefined || this.#options.gate.capacity() > 0)) {
-      const answer = (await this.#eval(CLAIM, this.owner, String(this.#limits.maxConcurrent), String(this.#limits.maxPerUser), String(this.#limits.maxPerGuild), adopts ? '1' : '0')) as string[];
+    while (!this.#handingOver && (this.#pending.size > 0 || adopts)) {
+      // With Venice's image window shut, only a job of ours it does not pace (a describe) may start.
+      const windowShut = this.#options.gate !== undefined && this.#options.gate.capacity() <= 0;
+      if (windowShut && !this.#hasUngatedPending()) break;
+      const claimArgs = [String(this.#limits.maxConcurrent), String(this.#limits.maxPerUser), String(this.#limits.maxPerGuild), adopts && !windowShut ? '1' : '0', windowShut ? '1' : '0'];
+      const answer = (await this.#eval(CLAIM, this.owner, ...claimArgs)) as string[];
       if (answer[0] === 'adopt' && answer[1] !== undefined) {
         await this.#adopt(answer[1]);
         continue;
@@ -357,6 +361,12 @@ export class SharedQueue implements JobQueue {
       this.#start(job);
     }
     await this.#look();
+  }
+
+  /** Whether a job of ours waits that Venice's image window does not pace (`requests: 0`). */
+  #hasUngatedPending(): boolean {
+    for (const job of this.#pending.values()) if (job.requests === 0 && this.#inLine.has(job.id)) return true;
+    return false;
   }
 
   /** A job handed on, now this process's to run: built from the store, or given back if it cannot be. */

@@ -78,6 +78,28 @@ function describeShared(redisUrl: string) {
   const settle = () => new Promise((r) => setTimeout(r, 300));
 
   describe('the shared line', () => {
+    it('starts a describe while Venice’s image window is shut, looking past the image jobs that wait for it', async () => {
+      const prefix = freshRedisPrefix();
+      // The image window has no room: the gate says so, and says when it opens.
+      let room = 0;
+      let opened: () => void = () => undefined;
+      const gate = { capacity: () => room, etaMs: () => 60_000, reserve: () => () => undefined, onCapacity: (listener: () => void) => ((opened = listener), () => undefined) };
+      const queue = await SharedQueue.connect({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { redisUrl, owner: 'process-0', prefix, log, pollMs: 50, ownerTtlMs: 600, gate });
+      open.push(queue);
+      const j = jobs();
+      queue.enqueue({ ...j.job('alice-image', 'alice'), requests: 4 });
+      queue.enqueue({ ...j.job('bob-image', 'bob'), requests: 4 });
+      queue.enqueue({ ...j.job('carol-describe', 'carol'), requests: 0 });
+      await until(() => j.started.length === 1);
+      await settle();
+      expect(j.started).toEqual(['carol-describe']);
+      // The window opens: the image jobs start, in their turn.
+      room = 8;
+      opened();
+      await until(() => j.started.length === 3);
+      expect(j.started).toEqual(['carol-describe', 'alice-image', 'bob-image']);
+    });
+
     it('holds a member to 2 running jobs across two processes, never 3', async () => {
       const { queues } = await processes(2, { maxConcurrent: 16, maxPerUser: 2, maxPerGuild: 16 });
       const j = jobs();
