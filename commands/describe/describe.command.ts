@@ -146,9 +146,8 @@ async function runDescribe(generation: Generation, plan: DescribePlan, target: D
   // What a vision model sees is at most 2048 px a side: a large upload is shrunk before it is base64'd.
   const image = await fitImageForVision({ bytes, contentType });
   const body = buildDescribeRequest(plan.model, image, plan.count);
-  const answer = await askVenice(() => ctx.venice.chatCompletion(body, run.signal), target, run, ctx, '/chat/completions');
+  const answer = await askVenice(() => ctx.venice.chatCompletion(body, run.signal), target, run, ctx, '/chat/completions', (a) => run.charge(chargeOf(plan, a), 0));
   const charged = chargeOf(plan, answer);
-  await run.charge(charged, 0);
   const prompts = parsePrompts(answer.text, plan.count);
   run.log.info(
     { model: plan.model.id, promptTokens: answer.usage?.promptTokens, completionTokens: answer.usage?.completionTokens, chargedUsd: charged, prompts: prompts.length, finishReason: answer.finishReason, requestId: answer.requestId },

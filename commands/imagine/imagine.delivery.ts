@@ -262,9 +262,11 @@ type VenicePath = '/image/edit' | '/image/multi-edit' | '/image/background-remov
  * the "something went wrong on our side" an unknown error gets. A cancel or shutdown is not a
  * Venice failure and goes on as it came.
  */
-export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarget, run: JobRun, ctx: CommandContext, path: VenicePath): Promise<T> {
+export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarget, run: JobRun, ctx: CommandContext, path: VenicePath, charge: (answer: T) => Promise<void>): Promise<T> {
   try {
     const answer = await call();
+    // Billed by Venice: recorded before a Cancel that came meanwhile can end the job.
+    await charge(answer);
     // What follows is the delivery: a Cancel from here on is told it comes too late.
     run.beginDelivery();
     return answer;

@@ -159,6 +159,8 @@ async function editAndDeliver(
     run,
     ctx,
     plan.kind === 'background' ? '/image/background-remove' : images.length > 1 ? '/image/multi-edit' : '/image/edit',
+    // A content violation is not billed.
+    (answer) => (answer.contentViolation ? Promise.resolve() : run.charge(plan.priceUsd ?? 0, 1)),
   );
   held.push(result.image);
   const requestIds = result.requestId ? [result.requestId] : [];
@@ -167,7 +169,6 @@ async function editAndDeliver(
     await tellUser(target, requester.t('results.violation.edit'), ctx, { replacesReply: true });
     return { outcome: 'refused', requestIds, messageId: null };
   }
-  await run.charge(plan.priceUsd ?? 0, 1);
   const meta = imageSize(result.image);
   const scales = meta?.width && meta.height ? upscaleScales(meta.width, meta.height) : [];
   const what =

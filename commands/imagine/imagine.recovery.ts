@@ -100,7 +100,7 @@ async function restoreHandedOn(ctx: CommandContext): Promise<void> {
   const waiting = (await ctx.store.jobs.notOwnedBy(line.owner)).filter((j) => j.owner === ANY_PROCESS && ctx.now() - j.interactionAt < TOKEN_LIFETIME_MS);
   if (waiting.length === 0) return;
   const generations = await Promise.all(waiting.map((j) => ctx.store.generations.get(j.id)));
-  await line.restoreHandedOn(waiting.map((j, i) => ({ id: j.id, userId: j.userId, guildId: j.guildId, requests: Math.max(1, generations[i]?.request.length ?? 1) })));
+  await line.restoreHandedOn(waiting.map((j, i) => ({ id: j.id, userId: j.userId, guildId: j.guildId, requests: generations[i]?.kind === 'describe' ? 0 : Math.max(1, generations[i]?.request.length ?? 1) })));
 }
 
 /** How often a process of the scale-out mode looks for the jobs of one that died. */

@@ -63,14 +63,21 @@ async function runUpscale(
   const original = await ctx.downloadAttachment(choice.attachmentUrl);
   let upscaled: Buffer | undefined;
   try {
-    const result = await askVenice(() => ctx.venice.upscaleImage(original, choice.scale, run.signal), target, run, ctx, '/image/upscale');
+    const result = await askVenice(
+      () => ctx.venice.upscaleImage(original, choice.scale, run.signal),
+      target,
+      run,
+      ctx,
+      '/image/upscale',
+      // A content violation is not billed.
+      (answer) => (answer.contentViolation ? Promise.resolve() : run.charge(price ?? 0, 1)),
+    );
     upscaled = result.image;
     if (result.contentViolation) {
       // Only the requester reads the refusal: in their own language.
       await tellUser(target, translator(target.interaction.locale).t('imagine.upscale.refused'), ctx, { replacesReply: true });
       return { outcome: 'refused', requestIds: result.requestId ? [result.requestId] : [], messageId: null };
     }
-    await run.charge(price ?? 0, 1);
     run.log.info({ image: choice.image, scale: choice.scale, bytes: result.image.length, requestId: result.requestId }, 'upscaled');
     const spoiler = choice.spoiler || result.blurred;
     const t = translator(publicLocale);

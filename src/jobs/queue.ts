@@ -78,6 +78,11 @@ export interface StartGate {
   /** The most requests it lets be in flight at once, if it has such a cap. */
   readonly maxInFlight?: number;
   /**
+   * Requests Venice could take now from elsewhere than the gate's window (a describe's, paced
+   * apart): the room for failures, which every endpoint shares. Unknown: room enough.
+   */
+  unpacedRoom?(): number;
+  /**
    * Holds capacity for the requests of a job just started, until it makes them; returns the
    * release for those it never made (called when the job ends).
    */
@@ -248,6 +253,8 @@ export class FairQueue implements JobQueue {
         if (job?.requests === 0) this.#ungated--;
         if (list.length === 0) this.#dropUser(user);
         job?.onRemoved?.();
+        // The job it leaves may have held up one behind it that may start now (a describe).
+        this.#startWhatMay();
         this.#announce();
         return 'removed';
       }
@@ -343,21 +350,27 @@ export class FairQueue implements JobQueue {
    * Returns `joined`'s place when it waits.
    */
   #pump(joined?: QueuedJob): number | undefined {
+    if (this.#startWhatMay()) return this.#announce(joined);
+    // Only a job joined: the ones ahead of it keep their places and their estimates.
+    if (joined) return this.#announce(joined, true);
+    return undefined;
+  }
+
+  /** Starts jobs while there is room; whether any started. */
+  #startWhatMay(): boolean {
     let started = false;
     while (this.#running.size < this.#limits.maxConcurrent) {
       const gateOpen = this.#gate === undefined || this.#gate.capacity() > 0;
-      // With Venice's window shut, only a job it does not pace may start (checked without a pass over the line).
-      if (!gateOpen && this.#ungated === 0) break;
+      // With Venice's window shut, only a job it does not pace may start (checked without a pass
+      // over the line), and only while the room for failures, which it shares, has space.
+      if (!gateOpen && (this.#ungated === 0 || (this.#gate?.unpacedRoom?.() ?? 1) <= 0)) break;
       const next = this.#pickNext(gateOpen);
       if (!next) break;
       if (next.requests === 0) this.#ungated--;
       this.#start(next);
       started = true;
     }
-    if (started) return this.#announce(joined);
-    // Only a job joined: the ones ahead of it keep their places and their estimates.
-    if (joined) return this.#announce(joined, true);
-    return undefined;
+    return started;
   }
 
   /** The next job in turn that may start now; with the gate shut, only one it does not pace. */

@@ -341,8 +341,9 @@ export class SharedQueue implements JobQueue {
     // With jobs of its own waiting, or able to take those handed on (which it only learns by asking).
     while (!this.#handingOver && (this.#pending.size > 0 || adopts)) {
       // With Venice's image window shut, only a job of ours it does not pace (a describe) may start.
-      const windowShut = this.#options.gate !== undefined && this.#options.gate.capacity() <= 0;
-      if (windowShut && !this.#hasUngatedPending()) break;
+      const gate = this.#options.gate;
+      const windowShut = gate !== undefined && gate.capacity() <= 0;
+      if (windowShut && (!this.#hasUngatedPending() || (gate.unpacedRoom?.() ?? 1) <= 0)) break;
       const claimArgs = [String(this.#limits.maxConcurrent), String(this.#limits.maxPerUser), String(this.#limits.maxPerGuild), adopts && !windowShut ? '1' : '0', windowShut ? '1' : '0'];
       const answer = (await this.#eval(CLAIM, this.owner, ...claimArgs)) as string[];
       if (answer[0] === 'adopt' && answer[1] !== undefined) {
@@ -436,7 +437,11 @@ export class SharedQueue implements JobQueue {
     const running = Number(raw.pop());
     const queued = Number(raw.pop());
     const order: Array<{ id: string; requests: number }> = [];
-    for (let i = 0; i + 1 < raw.length; i += 2) order.push({ id: raw[i]!, requests: Number(raw[i + 1]) || 1 });
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      // 0 is a job the image window does not pace (a describe); what is not a count, one request.
+      const requests = Number(raw[i + 1]);
+      order.push({ id: raw[i]!, requests: Number.isInteger(requests) && requests >= 0 ? requests : 1 });
+    }
     this.#order = order;
     this.#totals = { queued, running };
     // What it handed on and the line no longer lists was taken by another process (or taken out).
@@ -458,7 +463,7 @@ export class SharedQueue implements JobQueue {
       requests += entry.requests;
       const job = this.#pending.get(entry.id);
       if (!job) return;
-      job.onPosition?.(i + 1, lineEtaMs(this.#options.gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
+      job.onPosition?.(i + 1, lineEtaMs(entry.requests === 0 ? undefined : this.#options.gate, requests, i + 1, this.#limits.maxConcurrent, this.#averageMs));
     });
   }
 

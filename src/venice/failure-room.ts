@@ -11,10 +11,13 @@ export const FAILURE_GUARD = 15;
 /** Venice's default timeout for one request (VENICE_TIMEOUT_MS) and a margin: no request of a peer is in flight longer. */
 const PEER_STALE_MS = 150_000;
 
-/** The other processes on the key (the scale-out mode): told of each request begun and ended here, and of each failure. */
+/**
+ * The other processes on the key (the scale-out mode): told how many requests this process has
+ * in flight each time that changes (the count itself, not a step: a lost message is corrected by
+ * the next one), and of each failure.
+ */
 export interface RoomPeers {
-  began(): void;
-  ended(): void;
+  inFlight(count: number): void;
   failed(): void;
 }
 
@@ -117,13 +120,13 @@ export class FailureRoom {
 
   sent(): void {
     this.#inFlight++;
-    this.#peers?.began();
+    this.#peers?.inFlight(this.#inFlight);
   }
 
   /** A request of `by` ended (answered or given up): the other members hear of the room it gave back. */
   ended(by: () => void): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
-    this.#peers?.ended();
+    this.#peers?.inFlight(this.#inFlight);
     for (const member of this.#members) if (member !== by) member();
   }
 
@@ -134,22 +137,15 @@ export class FailureRoom {
     return this.recentFailures(now);
   }
 
-  /** Another process on the key sent a request: it may fail like ours. */
-  peerBegan(peer: string, now: number): void {
-    const entry = this.#peerInFlight.get(peer);
-    if (entry) {
-      entry.count++;
-      entry.heardAt = now;
-    } else this.#peerInFlight.set(peer, { count: 1, heardAt: now });
-  }
-
-  /** Another process's request ended: its room comes back here too. */
-  peerEnded(peer: string, now: number): void {
-    const entry = this.#peerInFlight.get(peer);
-    if (!entry) return;
-    entry.count = Math.max(0, entry.count - 1);
-    entry.heardAt = now;
-    this.#notifyAll();
+  /**
+   * Another process on the key has `count` requests in flight now (its own count, as it last
+   * told it). Fewer than before gives room back here, and the members look again.
+   */
+  peerInFlight(peer: string, count: number, now: number): void {
+    if (!Number.isInteger(count) || count < 0) return;
+    const before = this.#peerInFlight.get(peer)?.count ?? 0;
+    this.#peerInFlight.set(peer, { count, heardAt: now });
+    if (count < before) this.#notifyAll();
   }
 
   /**

@@ -117,14 +117,11 @@ export class VeniceRateLimiter {
     this.#room.peerFailed(this.#now());
   }
 
-  /** Another process (`peer`) began a request on the key: in flight there, it takes room here. */
-  peerBegan(peer: string): void {
-    this.#room.peerBegan(peer, this.#now());
-  }
-
-  /** `peer`'s request ended: the room comes back. */
-  peerEnded(peer: string): void {
-    this.#room.peerEnded(peer, this.#now());
+  /** Another process (`peer`) has `count` requests in flight on the key: they take room here. */
+  peerInFlight(peer: string, count: number): void {
+    this.#room.peerInFlight(peer, count, this.#now());
+    // Room now taken by a peer comes back when it is forgotten, should it fall silent: a timer for that.
+    this.#schedule();
   }
 
   /** Another process was told to wait (a 429, or failures piling up): so does this one. */
@@ -171,6 +168,11 @@ export class VeniceRateLimiter {
     const windowLeft = this.#windowRemaining(now);
     const free = Math.min(windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight), this.#failureRoom(now));
     return Math.max(0, free - this.#waiters.length - this.#held);
+  }
+
+  /** What the room for failures has now, for a request another pacer of the key would send (a describe's). */
+  unpacedRoom(): number {
+    return Math.max(0, this.#failureRoom(this.#now()));
   }
 
   /** Requests that may still go before those in flight (every pacer's of the key), all failing, could take the failures past the guard. */

@@ -9,8 +9,8 @@ import type { VeniceRateLimiter } from './rate-limiter.js';
  * (a 429's Retry-After, the guard against Venice's failure lockout) and failed answers (which
  * Venice's 30-second block counts for the key, whichever process had them), so they neither
  * spend the same last requests of a window nor knock on a door Venice has just closed. Each
- * also tells the others when a request begins and ends, so the room for failures counts every
- * process's requests in flight (see `FailureRoom`).
+ * also tells the others how many requests it has in flight whenever that changes, so the room
+ * for failures counts every process's (see `FailureRoom`).
  *
  * Messages are relative (`pause:<ms>`, not a time), so hosts' clocks need not agree.
  */
@@ -52,17 +52,17 @@ export class SharedPacing {
       if (what === 'sent') pacer.peerSent();
       else if (what === 'pause') pacer.peerPaused(Number(value));
       else if (what === 'failed') pacer.peerFailed();
-      else if (what === 'began' && from !== undefined) pacer.peerBegan(from);
-      else if (what === 'ended' && from !== undefined) pacer.peerEnded(from);
+      else if (what === 'inflight' && from !== undefined) pacer.peerInFlight(from, Number(value));
     });
     pacer.shareWith({ sent: () => shared.#tell('sent'), paused: (ms) => shared.#tell(`pause ${Math.ceil(ms)}`) });
     // Every request and failure on the key, the chat pacer's too: Venice's block counts them all.
-    pacer.failureRoom.shareWith({ began: () => shared.#tell('began'), ended: () => shared.#tell('ended'), failed: () => shared.#tell('failed') });
+    pacer.failureRoom.shareWith({ inFlight: (count) => shared.#tell(`inflight ${count}`), failed: () => shared.#tell('failed') });
     return shared;
   }
 
   #tell(what: string): void {
-    // Best effort: a lost message costs at most a 429, which the pacer then handles.
+    // Best effort: a lost message costs at most a 429 (which the pacer then handles), or a count
+    // of requests in flight off until the next one (each carries the whole count).
     this.#publisher.publish(this.#channel, `${this.#me} ${what}`).catch((err: unknown) => this.#log.debug({ err }, 'could not tell the other processes of a Venice request'));
   }
 

@@ -483,6 +483,29 @@ describe('with the Venice pacer as its gate', () => {
     queue.dispose();
   });
 
+  it('holds a describe back while the room for failures is full, and starts the one behind a cancelled image job at once', () => {
+    let room = 0;
+    let notify: () => void = () => undefined;
+    const gate = { capacity: () => 0, etaMs: () => 60_000, reserve: () => () => undefined, onCapacity: (l: () => void) => ((notify = l), () => undefined), unpacedRoom: () => room };
+    const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { gate });
+    const started: string[] = [];
+    const never = new Promise<void>(() => undefined);
+    const job = (id: string, userId: string, requests: number): QueuedJob => ({ id, userId, guildId: null, requests, run: () => (started.push(id), never) });
+    queue.enqueue(job('carol-describe', 'carol', 0));
+    // Venice's failures fill the room: a describe would only fail too.
+    expect(started).toEqual([]);
+    room = 1;
+    notify();
+    expect(started).toEqual(['carol-describe']);
+    // Alice's describe waits behind her own image job, which waits for the window.
+    queue.enqueue(job('alice-image', 'alice', 4));
+    queue.enqueue(job('alice-describe', 'alice', 0));
+    expect(started).toEqual(['carol-describe']);
+    expect(queue.cancel('alice-image')).toBe('removed');
+    expect(started).toEqual(['carol-describe', 'alice-describe']);
+    queue.dispose();
+  });
+
   it('holds a started job’s requests, so a job that waits on the store first does not let others past the pacer', async () => {
     const pacer = new VeniceRateLimiter();
     const queue = new FairQueue({ maxConcurrent: 16, maxPerUser: 4, maxPerGuild: 16 }, { gate: pacer });

@@ -372,16 +372,35 @@ describe('one room for failures, shared by the pacers of a key', () => {
     vi.useFakeTimers({ now: T0 });
     const limiter = new VeniceRateLimiter(() => Date.now());
     limiter.observe(200, {});
-    for (let n = 0; n < 12; n++) limiter.peerBegan('process-b');
+    limiter.peerInFlight('process-b', 12);
     expect(limiter.capacity()).toBe(3);
     for (let n = 0; n < 3; n++) await limiter.acquire();
     const waiting = startAcquire(limiter);
     await Promise.resolve();
     expect(waiting.released()).toBe(false);
     // One of the other process's requests is answered: its room comes back here.
-    limiter.peerEnded('process-b');
+    limiter.peerInFlight('process-b', 11);
     await Promise.resolve();
     expect(waiting.released()).toBe(true);
+  });
+
+  it('takes another process’s own count of its requests in flight, so a message lost on the way is put right by the next', () => {
+    const now = T0;
+    const images = new VeniceRateLimiter(() => now);
+    const told: number[] = [];
+    images.failureRoom.shareWith({ inFlight: (count) => told.push(count), failed: () => undefined });
+    images.observe(200, {});
+    // This process tells its count, not a step: 1, 2, then 1 as a request is answered.
+    void images.acquire();
+    void images.acquire();
+    images.observe(200, {}, 1);
+    expect(told).toEqual([1, 2, 1]);
+    // On the receiving side, a count that skipped a message (3 went, 5 arrived first) is just the count.
+    const other = new VeniceRateLimiter(() => now);
+    other.observe(200, {});
+    other.peerInFlight('process-a', 5);
+    other.peerInFlight('process-a', 2);
+    expect(other.capacity()).toBe(13);
   });
 
   it('forgets a silent process’s requests in flight once no request could still be running', async () => {
@@ -389,7 +408,7 @@ describe('one room for failures, shared by the pacers of a key', () => {
     const limiter = new VeniceRateLimiter(() => Date.now(), undefined, new FailureRoom({ peerStaleMs: 10_000 }));
     limiter.observe(200, {});
     // A process that began fifteen requests and then died: nobody will hear them end.
-    for (let n = 0; n < 15; n++) limiter.peerBegan('process-b');
+    limiter.peerInFlight('process-b', 15);
     expect(limiter.capacity()).toBe(0);
     await expectHeldFor(limiter, 10_000);
   });
@@ -399,7 +418,7 @@ describe('one room for failures, shared by the pacers of a key', () => {
     const images = new VeniceRateLimiter(() => now);
     const chat = new VeniceRateLimiter(() => now, undefined, images.failureRoom);
     const told: string[] = [];
-    images.failureRoom.shareWith({ began: () => undefined, ended: () => undefined, failed: () => told.push('failed') });
+    images.failureRoom.shareWith({ inFlight: () => undefined, failed: () => told.push('failed') });
     chat.observe(503, {});
     images.observe(500, {});
     images.observe(200, {});
