@@ -6,8 +6,8 @@
  * failures in 30 s than this. The price: at most this many requests at once, 150 to 450 image
  * requests a minute at Venice's 2-6 s per image, above the 20 and 60 a minute of Venice's tiers.
  */
-export const FAILURE_WINDOW_MS = 30_000;
-export const FAILURE_GUARD = 15;
+const FAILURE_WINDOW_MS = 30_000;
+const FAILURE_GUARD = 15;
 /** Venice's default timeout for one request (VENICE_TIMEOUT_MS) and a margin: no request of a peer is in flight longer. */
 const PEER_STALE_MS = 150_000;
 
@@ -73,10 +73,9 @@ export class FailureRoom {
     this.#peers = peers;
   }
 
-  /** `onRoom` is called when another member's or a peer's request ended; returns the way out. */
-  join(onRoom: () => void): () => void {
+  /** `onRoom` is called when another member's or a peer's request ended (a pacer joins for its lifetime). */
+  join(onRoom: () => void): void {
     this.#members.add(onRoom);
-    return () => this.#members.delete(onRoom);
   }
 
   /** Failed answers in the last 30 s, the older ones forgotten. */
@@ -86,7 +85,7 @@ export class FailureRoom {
   }
 
   /** Other processes' requests in flight, as last heard; peers silent too long are forgotten. */
-  peersInFlight(now: number): number {
+  #peersInFlight(now: number): number {
     let sum = 0;
     for (const [peer, entry] of this.#peerInFlight) {
       if (entry.heardAt <= now - this.#peerStaleMs) this.#peerInFlight.delete(peer);
@@ -97,7 +96,7 @@ export class FailureRoom {
 
   /** Requests that may still go before those in flight (here and at the peers), all failing, could take the failures past the guard. */
   room(now: number): number {
-    return this.#guard - this.recentFailures(now) - this.#inFlight - this.peersInFlight(now);
+    return this.#guard - this.recentFailures(now) - this.#inFlight - this.#peersInFlight(now);
   }
 
   /**
@@ -105,12 +104,10 @@ export class FailureRoom {
    * peer's requests are forgotten. Undefined when neither can happen.
    */
   roomReturnsAt(now: number): number | undefined {
-    const times: number[] = [];
-    if (this.recentFailures(now) > 0) times.push(this.#failures[0]! + FAILURE_WINDOW_MS);
-    if (this.peersInFlight(now) > 0) {
-      for (const entry of this.#peerInFlight.values()) if (entry.count > 0) times.push(entry.heardAt + this.#peerStaleMs);
-    }
-    return times.length > 0 ? Math.min(...times) : undefined;
+    this.#peersInFlight(now); // forgets the silent peers first
+    let at = this.oldestFailureAgesOutAt(now);
+    for (const entry of this.#peerInFlight.values()) if (entry.count > 0) at = Math.min(at ?? Infinity, entry.heardAt + this.#peerStaleMs);
+    return at;
   }
 
   /** When the oldest failure of the window ages out, or undefined with none. */
