@@ -68,9 +68,36 @@ export async function dropTestDatabases(): Promise<void> {
   const admin = new pg.Client({ connectionString: testDatabaseUrl });
   await admin.connect();
   try {
-    for (const name of created.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    for (const name of created.splice(0)) await dropDatabase(admin, name);
   } finally {
     await admin.end();
+  }
+}
+
+const sqlState = (error: unknown): unknown => (error instanceof Error && 'code' in error ? error.code : undefined);
+
+/**
+ * FORCE ends the connections a test left open (ours, of our own role), but PostgreSQL 15
+ * refuses it while an autovacuum worker is on the database (the worker has no role, so it
+ * asks for pg_signal_backend; a CI run failed on it). A plain DROP stops such a worker itself,
+ * but waits 5 s on any other connection. So: FORCE while a client holds the database, plain
+ * otherwise, and on either refusal (42501 for FORCE, 55006 "in use" for plain) the other.
+ */
+async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
+  const held = await admin.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+    [name],
+  );
+  let force = (held.rows[0]?.n ?? 0) > 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}${force ? ' WITH (FORCE)' : ''}`);
+      return;
+    } catch (error) {
+      const retry = force ? sqlState(error) === '42501' : sqlState(error) === '55006';
+      if (!retry || attempt === 4) throw error;
+      force = !force;
+    }
   }
 }
 
