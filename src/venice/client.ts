@@ -340,9 +340,9 @@ export function createVeniceClient(options: VeniceClientOptions): VeniceClient {
           if (err instanceof VeniceError && !signal?.aborted) options.metrics?.veniceRequest(path, modelOf(body), err.kind, (performance.now() - sentAt) / 1000);
           // Never reached Venice: the turn is given back. Abandoned by its requester: no verdict on
           // Venice (so cancels cannot trip the failure guard). Sent and lost: a failure.
-          if (err instanceof VeniceError && err.kind === 'network') limiter?.cancel();
-          else if (signal?.aborted) limiter?.release();
-          else limiter?.observe(0, {});
+          if (err instanceof VeniceError && err.kind === 'network') limiter?.cancel(seq);
+          else if (signal?.aborted) limiter?.release(seq);
+          else limiter?.observe(0, {}, seq);
           throw err;
         }
         limiter?.observe(res.status, res.headers, seq);

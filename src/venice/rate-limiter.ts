@@ -62,7 +62,13 @@ export class VeniceRateLimiter {
   #veniceResetAt = 0;
   #windowMs = DEFAULT_WINDOW_MS;
   #pausedUntil = 0;
-  #inFlight = 0;
+  /** The places in the order of sends (see `acquire`) of this pacer's requests now in flight. */
+  readonly #inFlight = new Set<number>();
+  /**
+   * Of the answers from Venice's current window (the one ending at `#veniceResetAt`), the one
+   * admitted last: the lowest remaining count, and that request's place in the order of sends.
+   */
+  #lastAdmitted: { remaining: number; seq: number } | undefined;
   /** Whether any answer has come yet: before one, requests go one at a time. */
   #learned = false;
   readonly #waiters: Waiter[] = [];
@@ -141,7 +147,7 @@ export class VeniceRateLimiter {
     return {
       limit: this.#limit,
       remaining: this.#remaining,
-      inFlight: this.#inFlight,
+      inFlight: this.#inFlight.size,
       waiting: this.#waiters.length,
       sent: this.#sent,
       rateLimited: this.#rateLimited,
@@ -166,7 +172,7 @@ export class VeniceRateLimiter {
     const now = this.#now();
     if (this.#pausedUntil > now) return 0;
     const windowLeft = this.#windowRemaining(now);
-    const free = Math.min(windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight), this.#failureRoom(now));
+    const free = Math.min(windowLeft ?? (this.#learned ? Number.POSITIVE_INFINITY : CAREFUL_START - this.#inFlight.size), this.#failureRoom(now));
     return Math.max(0, free - this.#waiters.length - this.#held);
   }
 
@@ -261,14 +267,11 @@ export class VeniceRateLimiter {
   /**
    * Learns from an answer (any status) to a request that `acquire` let through; `seq` is what
    * its `acquire` resolved with. Venice's remaining count is as of that request's arrival, so
-   * the requests sent after it are taken off: never more than the window has.
+   * what may have arrived after it is taken off (see `#leftAfter`): never more than the window has.
    */
   observe(status: number, headers: Headers, seq?: number): void {
     const now = this.#now();
-    // Counting what other processes sent on the key too: Venice's count takes those off as well.
-    const sentAfter = seq === undefined ? 0 : Math.max(0, this.#sent + this.#sentByPeers - seq);
-    const wasInFlight = this.#inFlight > 0;
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    const wasInFlight = this.#endInFlightCount(seq);
     this.#learned = true;
     const limit = Number(first(headers['x-ratelimit-limit-requests']));
     const remaining = Number(first(headers['x-ratelimit-remaining-requests']));
@@ -279,10 +282,18 @@ export class VeniceRateLimiter {
     // says nothing about the window now.
     if (resetWait !== undefined && resetWait > 0 && resetWait <= MAX_PAUSE_MS) {
       const resetAt = now + resetWait;
-      const estimate = Number.isFinite(remaining) ? Math.max(0, remaining - sentAfter) : undefined;
+      // Without its place in the order of sends, an answer is taken as the latest request's.
+      const counted = Number.isFinite(remaining) ? { remaining, seq: seq ?? this.#sent + this.#sentByPeers } : undefined;
       // A window Venice had not announced before (whatever we guessed), or a refusal that says
       // when to come back: Venice's word on when the window ends wins over our guess.
-      if (resetAt > this.#veniceResetAt || (status === 429 && resetAt !== this.#resetAt)) {
+      const newWindow = resetAt > this.#veniceResetAt || (status === 429 && resetAt !== this.#resetAt);
+      // A 429 was not admitted: its count (0, often, from an overloaded Venice whose window has
+      // room) is its word on the moment, not a place in the window's order.
+      const admitted = status === 429 ? undefined : counted;
+      if (newWindow) this.#lastAdmitted = admitted;
+      else if (resetAt === this.#veniceResetAt && admitted && (this.#lastAdmitted === undefined || admitted.remaining < this.#lastAdmitted.remaining)) this.#lastAdmitted = admitted;
+      const estimate = status === 429 ? counted && this.#leftAfter(counted) : counted && this.#lastAdmitted ? this.#leftAfter(this.#lastAdmitted) : undefined;
+      if (newWindow) {
         // Its length is learned from the step between two of Venice's own resets, never from a guess.
         // The smallest step seen: a window with no traffic makes a step of two or more windows.
         if (this.#veniceResetAt > 0 && resetAt > this.#veniceResetAt && resetAt - this.#veniceResetAt <= MAX_PAUSE_MS) this.#windowMs = Math.min(this.#windowMs, resetAt - this.#veniceResetAt);
@@ -291,8 +302,8 @@ export class VeniceRateLimiter {
         this.#remaining = estimate;
       } else if (resetAt === this.#veniceResetAt && estimate !== undefined) {
         // Both our count and the estimate never exceed what Venice has left (the estimate takes
-        // off every request sent after this one), so the larger is still safe; a refusal is
-        // Venice's own word on the moment and replaces it.
+        // off every request that may have arrived after the last one admitted), so the larger is
+        // still safe; a refusal is Venice's own word on the moment and replaces it.
         this.#remaining = status === 429 ? estimate : Math.max(this.#remaining ?? estimate, estimate);
       }
     } else if (resetWait !== undefined && resetWait > MAX_PAUSE_MS) {
@@ -319,22 +330,49 @@ export class VeniceRateLimiter {
   }
 
   /** A request let through ended without an answer that says anything about Venice (its requester gave up). */
-  release(): void {
-    this.#endInFlight();
+  release(seq?: number): void {
+    this.#endInFlight(seq);
     this.#notify();
   }
 
   /** Gives back a turn that was never used (the request could not be sent at all). */
-  cancel(): void {
-    this.#endInFlight();
+  cancel(seq?: number): void {
+    this.#endInFlight(seq);
     if (this.#remaining !== undefined) this.#remaining++;
     this.#notify();
   }
 
-  #endInFlight(): void {
-    if (this.#inFlight === 0) return;
-    this.#inFlight--;
-    this.#room.ended(this.#onRoom);
+  #endInFlight(seq: number | undefined): void {
+    if (this.#endInFlightCount(seq)) this.#room.ended(this.#onRoom);
+  }
+
+  /**
+   * Takes a request out of those in flight: the one sent `seq`-th, or without it the latest sent
+   * (which leaves the earlier ones counted as perhaps not yet arrived: the careful choice, see
+   * `#leftAfter`). False when none was in flight.
+   */
+  #endInFlightCount(seq: number | undefined): boolean {
+    if (this.#inFlight.size === 0) return false;
+    if (seq !== undefined && this.#inFlight.delete(seq)) return true;
+    this.#inFlight.delete(Math.max(...this.#inFlight));
+    return true;
+  }
+
+  /**
+   * What Venice's window has left at least, from the answer admitted last (`last`): its count,
+   * less every request that may have arrived after it. Those sent after it, by anyone, may; so
+   * may those of ours sent before it and still in flight, since requests overtake each other on
+   * the way (another connection, a proxy's): Venice admits in the order they arrive, not the
+   * order they were sent. Ours sent before it and answered arrived before it, or their answers
+   * would have counted less. (Another process's requests sent before it and answered after
+   * overtaking it are not known here: should one take the window's last place, the 429 it
+   * causes is paced like any other.)
+   */
+  #leftAfter(last: { remaining: number; seq: number }): number {
+    const sentAfter = Math.max(0, this.#sent + this.#sentByPeers - last.seq);
+    let overtaken = 0;
+    for (const seq of this.#inFlight) if (seq < last.seq) overtaken++;
+    return Math.max(0, last.remaining - sentAfter - overtaken);
   }
 
   #pause(ms: number): void {
@@ -350,7 +388,7 @@ export class VeniceRateLimiter {
     if (this.#resetAt > 0 && now >= this.#resetAt) {
       // The window rolled over without an answer to tell us: a fresh one, less what is in flight.
       this.#resetAt += Math.ceil((now - this.#resetAt + 1) / this.#windowMs) * this.#windowMs;
-      this.#remaining = this.#limit === undefined ? undefined : Math.max(0, this.#limit - this.#inFlight);
+      this.#remaining = this.#limit === undefined ? undefined : Math.max(0, this.#limit - this.#inFlight.size);
       if (this.#remaining === undefined) return undefined;
     }
     return Math.max(0, this.#remaining ?? this.#limit ?? 0);
@@ -361,17 +399,18 @@ export class VeniceRateLimiter {
     if (this.#pausedUntil > now) return false;
     if (this.#failureRoom(now) <= 0) return false;
     const left = this.#windowRemaining(now);
-    if (left === undefined) return this.#learned || this.#inFlight < CAREFUL_START;
+    if (left === undefined) return this.#learned || this.#inFlight.size < CAREFUL_START;
     return left > 0;
   }
 
   #take(): number {
-    this.#inFlight++;
     this.#room.sent();
     this.#sent++;
     if (this.#remaining !== undefined) this.#remaining--;
     this.#peers?.sent();
-    return this.#sent + this.#sentByPeers;
+    const seq = this.#sent + this.#sentByPeers;
+    this.#inFlight.add(seq);
+    return seq;
   }
 
   /** Lets waiting requests go while there is room, first come first served. */

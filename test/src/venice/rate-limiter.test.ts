@@ -1,4 +1,7 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createVeniceClient } from '../../../src/venice/client.js';
 import { FailureRoom } from '../../../src/venice/failure-room.js';
@@ -159,6 +162,61 @@ describe('the Venice client behind a rate limiter', () => {
     }
   });
 
+  it('spends no more than the window when a request is overtaken on the way to Venice', async () => {
+    // Five images a window of 3 s (Venice's minute at timeScale 0.05), no inference delay.
+    const sim = await startVeniceSimulator({ rateLimit: { requests: 5, windowMs: 60_000, retryAfter: false }, timeScale: 0.05 });
+    // Between the bot and Venice, a hop that holds one request a while (a slow connection, a
+    // proxy's): those sent after it arrive first.
+    const readAll = async (req: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const hop = createServer((req, res) => {
+      void (async () => {
+        const body = await readAll(req);
+        if (body.includes('overtaken')) await new Promise((resolve) => setTimeout(resolve, 400));
+        const upstream = await request(`${sim.baseUrl.replace(/\/api\/v1$/, '')}${req.url ?? ''}`, {
+          method: req.method as 'POST',
+          headers: { 'content-type': req.headers['content-type'] ?? 'application/json', authorization: req.headers.authorization ?? '' },
+          body,
+        });
+        const answer = Buffer.from(await upstream.body.arrayBuffer());
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(upstream.headers)) if (typeof value === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name)) headers[name] = value;
+        res.writeHead(upstream.statusCode, headers).end(answer);
+      })();
+    });
+    await new Promise<void>((resolve) => hop.listen(0, '127.0.0.1', resolve));
+    const venice = createVeniceClient({
+      baseUrl: `http://127.0.0.1:${(hop.address() as AddressInfo).port}/api/v1`,
+      apiKey: sim.apiKey,
+      timeoutMs: 10_000,
+      log: pino({ level: 'silent' }),
+      limiter: new VeniceRateLimiter(),
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const ask = (prompt: string) => venice.generateImage({ model: 'z-image-turbo', prompt, width: 512, height: 512 });
+    try {
+      // The first answer teaches the limit (4 left); then four at once, the first of them held on
+      // the way, and a sixth that the window has no room for.
+      await ask('first');
+      const results = await Promise.all([ask('overtaken'), ask('second'), ask('third'), ask('fourth'), ask('sixth')]);
+      expect(results.map((r) => r.images.length)).toEqual([1, 1, 1, 1, 1]);
+      const stats = sim.rateStats();
+      // Venice refused nothing: the sixth waited for the next window instead of taking the held one's place.
+      expect(stats.totals.rateLimited).toBe(0);
+      expect(stats.windows.map((w) => w.accepted)).toEqual([5, 1]);
+      const order = sim.generateRequests().map((r) => (r.body as { prompt: string }).prompt);
+      expect(order.indexOf('overtaken')).toBeGreaterThan(order.indexOf('fourth'));
+    } finally {
+      await venice.close();
+      hop.closeAllConnections();
+      await new Promise<void>((resolve) => hop.close(() => resolve()));
+      await sim.close();
+    }
+  });
+
   it('sends one request at a time until the first answer teaches the limit, then as many as it allows', async () => {
     const limiter = new VeniceRateLimiter();
     await limiter.acquire();
@@ -213,6 +271,42 @@ describe('the Venice client behind a rate limiter', () => {
     // The answer to the first of these says 8 were left when it arrived; 8 more went out after it.
     limiter.observe(200, { 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '8', 'x-ratelimit-reset-requests': String(now + 60_023) }, sent[0]);
     expect(limiter.capacity()).toBe(0);
+  });
+
+  /** A pacer that has learned a window of ten (one answer, 9 left) and then sent `n` more requests. */
+  async function tenAWindowThenSent(n: number) {
+    const limiter = new VeniceRateLimiter(() => T0);
+    const headers = (remaining: number) => ({ 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': String(T0 + 60_000) });
+    limiter.observe(200, headers(9), await limiter.acquire());
+    const sent = [];
+    for (let i = 0; i < n; i++) sent.push(await limiter.acquire());
+    return { limiter, headers, sent };
+  }
+
+  it('never spends past the window when Venice admitted its requests in another order than they were sent', async () => {
+    const { limiter, headers, sent } = await tenAWindowThenSent(9);
+    expect(limiter.capacity()).toBe(0);
+    // The second of the nine overtook the first on the way (another connection): Venice admitted
+    // it with 8 left, the first after it with 7. The second's answer comes back first.
+    limiter.observe(200, headers(8), sent[1]);
+    expect(limiter.capacity()).toBe(0);
+    limiter.observe(200, headers(7), sent[0]);
+    expect(limiter.capacity()).toBe(0);
+    // The rest, in order: all ten of the window are spent, whatever order the answers take.
+    for (let n = 2; n < 9; n++) {
+      limiter.observe(200, headers(8 - n), sent[n]);
+      expect(limiter.capacity()).toBe(0);
+    }
+  });
+
+  it('counts an answer that came back before its window’s later ones at what Venice had left after them', async () => {
+    const { limiter, headers, sent } = await tenAWindowThenSent(4);
+    // Venice admitted the four as 3rd, 1st, 2nd, 4th (6, 8, 7 and 5 left): with all answered, five are left.
+    limiter.observe(200, headers(6), sent[0]);
+    limiter.observe(200, headers(8), sent[1]);
+    limiter.observe(200, headers(7), sent[2]);
+    limiter.observe(200, headers(5), sent[3]);
+    expect(limiter.capacity()).toBe(5);
   });
 
   it('learns nothing from a reset already past (a slow image outlived its window)', async () => {
