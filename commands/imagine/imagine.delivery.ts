@@ -279,6 +279,12 @@ export async function askVenice<T>(call: () => Promise<T>, target: DeliveryTarge
   }
 }
 
+/** `askVenice`'s charge for one image at `priceUsd`: none for a content violation, which Venice does not bill. */
+export const chargeOneImage =
+  (run: JobRun, priceUsd: number | undefined) =>
+  (answer: { contentViolation: boolean }): Promise<void> =>
+    answer.contentViolation ? Promise.resolve() : run.charge(priceUsd ?? 0, 1);
+
 /** The further back in the line, the less often the position is worth an edit (Discord rate-limits edits). */
 const editInterval = (position: number) => (position <= 5 ? 3_000 : position <= 25 ? 10_000 : 30_000);
 /**

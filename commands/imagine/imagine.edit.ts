@@ -13,7 +13,7 @@ import type { EditRequest } from '../../src/venice/client.js';
 import { imageSize } from '../../src/venice/image-bytes.js';
 import { describeDeprecation } from '../../src/venice/user-messages.js';
 import type { ImageFormat } from '../../src/venice/types.js';
-import { askVenice, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { askVenice, chargeOneImage, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue, announceDeprecation } from './imagine.pipeline.js';
 import { reviewApplies, submitForReview } from './imagine.review.js';
 import { requestScope } from './imagine.scope.js';
@@ -159,8 +159,7 @@ async function editAndDeliver(
     run,
     ctx,
     plan.kind === 'background' ? '/image/background-remove' : images.length > 1 ? '/image/multi-edit' : '/image/edit',
-    // A content violation is not billed.
-    (answer) => (answer.contentViolation ? Promise.resolve() : run.charge(plan.priceUsd ?? 0, 1)),
+    chargeOneImage(run, plan.priceUsd),
   );
   held.push(result.image);
   const requestIds = result.requestId ? [result.requestId] : [];

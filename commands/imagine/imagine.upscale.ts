@@ -5,7 +5,7 @@ import { releaseBuffer } from '../../src/images/memory.js';
 import { publicLocaleOf, translator } from '../../src/i18n/index.js';
 import type { JobResult, JobRun } from '../../src/jobs/lifecycle.js';
 import type { Generation, GenerationSource } from '../../src/store/generations.js';
-import { askVenice, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
+import { askVenice, chargeOneImage, deliverResult, tellUser, type DeliveryTarget } from './imagine.delivery.js';
 import { admitAndEnqueue } from './imagine.pipeline.js';
 import { requestScope } from './imagine.scope.js';
 
@@ -69,8 +69,7 @@ async function runUpscale(
       run,
       ctx,
       '/image/upscale',
-      // A content violation is not billed.
-      (answer) => (answer.contentViolation ? Promise.resolve() : run.charge(price ?? 0, 1)),
+      chargeOneImage(run, price),
     );
     upscaled = result.image;
     if (result.contentViolation) {

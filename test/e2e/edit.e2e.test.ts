@@ -84,11 +84,17 @@ describe('/edit', () => {
     h.venice.script({ kind: 'ok', blurred: true }, { path: '/image/edit' });
     const blurred = await resultEdit(await h.discord.slashCommand('edit', { image: await upload('a.png'), prompt: 'x' }));
     expect(blurred.files.map((f) => f.filename)).toEqual(['SPOILER_image-1.png']);
+    const spent = () => h!.bot.store.usage.userSpent(h!.discord.ids.guild, h!.discord.ids.users.alice, Date.now());
+    const afterBlurred = await spent();
+    expect(afterBlurred).toBeGreaterThan(0);
 
     h.venice.script({ kind: 'ok', contentViolation: true }, { path: '/image/edit' });
     const refused = await h.discord.slashCommand('edit', { image: await upload('b.png'), prompt: 'y' });
     expect(content(await ephemeralOf(refused, wait))).toMatch(/Venice refused the content/);
     expect(refused.requests().some((r) => r.files.length > 0)).toBe(false);
+    // Venice does not bill a content violation, so neither does the member's budget.
+    expect(h.venice.editRequests('/image/edit').map((r) => r.status)).toEqual([200, 200]);
+    expect(await spent()).toBe(afterBlurred);
   });
   it('says in an edit’s result that its model is going away, and tells the moderator log once', async () => {
     h = await slot.start();
