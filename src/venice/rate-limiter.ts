@@ -290,7 +290,8 @@ export class VeniceRateLimiter {
       // A 429 was not admitted: its count (0, often, from an overloaded Venice whose window has
       // room) is its word on the moment, not a place in the window's order.
       const admitted = status === 429 ? undefined : counted;
-      if (newWindow) this.#lastAdmitted = admitted;
+      // (A 429 that names an earlier reset than Venice's latest leaves that window's record alone.)
+      if (resetAt > this.#veniceResetAt) this.#lastAdmitted = admitted;
       else if (resetAt === this.#veniceResetAt && admitted && (this.#lastAdmitted === undefined || admitted.remaining < this.#lastAdmitted.remaining)) this.#lastAdmitted = admitted;
       const estimate = status === 429 ? counted && this.#leftAfter(counted) : counted && this.#lastAdmitted ? this.#leftAfter(this.#lastAdmitted) : undefined;
       if (newWindow) {
